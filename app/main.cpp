@@ -1,0 +1,33 @@
+// mla-lab: with no subcommand it opens the window; subcommands work with no display
+// (but screenshot). See DESIGN.md "Command line".
+#include <cstdio>
+
+#include "cli.h"
+#include "config.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"MLA Lab: a simulator that teaches Multi-Head Latent Attention", "mla-lab"};
+    app.require_subcommand(0, 1);
+    mla::cli::Commands cmds;
+    mla::cli::add_model_commands(app, cmds);
+    mla::cli::add_cache_commands(app, cmds);
+    mla::cli::add_screenshot_command(app, cmds);
+    std::function<int()> run_window;
+    mla::cli::add_window_options(app, run_window);
+    try {
+        app.parse(argc, argv);
+        for (auto& c : cmds)
+            if (c.sub->parsed()) return c.run();
+        return run_window();
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "mla-lab: error: %s (see mla-lab --help)\n", e.what());
+        return 2;
+    } catch (const mla::InputError& e) {
+        std::fprintf(stderr, "mla-lab: error: %s\n", e.what());
+        return 2;
+    }
+}

@@ -1,0 +1,117 @@
+// Heatmap drawn as one GL texture (an RGBA8 image colour-mapped with viridis on the CPU,
+// shown with ImGui::Image and nearest filtering), not thousands of rectangles.
+//
+//     // in the view's state (one per head shown):
+//     mla::widgets::Heatmap probs_map;
+//     // when a new trace arrives (not every frame):
+//     probs_map.update(p, T, T, 0.0f, 1.0f, /*causal=*/true);
+//     // every frame:
+//     HeatmapOptions o;
+//     o.row_labels = tokens; o.col_labels = tokens;   // const char* per row / col
+//     o.row_title = "query"; o.col_title = "key";
+//     HeatmapResult r = probs_map.draw("##head3", ImVec2(0, 0), o);
+//     if (r.clicked) enlarged_head = 3;
+//
+// - Cell (r, c) is data[r * cols + c] (row-major, maths order (rows, cols)).
+// - causal = true: the rows are the LAST `rows` query positions of a sequence whose keys
+//   are the `cols` columns, so row r sits at position (cols - rows + r) and every cell
+//   with c > cols - rows + r is in the future. Those cells (and any non-finite value,
+//   e.g. -inf scores) are transparent in the texture and show the style's neutral
+//   background; the readout reports them as masked.
+// - Axis labels: row labels on the left, column labels under the map (vertical text).
+//   When cells are smaller than a line of text, labels are thinned to every k-th; long
+//   labels are cut with "..".
+// - Hover: the hovered cell is outlined and, when options.tooltip, a tooltip shows
+//   "row label -> col label: value". The result gives row, col and value to the caller.
+// - The texture is created on the first update (a GL context must be current), deleted
+//   by the destructor. Heatmap is movable, not copyable.
+#pragma once
+
+#include <imgui.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "plot.h"  // AxisFormat
+
+namespace mla::widgets {
+
+struct HeatmapOptions {
+    const char* const* row_labels = nullptr;  // `rows` strings (e.g. tokens), or nullptr
+    const char* const* col_labels = nullptr;  // `cols` strings, or nullptr
+    const char* row_title = nullptr;          // e.g. "query", drawn left of the row labels
+    const char* col_title = nullptr;          // e.g. "key", drawn under the col labels
+    bool square_cells = true;                 // keep cells square (map centred in the area)
+    bool tooltip = true;                      // show the hover tooltip
+    AxisFormat value_format = AxisFormat::Number;
+    int highlight_row = -1;                   // outline a whole row (e.g. the current query)
+    float max_label_chars = 8;                // labels longer than this are cut
+};
+
+struct HeatmapResult {
+    bool hovered = false;        // a cell is under the mouse
+    bool clicked = false;        // left click on the map this frame
+    bool double_clicked = false;
+    int row = -1, col = -1;      // hovered cell (when hovered)
+    float value = 0;             // its value (when hovered and not masked)
+    bool masked = false;         // the hovered cell is in the causal future / non-finite
+};
+
+class Heatmap {
+public:
+    Heatmap() = default;
+    ~Heatmap();
+    Heatmap(const Heatmap&) = delete;
+    Heatmap& operator=(const Heatmap&) = delete;
+    Heatmap(Heatmap&& other) noexcept;
+    Heatmap& operator=(Heatmap&& other) noexcept;
+
+    // Colour-maps data (rows x cols, row-major) over [vmin, vmax] and uploads it; keeps
+    // a copy of the values for the hover readout. Call when the data change, not every
+    // frame. Needs a current GL context. rows, cols >= 1.
+    void update(const float* data, int rows, int cols, float vmin, float vmax,
+                bool causal = false);
+
+    // Draws the map and its labels as one ImGui item of `size` pixels (x <= 0: the
+    // available width; y <= 0: as tall as square cells need, at most the available
+    // height). Before the first update it draws an empty frame and reports nothing.
+    HeatmapResult draw(const char* id, ImVec2 size, const HeatmapOptions& options = {}) const;
+
+    bool empty() const { return rows_ == 0; }
+    int rows() const { return rows_; }
+    int cols() const { return cols_; }
+    float vmin() const { return vmin_; }
+    float vmax() const { return vmax_; }
+    float value(int row, int col) const { return values_[static_cast<size_t>(row) * cols_ + col]; }
+    unsigned int texture() const { return texture_; }  // GL name, 0 before the first update
+
+private:
+    unsigned int texture_ = 0;
+    int tex_rows_ = 0, tex_cols_ = 0;  // allocated texture size
+    int rows_ = 0, cols_ = 0;
+    float vmin_ = 0, vmax_ = 1;
+    bool causal_ = false;
+    std::vector<float> values_;
+    std::vector<uint8_t> rgba_;        // staging for the upload
+};
+
+// ---- Pure helpers (no GL or ImGui context needed; unit-tested) ---------------------
+
+// True when cell (row, col) of a causal rows x cols map is in the future
+// (col > cols - rows + row).
+bool causal_masked(int row, int col, int rows, int cols);
+
+// Colour-maps data into rgba (rows * cols * 4 bytes): viridis over [vmin, vmax];
+// masked (causal future) and non-finite cells get alpha 0.
+void colorize(const float* data, int rows, int cols, float vmin, float vmax, bool causal,
+              uint8_t* rgba);
+
+// Show every k-th of `count` labels so that labels `label_px` tall never overlap on
+// cells `cell_px` apart: k = 1, 2, 5, 10, 20, ... (1-2-5, so the shown indices are round).
+int label_stride(int count, float cell_px, float label_px);
+
+// Cell index (0..n-1) at offset px from the map's start with n cells over extent px;
+// -1 outside.
+int cell_at(float px, float extent, int n);
+
+}  // namespace mla::widgets

@@ -74,9 +74,10 @@ public:
                              int64_t out_stride, int64_t v_row_stride, int64_t v_head_stride,
                              int64_t group) = 0;
     // MLA absorption, kv_b (H*(Dn+Dv), C) holds W_UK,h (Dn, C) then W_UV,h (Dv, C) for head h.
-    // q_absorbed_h (C) = W_UK,h^T q_nope_h (Dn), q_nope_h at q[h*q_stride]
+    // q_absorbed_h (C) = W_UK,h^T q_nope_h (Dn), q_nope_h at q[h*q_stride], q_absorbed_h at
+    // q_absorbed[h*out_stride] (out_stride >= C leaves room for the RoPE part after it)
     virtual void absorb_query(View q_absorbed, View q, View kv_b, int64_t H, int64_t Dn, int64_t Dv,
-                              int64_t C, int64_t q_stride) = 0;
+                              int64_t C, int64_t q_stride, int64_t out_stride) = 0;
     // out_h (Dv) = W_UV,h o_latent_h (C); out is (H, Dv), o_latent is (H, C)
     virtual void latent_output(View out, View o_latent, View kv_b, int64_t H, int64_t Dn, int64_t Dv,
                                int64_t C) = 0;

@@ -30,6 +30,7 @@
 #include <imgui.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "plot.h"  // AxisFormat
@@ -45,7 +46,7 @@ struct HeatmapOptions {
     bool tooltip = true;                      // show the hover tooltip
     AxisFormat value_format = AxisFormat::Number;
     int highlight_row = -1;                   // outline a whole row (e.g. the current query)
-    float max_label_chars = 8;                // labels longer than this are cut
+    int max_label_chars = 10;                 // labels longer than this are cut with ".."
 };
 
 struct HeatmapResult {
@@ -87,7 +88,6 @@ public:
 
 private:
     unsigned int texture_ = 0;
-    int tex_rows_ = 0, tex_cols_ = 0;  // allocated texture size
     int rows_ = 0, cols_ = 0;
     float vmin_ = 0, vmax_ = 1;
     bool causal_ = false;
@@ -109,6 +109,10 @@ void colorize(const float* data, int rows, int cols, float vmin, float vmax, boo
 // Show every k-th of `count` labels so that labels `label_px` tall never overlap on
 // cells `cell_px` apart: k = 1, 2, 5, 10, 20, ... (1-2-5, so the shown indices are round).
 int label_stride(int count, float cell_px, float label_px);
+
+// label cut to at most max_chars UTF-8 characters: longer ones keep max_chars - 2
+// and end in "..". Newlines and tabs are shown as spaces.
+std::string cut_label(const char* label, int max_chars);
 
 // Cell index (0..n-1) at offset px from the map's start with n cells over extent px;
 // -1 outside.

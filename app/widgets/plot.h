@@ -21,7 +21,8 @@
 //   PlotAxis::min/max are set (finite). On a log axis, values <= 0 are skipped (the line
 //   breaks there) and do not take part in the fit.
 // - Ticks: 1-2-5 steps on linear axes; decades with 2 and 5 minors on log axes (the
-//   minors are labelled when the range is short). Labels use the axis's AxisFormat.
+//   minors are labelled when the range is short). Labels use the axis's AxisFormat;
+//   a BytesBinary axis puts its ticks at round KiB / MiB / GiB values.
 // - Legend: one entry per PlotLine label; clicking an entry hides/shows that series
 //   (kept in ImGui's per-window storage, keyed by plot id + label). A label starting
 //   with "##" gets no legend entry. "name##id" shows only "name", as in ImGui.
@@ -100,6 +101,12 @@ void PlotHLine(double y, const char* label, ImU32 color = 0);
 // Lays out, draws and handles input for everything submitted since BeginPlot.
 PlotResult EndPlot();
 
+// Text drawn rotated by 90 degrees (used for axis titles; also by heatmap and colour
+// bar). upward = true: reads bottom to top, `pos` is the bottom-left corner of the
+// rotated text's box (glyph tops face left). upward = false: reads top to bottom, `pos`
+// is the top-right corner (glyph tops face right). The box is (line height) x (text width).
+void AddTextVertical(ImDrawList* dl, ImVec2 pos, ImU32 col, const char* text, bool upward);
+
 // ---- Pure helpers (no ImGui context needed; unit-tested) ---------------------------
 
 struct Range {
@@ -130,10 +137,13 @@ struct Tick {
 // Ticks inside [r.lo, r.hi] (inclusive, with a tiny tolerance), ascending.
 // Linear: multiples of nice_step(span, target), all major and labelled.
 // Log10: majors at decades (every k-th decade labelled when there are more than
-// `target`), minors at 2 and 5 times each decade (labelled when the range covers
-// fewer than about 2.5 decades). A range shorter than a decade with fewer than two such
-// ticks falls back to 1-2-5 linear ticks in value space.
-std::vector<Tick> make_ticks(Range r, AxisScale scale, int target = 6);
+// `target`), minors at 2 and 5 times each decade (drawn when the range covers at most 6
+// decades, labelled when fewer than 2.5). A range shorter than a decade with fewer than
+// two labelled ticks falls back to 1-2-5 linear ticks in value space.
+// binary (for AxisFormat::BytesBinary): steps in units of 1024^k, so labels read
+// "512 MiB, 1 GiB": linear steps are 1-2-5 of the unit; log "decades" are 1, 10 and 100
+// times 1024^k (thinned to whole 1024^k first).
+std::vector<Tick> make_ticks(Range r, AxisScale scale, int target = 6, bool binary = false);
 
 // Index of the point whose x is nearest to x (distance measured in axis space, so on
 // a log axis in log10 space), skipping non-finite points (and x <= 0 on log); -1 if

@@ -13,7 +13,8 @@
 // - The box's height is proportional to rows and its width to cols (maths order (rows,
 //   cols)), at scale.px_per_unit pixels per element (or per log2 step, scale.log).
 //   Each side is clamped to [scale.min_px, scale.max_px] so that 1 x 4096 and 17 x 32
-//   both stay visible; a clamped side is drawn with a zig-zag break to say "not to scale".
+//   both stay visible; a side cut down to max_px is drawn with break marks ("//" across
+//   its edges) to say "longer than drawn".
 // - More than 2 dims (e.g. heads x T x d_h): the last two give the face, the leading dims
 //   are drawn as a stack of offset copies behind it (up to 3).
 // - The label "name: d0 x d1 [x d2...]" is drawn centred under the box.
@@ -42,11 +43,12 @@ TensorBoxScale fit_tensor_box_scale(int64_t max_dim, float min_px, float max_px)
 
 struct TensorBoxLayout {
     ImVec2 size;                             // face of the box: (width = cols, height = rows)
-    bool clamped_w = false, clamped_h = false;  // true: that side is not to scale
+    bool clamped_w = false, clamped_h = false;  // that side was cut down to max_px (longer than drawn)
     int stack = 1;                           // copies drawn behind (1..3), from leading dims
 };
 
-// Side length for one dim under `scale` (clamped), and whether it was clamped.
+// Side length for one dim under `scale`, clamped to [min_px, max_px]; *clamped is set
+// when it was cut down to max_px (raising a tiny side to min_px does not count).
 float tensor_side_px(int64_t dim, const TensorBoxScale& scale, bool* clamped = nullptr);
 
 // Layout of a box for dims[0..ndims-1] (ndims >= 1; 1 dim = a single row).

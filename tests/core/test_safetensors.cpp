@@ -184,8 +184,14 @@ TEST_CASE("safetensors F16 and BF16 tensors are read as float", "[safetensors]")
     const std::vector<uint16_t> h = {0x3c00, 0xc000, 0x0001, 0x7c00, 0x7bff};
     const std::vector<uint16_t> bf = {0x3f80, 0x4049, 0xff80, 0x0001};
     std::string data;
-    for (uint16_t u : h) data += {static_cast<char>(u & 0xff), static_cast<char>(u >> 8)};
-    for (uint16_t u : bf) data += {static_cast<char>(u & 0xff), static_cast<char>(u >> 8)};
+    for (uint16_t u : h) {
+        data.push_back(static_cast<char>(u & 0xff));
+        data.push_back(static_cast<char>(u >> 8));
+    }
+    for (uint16_t u : bf) {
+        data.push_back(static_cast<char>(u & 0xff));
+        data.push_back(static_cast<char>(u >> 8));
+    }
     const std::string header = R"({"h":{"dtype":"F16","shape":[5],"data_offsets":[0,10]},)"
                                R"("b":{"dtype":"BF16","shape":[2,2],"data_offsets":[10,18]}})";
     write_bytes(p, le64(header.size()) + header + data);

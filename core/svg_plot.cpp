@@ -80,6 +80,22 @@ Axis make_axis(bool log, double lo, double hi, double p0, double p1) {
     return a;
 }
 
+// The pixel y of a series' drawn polyline at pixel x (the path is straight between its points).
+double path_y_at(const CurveSeries& s, const Axis& ax, const Axis& ay, double x) {
+    double px_prev = 0, py_prev = 0;
+    bool have_prev = false;
+    for (size_t i = 0; i < s.tokens.size(); ++i) {
+        const double t = static_cast<double>(s.tokens[i]), b = static_cast<double>(s.bytes[i]);
+        if (ax.log && (t <= 0 || b <= 0)) continue;
+        const double px = ax.to_px(t), py = ay.to_px(b);
+        if (have_prev && px >= x && px > px_prev) return py_prev + (py - py_prev) * (x - px_prev) / (px - px_prev);
+        px_prev = px;
+        py_prev = py;
+        have_prev = true;
+    }
+    return py_prev;
+}
+
 }  // namespace
 
 std::string plot_svg(const std::vector<CurveSeries>& series, const std::vector<CurveCallout>& callouts,
@@ -174,8 +190,12 @@ std::string plot_svg(const std::vector<CurveSeries>& series, const std::vector<C
                (series[k].layout.own ? "" : " stroke-dasharray=\"7 4\"") + "/>\n";
         svg += "<text x=\"" + num(right + 58) + "\" y=\"" + num(y + 4) + "\">" + xml_escape(series[k].label) + "</text>\n";
     }
-    svg += "<text x=\"" + num(right + 20) + "\" y=\"" + num(top + 8 + 20.0 * static_cast<double>(series.size()) + 6) +
-           "\" fill=\"#555\" font-size=\"11\">solid: the model's own attention; dashed: the same model with another</text>\n";
+    const double note_y = top + 8 + 20.0 * static_cast<double>(series.size()) + 6;
+    svg += "<text x=\"" + num(right + 20) + "\" y=\"" + num(note_y) +
+           "\" fill=\"#555\" font-size=\"11\">solid: the model's own attention</text>\n";
+    if (std::any_of(series.begin(), series.end(), [](const CurveSeries& s) { return !s.layout.own; }))
+        svg += "<text x=\"" + num(right + 20) + "\" y=\"" + num(note_y + 15) +
+               "\" fill=\"#555\" font-size=\"11\">dashed: the same model with another kind</text>\n";
     svg += "</g>\n";
 
     // Callouts: a bracket between the MHA and MLA curves at the right end, or a label by the MLA curve; the
@@ -184,17 +204,18 @@ std::string plot_svg(const std::vector<CurveSeries>& series, const std::vector<C
     for (size_t i = 0; i < callouts.size(); ++i) {
         const CurveCallout& c = callouts[i];
         const CurveSeries& mla = series[static_cast<size_t>(c.mla_series)];
-        const double x = ax.to_px(static_cast<double>(mla.tokens.back())) - 12.0 * static_cast<double>(i + 1);
-        const double y_mla = ay.to_px(static_cast<double>(mla.bytes.back()));
+        const double x = right - 14.0 * static_cast<double>(i + 1);
+        const double y_mla = path_y_at(mla, ax, ay, x);
+        const std::string colour = kPalette[static_cast<size_t>(c.mla_series) % 12];
         if (c.mha_series >= 0) {
-            const double y_mha = ay.to_px(static_cast<double>(series[static_cast<size_t>(c.mha_series)].bytes.back()));
+            const double y_mha = path_y_at(series[static_cast<size_t>(c.mha_series)], ax, ay, x);
             svg += "<line x1=\"" + num(x) + "\" y1=\"" + num(y_mha) + "\" x2=\"" + num(x) + "\" y2=\"" + num(y_mla) +
                    "\" stroke=\"#000\" stroke-width=\"1.5\" stroke-dasharray=\"3 3\"/>\n";
             svg += "<text x=\"" + num(x - 6) + "\" y=\"" + num((y_mha + y_mla) / 2 + 5) + "\" text-anchor=\"end\">" +
                    xml_escape(format_ratio(c.ratio)) + "</text>\n";
         } else {
-            svg += "<text x=\"" + num(x - 6) + "\" y=\"" + num(y_mla - 8) + "\" text-anchor=\"end\">" +
-                   xml_escape(format_ratio(c.ratio) + " less than MHA") + "</text>\n";
+            svg += "<text x=\"" + num(x) + "\" y=\"" + num(y_mla - 10) + "\" text-anchor=\"end\" fill=\"" + colour + "\">" +
+                   xml_escape(c.model + " MLA: " + format_ratio(c.ratio) + " less than MHA") + "</text>\n";
         }
         svg += "<text x=\"" + num(left) + "\" y=\"" + num(bottom + 64 + 22.0 * static_cast<double>(i)) + "\">" +
                xml_escape(c.text) + "</text>\n";

@@ -1,0 +1,47 @@
+// What every view gets each frame, and small helpers they share.
+//
+// A view is a struct holding its UI state with `void draw(const Frame&, Commands&)`.
+// It reads the session (its traces and settings) and pushes commands; it never changes
+// the session itself.
+#pragma once
+
+#include <imgui.h>
+
+#include <string>
+
+#include "session.h"
+
+namespace mla::app {
+
+struct Frame {
+    const Session& session;
+    int64_t step = -1;            // the selected step (-1: none yet)
+    const Trace* trace = nullptr; // the main lane's trace at `step` (nullptr when none)
+    bool dark = true;             // theme
+    ImFont* mono = nullptr;       // monospace font for numbers and equations (may be null)
+    bool exporting = false;       // a screenshot is being made: hide hover-only decorations
+};
+
+// Theme-aware colours for drawings (not series: those come from widgets/colormap.h).
+struct Palette {
+    ImU32 text, dim, faint, line, accent, warn, good, panel;
+};
+Palette palette(bool dark);
+
+// Button "Export PNG" at the top right of a view; pushes an export of the view's area.
+// Call once per view with the rectangle it covers (screen pixels).
+void export_button(const char* view, Commands& cmds);
+void request_png(const char* view, ImVec2 min, ImVec2 max, Commands& cmds);
+
+// A line of text in the monospace font (when loaded).
+void mono_text(const Frame& f, const char* fmt, ...) IM_FMTARGS(2);
+
+// The empty state of a view: a centred sentence.
+void empty_state(const char* text);
+
+// Human-readable sizes: "1.5 KiB", "2.3 MFLOP"
+std::string fmt_bytes(double bytes);
+std::string fmt_flops(double flops);
+std::string fmt_count(double n);    // 1234567 -> "1,234,567"
+
+}  // namespace mla::app

@@ -1,0 +1,74 @@
+// The logic behind the views, with no ImGui or GL: what slabs a cache has, which query
+// heads read which keys and values, the series of the charts, the causal attention
+// matrix of one head. Every number comes from core (cost.h, the traces); tested in
+// tests/app/test_view_logic.cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "cost.h"
+#include "session.h"
+
+namespace mla::app {
+
+// ---- Cache view
+
+enum class SlabPart { Key, Value, Latent, RopeKey };
+
+// One block of one layer's cache: `rows` tokens x `cols` elements per token.
+struct Slab {
+    std::string label;      // "K head 0", "V group 1", "c_KV (latent)", "k_R (RoPE key)"
+    SlabPart part = SlabPart::Key;
+    int64_t rows = 0, cols = 0;
+    std::vector<int> readers;   // the query heads that read it
+};
+
+// The slabs of one layer's cache after T tokens, in drawing order. MHA: K and V per head;
+// GQA: K and V per group; MQA: one K and one V; MLA (recompute/absorbed): c_KV and k_R;
+// MLA cached-kv: K = [k_C ; k_R] and V per head. No-cache mode holds nothing: empty.
+std::vector<Slab> cache_slabs(const Config& c, const RunOptions& o, int64_t T);
+
+// ---- Compare view: which query heads read which keys and values
+
+// KV head (or group) read by query head h: h / (H / G); MLA: 0 (one shared latent).
+int kv_source_of(const Config& c, int query_head);
+// For each KV head / group / latent, the query heads that read it.
+std::vector<std::vector<int>> kv_readers(const Config& c);
+int64_t kv_sources(const Config& c);   // G, or 1 for MLA
+
+// ---- charts
+
+struct Series {
+    std::string label;
+    std::vector<double> x, y;
+};
+
+// Token counts 1..max_T, at most `points` of them (always 1 and max_T, integers, rising).
+std::vector<int64_t> token_grid(int64_t max_T, int points = 256);
+
+// Cache bytes (all layers, float32) vs tokens for MHA, GQA, MQA and MLA (the MLA path
+// of s) of the built-in model with the sidebar's sizes, in that order.
+std::vector<Series> cache_bytes_series(const ModelSettings& s, int64_t max_T, double dtype_bytes = 4);
+
+// FLOPs of one decode step vs tokens: with the KV cache and with none (whole prefix).
+std::vector<Series> flops_series(const Config& c, const RunOptions& o, int64_t max_T);
+
+// Absorption view: per MLA path (cached-kv, recompute, absorbed), FLOPs per step and
+// cache bytes read per step vs tokens.
+std::vector<Series> path_flops_series(const ModelSettings& s, int64_t max_T);
+std::vector<Series> path_cache_read_series(const ModelSettings& s, int64_t max_T);
+
+// ---- Attention view
+
+// The causal attention matrix of one head up to step `upto` (rows = query steps 0..upto,
+// cols = key positions 0..upto), row-major, NaN above the diagonal. Row i comes from
+// trace i's att_probs (H x T). Rows of steps without data are NaN.
+std::vector<float> attention_matrix(const std::vector<Trace>& traces, int64_t upto, int layer, int head);
+
+// Largest att_probs value of a layer over rows 0..upto (for a shared colour range).
+float attention_max(const std::vector<Trace>& traces, int64_t upto, int layer);
+
+}  // namespace mla::app

@@ -1,0 +1,152 @@
+// The logic behind the views, without a window: slab sizes, which heads share what,
+// chart series, the causal attention matrix.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <numeric>
+
+#include "views/view_logic.h"
+
+using namespace mla;
+using namespace mla::app;
+
+namespace {
+int64_t slab_elements(const std::vector<Slab>& v) {
+    int64_t n = 0;
+    for (const Slab& s : v) n += s.rows * s.cols;
+    return n;
+}
+ModelSettings kind(AttnKind k) {
+    ModelSettings s;
+    s.kind = k;
+    return s;
+}
+}  // namespace
+
+TEST_CASE("view logic: MHA has K and V slabs per head, each read by one head", "[view]") {
+    const Config c = model_config(kind(AttnKind::MHA), AttnKind::MHA);
+    const auto slabs = cache_slabs(c, {}, 17);
+    REQUIRE(slabs.size() == 8);  // 4 heads x (K, V)
+    CHECK(slabs[0].label == "K head 0");
+    CHECK(slabs[4].label == "V head 0");
+    CHECK(slabs[0].rows == 17);
+    CHECK(slabs[0].cols == 16);
+    CHECK(slabs[3].readers == std::vector<int>{3});
+    CHECK(slab_elements(slabs) == 17 * cache_elements_per_token(c, MlaPath::Absorbed));
+}
+
+TEST_CASE("view logic: GQA draws one slab per group, shared by its heads", "[view]") {
+    const Config c = model_config(kind(AttnKind::GQA), AttnKind::GQA);  // 4 query heads, 2 KV heads
+    const auto slabs = cache_slabs(c, {}, 5);
+    REQUIRE(slabs.size() == 4);
+    CHECK(slabs[0].label == "K group 0");
+    CHECK(slabs[0].readers == std::vector<int>{0, 1});
+    CHECK(slabs[1].readers == std::vector<int>{2, 3});
+    CHECK(slabs[3].label == "V group 1");
+    CHECK(slab_elements(slabs) == 5 * 2 * 2 * 16);
+    CHECK(kv_source_of(c, 3) == 1);
+    CHECK(kv_readers(c) == std::vector<std::vector<int>>{{0, 1}, {2, 3}});
+}
+
+TEST_CASE("view logic: MQA has one K and one V read by all heads", "[view]") {
+    const Config c = model_config(kind(AttnKind::MQA), AttnKind::MQA);
+    const auto slabs = cache_slabs(c, {}, 3);
+    REQUIRE(slabs.size() == 2);
+    CHECK(slabs[0].label == "K shared");
+    CHECK(slabs[0].readers == std::vector<int>{0, 1, 2, 3});
+    CHECK(kv_sources(c) == 1);
+}
+
+TEST_CASE("view logic: MLA caches a thin latent slab beside the RoPE-key slab", "[view]") {
+    const Config c = model_config(kind(AttnKind::MLA), AttnKind::MLA);
+    RunOptions o;
+    o.mla_path = MlaPath::Absorbed;
+    auto slabs = cache_slabs(c, o, 17);
+    REQUIRE(slabs.size() == 2);
+    CHECK(slabs[0].part == SlabPart::Latent);
+    CHECK(slabs[0].cols == 32);   // d_c
+    CHECK(slabs[1].part == SlabPart::RopeKey);
+    CHECK(slabs[1].cols == 8);    // d_r
+    CHECK(slabs[0].readers.size() == 4);
+    CHECK(slab_elements(slabs) == 17 * (32 + 8));
+    // the cached-kv path stores decompressed per-head K and V
+    o.mla_path = MlaPath::CachedKV;
+    slabs = cache_slabs(c, o, 17);
+    CHECK(slabs.size() == 8);
+    CHECK(slab_elements(slabs) == 17 * cache_elements_per_token(c, MlaPath::CachedKV));
+    // no cache holds nothing
+    o.no_cache = true;
+    CHECK(cache_slabs(c, o, 17).empty());
+    CHECK(kv_readers(c) == std::vector<std::vector<int>>{{0, 1, 2, 3}});
+}
+
+TEST_CASE("view logic: token grid covers 1..T with rising integers", "[view]") {
+    auto g = token_grid(10);
+    CHECK(g.size() == 10);
+    CHECK(g.front() == 1);
+    CHECK(g.back() == 10);
+    g = token_grid(1000, 50);
+    CHECK(g.size() <= 50);
+    CHECK(g.front() == 1);
+    CHECK(g.back() == 1000);
+    CHECK(std::is_sorted(g.begin(), g.end()));
+    CHECK(std::adjacent_find(g.begin(), g.end()) == g.end());
+}
+
+TEST_CASE("view logic: cache bytes series, one per kind, linear in tokens", "[view]") {
+    ModelSettings s;
+    const auto series = cache_bytes_series(s, 64);
+    REQUIRE(series.size() == 4);
+    CHECK(series[0].label == "MHA");
+    CHECK(series[3].label == "MLA");
+    // 3 layers x float32: MHA 2*4*16 = 128 elements/token/layer, MLA 32 + 8 = 40
+    CHECK(series[0].y.back() == Approx(64.0 * 128 * 3 * 4));
+    CHECK(series[1].y.back() == Approx(64.0 * 64 * 3 * 4));   // GQA, 2 KV heads
+    CHECK(series[2].y.back() == Approx(64.0 * 32 * 3 * 4));   // MQA
+    CHECK(series[3].y.back() == Approx(64.0 * 40 * 3 * 4));
+    CHECK(series[0].x.front() == 1);
+}
+
+TEST_CASE("view logic: FLOPs without the cache grow faster than with it", "[view]") {
+    const Config c = model_config(ModelSettings{}, AttnKind::MLA);
+    const auto s = flops_series(c, {}, 100);
+    REQUIRE(s.size() == 2);
+    CHECK(s[0].y.front() == Approx(s[1].y.front()));  // one token: the same work
+    CHECK(s[1].y.back() > 50 * s[0].y.back());       // the prefix is re-run
+}
+
+TEST_CASE("view logic: path series, recompute grows fastest", "[view]") {
+    const auto f = path_flops_series(ModelSettings{}, 200);
+    REQUIRE(f.size() == 3);
+    CHECK(f[0].label == "cached-kv");
+    CHECK(f[1].label == "recompute");
+    CHECK(f[2].label == "absorbed");
+    CHECK(f[1].y.back() > f[0].y.back());
+    CHECK(f[1].y.back() > f[2].y.back());
+    const auto r = path_cache_read_series(ModelSettings{}, 200);
+    CHECK(r[0].y.back() > r[2].y.back());  // cached-kv reads per-head K and V
+}
+
+TEST_CASE("view logic: the attention matrix is causal, one row per step", "[view]") {
+    std::vector<Trace> traces(3);
+    for (int i = 0; i < 3; ++i) {
+        TensorRecord r;
+        r.name = "att_probs";
+        r.layer = 0;
+        r.shape = {2, i + 1};  // 2 heads
+        for (int h = 0; h < 2; ++h)
+            for (int j = 0; j <= i; ++j) r.data.push_back(static_cast<float>(10 * h + j + i * 100));
+        traces[static_cast<size_t>(i)].tensors.push_back(r);
+    }
+    const auto m = attention_matrix(traces, 2, 0, 1);
+    REQUIRE(m.size() == 9);
+    CHECK(m[0] == 10);            // row 0: key 0
+    CHECK(std::isnan(m[1]));      // future
+    CHECK(m[3] == 110);           // row 1, key 0
+    CHECK(m[4] == 111);
+    CHECK(std::isnan(m[5]));
+    CHECK(m[8] == 212);
+    CHECK(attention_matrix(traces, 1, 0, 0).size() == 4);
+    CHECK(attention_max(traces, 2, 0) == 212);
+    CHECK(attention_matrix(traces, -1, 0, 0).empty());
+}

@@ -153,6 +153,13 @@ void CpuBackend::attn_scores(View scores, View q, View k, int64_t H, int64_t T, 
     for (int64_t g = 0; g < G; ++g) {
         CSMap qg(ptr(q.at(g * group * q_stride), (group - 1) * q_stride + dim), group, dim, Stride(q_stride));
         CSMap kg(ptr(k.at(g * k_head_stride), (T - 1) * k_row_stride + dim), T, dim, Stride(k_row_stride));
+        if (group == 1) {  // one query head per KV head: a matrix-vector product, no GEMM buffers
+            VecMap sg(s.row(g).data(), T);
+            CVecMap qv(qg.data(), dim);
+            if (accumulate) sg.noalias() += kg * qv;
+            else sg.noalias() = kg * qv;
+            continue;
+        }
         if (accumulate) s.middleRows(g * group, group).noalias() += qg * kg.transpose();
         else s.middleRows(g * group, group).noalias() = qg * kg.transpose();
     }
@@ -188,6 +195,11 @@ void CpuBackend::attn_values(View out, View p, View v, int64_t H, int64_t T, int
             continue;
         }
         CSMap vg(ptr(v.at(g * v_head_stride), (T - 1) * v_row_stride + dim), T, dim, Stride(v_row_stride));
+        if (group == 1) {  // out_g = V_g^T p_g
+            VecMap ov(og.data(), dim);
+            ov.noalias() = vg.transpose() * pm.row(g).transpose();
+            continue;
+        }
         og.noalias() = pm.middleRows(g * group, group) * vg;
     }
 }

@@ -178,12 +178,8 @@ const std::vector<float>& Decoder::step(int64_t token, Trace* trace) {
     pending_.clear();
     if (opt_.no_cache) {
         // Article section 1: forget the cache and re-run the whole prefix, then the new token.
-        std::vector<int64_t> prefix = history_;
-        history_.clear();
-        for (int64_t p = 0; p < static_cast<int64_t>(prefix.size()); ++p) {
-            forward_token(prefix[p], p, nullptr, false);
-            history_.push_back(prefix[p]);
-        }
+        // The earlier tokens stay in history_; each is recomputed at its position.
+        for (int64_t p = 0; p < pos; ++p) forward_token(history_[p], p, nullptr, false);
     }
     forward_token(token, pos, trace, true);
     history_.push_back(token);

@@ -234,13 +234,19 @@ std::string plot_csv(const std::vector<CurveSeries>& series) {
         return q + "\"";
     };
     std::string csv = "tokens";
-    for (const CurveSeries& s : series) csv += "," + field(s.label + " [bytes]");
+    for (const CurveSeries& s : series) {
+        csv += ',';
+        csv += field(s.label + " [bytes]");
+    }
     csv += "\n";
     const std::vector<uint64_t>& tokens = series.front().tokens;
     for (const CurveSeries& s : series) MLA_CHECK(s.tokens == tokens);
     for (size_t i = 0; i < tokens.size(); ++i) {
         csv += std::to_string(tokens[i]);
-        for (const CurveSeries& s : series) csv += "," + std::to_string(s.bytes[i]);
+        for (const CurveSeries& s : series) {
+            csv += ',';
+            csv += std::to_string(s.bytes[i]);
+        }
         csv += "\n";
     }
     return csv;

@@ -2,7 +2,6 @@
 #include "train_ops.h"
 
 #include <cmath>
-#include <limits>
 #include <vector>
 
 #include "check.h"
@@ -132,17 +131,12 @@ void attention_forward(MatT<S>& out, MatT<S>& probs, CMRef<S> q, CMRef<S> k, CMR
             const int64_t g = h / group;
             auto P = probs.block((b * H + h) * T, 0, T, T);  // (T, T)
             P.noalias() = q.block(b * T, h * dq, T, dq) * k.block(b * T, g * dq, T, dq).transpose();
-            for (int64_t i = 0; i < T; ++i) {
-                S mx = -std::numeric_limits<S>::infinity();
-                for (int64_t j = 0; j <= i; ++j) mx = std::max(mx, sc * P(i, j));
-                S sum = 0;
-                for (int64_t j = 0; j <= i; ++j) {
-                    P(i, j) = std::exp(sc * P(i, j) - mx);
-                    sum += P(i, j);
-                }
-                const S inv = S(1) / sum;
-                for (int64_t j = 0; j <= i; ++j) P(i, j) *= inv;
-                for (int64_t j = i + 1; j < T; ++j) P(i, j) = 0;
+            for (int64_t i = 0; i < T; ++i) {  // softmax over the keys j <= i, zero above
+                auto row = P.row(i).head(i + 1).array();
+                const S mx = sc * row.maxCoeff();  // scale > 0
+                row = (sc * row - mx).exp();
+                row *= S(1) / row.sum();
+                P.row(i).tail(T - i - 1).setZero();
             }
             out.block(b * T, h * dv, T, dv).noalias() = P * v.block(b * T, g * dv, T, dv);
         }
@@ -168,10 +162,11 @@ void attention_backward(MatT<S>& dq_out, MatT<S>& dk_out, MatT<S>& dv_out, CMRef
             dP.noalias() = dO * v.block(b * T, g * dv, T, dv).transpose();
             dv_out.block(b * T, g * dv, T, dv).noalias() += P.transpose() * dO;
             for (int64_t i = 0; i < T; ++i) {
-                S dot = 0;
-                for (int64_t j = 0; j <= i; ++j) dot += P(i, j) * dP(i, j);
-                for (int64_t j = 0; j <= i; ++j) dP(i, j) = sc * P(i, j) * (dP(i, j) - dot);
-                for (int64_t j = i + 1; j < T; ++j) dP(i, j) = 0;
+                auto p = P.row(i).head(i + 1).array();
+                auto d = dP.row(i).head(i + 1).array();
+                const S dot = (p * d).sum();
+                d = sc * p * (d - dot);
+                dP.row(i).tail(T - i - 1).setZero();
             }
             dq_out.block(b * T, h * dq, T, dq).noalias() = dP * k.block(b * T, g * dq, T, dq);
             dk_out.block(b * T, g * dq, T, dq).noalias() += dP.transpose() * q.block(b * T, h * dq, T, dq);
@@ -183,23 +178,16 @@ void attention_backward(MatT<S>& dq_out, MatT<S>& dk_out, MatT<S>& dv_out, CMRef
 template <class S> void swiglu_forward(MatT<S>& act, CMRef<S> gate, CMRef<S> up) {
     MLA_CHECK(gate.rows() == up.rows() && gate.cols() == up.cols());
     act.resize(gate.rows(), gate.cols());
-    for (int64_t r = 0; r < gate.rows(); ++r)
-        for (int64_t i = 0; i < gate.cols(); ++i) {
-            const S g = gate(r, i);
-            act(r, i) = g / (S(1) + std::exp(-g)) * up(r, i);
-        }
+    act.array() = gate.array() / (S(1) + (-gate.array()).exp()) * up.array();
 }
 
 // d silu(g) / dg = sigmoid(g) (1 + g (1 - sigmoid(g)))
 template <class S> void swiglu_backward(MatT<S>& dgate, MatT<S>& dup, CMRef<S> dact, CMRef<S> gate, CMRef<S> up) {
-    dgate.resize(gate.rows(), gate.cols());
+    const MatT<S> sig = (S(1) / (S(1) + (-gate.array()).exp())).matrix();  // (N, F)
     dup.resize(gate.rows(), gate.cols());
-    for (int64_t r = 0; r < gate.rows(); ++r)
-        for (int64_t i = 0; i < gate.cols(); ++i) {
-            const S g = gate(r, i), sig = S(1) / (S(1) + std::exp(-g));
-            dup(r, i) = dact(r, i) * g * sig;
-            dgate(r, i) = dact(r, i) * up(r, i) * sig * (S(1) + g * (S(1) - sig));
-        }
+    dgate.resize(gate.rows(), gate.cols());
+    dup.array() = dact.array() * gate.array() * sig.array();
+    dgate.array() = dact.array() * up.array() * sig.array() * (S(1) + gate.array() * (S(1) - sig.array()));
 }
 
 // ---- cross-entropy
@@ -213,12 +201,10 @@ template <class S> S cross_entropy(MatT<S>* dlogits, CMRef<S> logits, const int3
     for (int64_t r = 0; r < N; ++r) {
         MLA_CHECK(targets[r] >= 0 && targets[r] < V);
         const S mx = logits.row(r).maxCoeff();
-        S sum = 0;
-        for (int64_t j = 0; j < V; ++j) sum += std::exp(logits(r, j) - mx);
-        const S lse = mx + std::log(sum);
+        const S lse = mx + std::log((logits.row(r).array() - mx).exp().sum());
         total += static_cast<double>(lse - logits(r, targets[r]));
         if (dlogits) {
-            for (int64_t j = 0; j < V; ++j) (*dlogits)(r, j) = std::exp(logits(r, j) - lse) * invN;
+            dlogits->row(r).array() = (logits.row(r).array() - lse).exp() * invN;
             (*dlogits)(r, targets[r]) -= invN;
         }
     }

@@ -1,0 +1,310 @@
+// `mla-lab train`: trains a byte-level model on the CPU, or reports trained models.
+//
+//   mla-lab train --attn mha|gqa|mqa|mla [--hidden D --layers L --heads H --ffn F
+//                 --kv-heads G --head-dim Dh | --kv-lora-rank C --q-lora-rank Cq
+//                 --nope-dim Dn --rope-dim Dr --v-dim Dv] --corpus FILE --steps N --out DIR
+//   mla-lab train --report DIR1,DIR2,...   (or one folder holding model folders)
+//
+// A progress line goes to stderr; Ctrl-C writes a checkpoint and stops; the same command
+// resumes from it (--restart starts over).
+//
+// [SECTION] options
+// [SECTION] training
+// [SECTION] report
+#include "cli_train.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#include "cost.h"
+#include "cpu_backend.h"
+#include "model.h"
+#include "model_io.h"
+#include "train.h"
+
+namespace mla::cli {
+
+namespace fs = std::filesystem;
+
+// ============================================================================ [SECTION] options
+
+namespace {
+
+struct TrainArgs {
+    std::string attn = "mla";
+    int64_t kv_heads = 0, hidden = 0, layers = 0, heads = 0, ffn = 0, head_dim = 0;
+    int64_t kv_lora_rank = 0, q_lora_rank = -1, nope_dim = 0, rope_dim = 0, v_dim = 0;
+    std::string corpus, out, report;
+    TrainOptions opt;
+    bool restart = false;
+    int64_t log_every = 10;
+    std::string sample_prompt = "Make a travel plan for Spain";
+    int64_t sample_tokens = 200;
+};
+
+// builtin_config(kind) with the sizes given on the command line.
+Config train_config(const TrainArgs& a) {
+    const AttnKind kind = parse_attn_kind(a.attn);
+    const bool mla = kind == AttnKind::MLA;
+    if (a.kv_heads != 0 && kind != AttnKind::GQA)
+        throw InputError("--kv-heads applies to --attn gqa only (MHA has one KV head per query head, MQA one)");
+    if (mla && a.head_dim != 0) throw InputError("--head-dim is for mha/gqa/mqa; MLA uses --nope-dim, --rope-dim, --v-dim");
+    if (!mla && (a.kv_lora_rank || a.q_lora_rank >= 0 || a.nope_dim || a.rope_dim || a.v_dim))
+        throw InputError("--kv-lora-rank, --q-lora-rank, --nope-dim, --rope-dim and --v-dim are for --attn mla");
+    Config c = builtin_config(kind, a.kv_heads);
+    if (a.hidden) c.hidden_size = a.hidden;
+    if (a.layers) c.num_hidden_layers = a.layers;
+    if (a.ffn) c.intermediate_size = a.ffn;
+    if (a.heads) {
+        c.num_attention_heads = a.heads;
+        if (kind == AttnKind::MHA || mla) c.num_key_value_heads = a.heads;
+    }
+    if (a.head_dim) c.head_dim = a.head_dim;
+    if (a.kv_lora_rank) c.kv_lora_rank = a.kv_lora_rank;
+    if (a.q_lora_rank >= 0) c.q_lora_rank = a.q_lora_rank;
+    if (a.nope_dim) c.qk_nope_head_dim = a.nope_dim;
+    if (a.rope_dim) c.qk_rope_head_dim = a.rope_dim;
+    if (a.v_dim) c.v_head_dim = a.v_dim;
+    validate(c);
+    return c;
+}
+
+std::string duration(double s) {
+    char buf[32];
+    const long t = std::lround(std::max(0.0, s));
+    if (t >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
+    else if (t >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+    else std::snprintf(buf, sizeof buf, "%lds", t);
+    return buf;
+}
+
+std::string count_short(double n) {
+    char buf[32];
+    if (n >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", n / 1e6);
+    else if (n >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", n / 1e3);
+    else std::snprintf(buf, sizeof buf, "%.0f", n);
+    return buf;
+}
+
+std::atomic<bool> g_stop{false};
+
+// First Ctrl-C: stop after this step, with a checkpoint. Second: the default action.
+extern "C" void on_sigint(int) {
+    if (g_stop.load()) {
+        std::signal(SIGINT, SIG_DFL);
+        std::raise(SIGINT);
+        return;
+    }
+    g_stop.store(true);
+}
+
+// Greedy continuation of a byte prompt with the inference Decoder (the app's engine).
+std::string greedy_sample(const Weights& w, const std::string& prompt, int64_t n) {
+    auto sw = std::make_shared<const Weights>(w);
+    CpuBackend backend(1);
+    Decoder dec(sw, backend, RunOptions{});
+    std::vector<float> logits;
+    for (unsigned char ch : prompt) logits = dec.step(ch);
+    std::string out;
+    for (int64_t i = 0; i < n && dec.position() < w.cfg.max_position_embeddings; ++i) {
+        const int64_t tok = std::max_element(logits.begin(), logits.end()) - logits.begin();
+        out += static_cast<char>(tok);
+        logits = dec.step(tok);
+    }
+    return out;
+}
+
+// ============================================================================ [SECTION] training
+
+int run_train(const TrainArgs& a) {
+    if (a.corpus.empty() || a.out.empty())
+        throw InputError("train needs --corpus FILE and --out DIR (or --report DIRS to compare trained models)");
+    const Config cfg = train_config(a);
+#if defined(__GLIBC__)
+    // Every step frees and reallocates the same activations (a few MB). Keep them in the heap
+    // rather than returning them to the system: each return costs page faults on the next
+    // step (about a quarter of the time of a step here).
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+    const bool tty = ::isatty(STDERR_FILENO);
+    g_stop = false;
+    auto previous = std::signal(SIGINT, on_sigint);
+    std::fprintf(stderr, "training %s (%s parameters) on %s -> %s\n", to_string(cfg.attn_kind()),
+                 count_short(double(train::make_layout(cfg).size)).c_str(), a.corpus.c_str(), a.out.c_str());
+    bool open_line = false;
+    auto progress = [&](const TrainProgress& p) {
+        const bool eval = p.val_loss >= 0;
+        if (!eval && !tty && p.step % std::max<int64_t>(1, a.log_every) != 0) return;
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "step %lld/%lld  loss %.4f  lr %.2e  %s tok/s  seen %s  elapsed %s  left %s",
+                      static_cast<long long>(p.step), static_cast<long long>(p.steps), p.loss, p.lr,
+                      count_short(p.tokens_per_s).c_str(), count_short(double(p.tokens_seen)).c_str(),
+                      duration(p.seconds).c_str(), duration(p.eta_s).c_str());
+        std::string line = buf;
+        if (eval) {
+            std::snprintf(buf, sizeof buf, "  val %.4f", p.val_loss);
+            line += buf;
+        }
+        if (tty) {
+            std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), eval ? "\n" : "");
+            open_line = !eval;
+        } else {
+            std::fprintf(stderr, "%s\n", line.c_str());
+        }
+        std::fflush(stderr);
+    };
+    TrainResult r;
+    try {
+        r = run_training(cfg, a.opt, a.corpus, a.out, a.restart, &g_stop, progress);
+    } catch (...) {
+        std::signal(SIGINT, previous);
+        if (open_line) std::fprintf(stderr, "\n");
+        throw;
+    }
+    std::signal(SIGINT, previous);
+    if (open_line) std::fprintf(stderr, "\n");
+    if (r.interrupted) {
+        std::fprintf(stderr, "interrupted at step %lld: checkpoint and model written to %s; run the same command to resume\n",
+                     static_cast<long long>(r.step), a.out.c_str());
+        return 130;
+    }
+    std::printf("%s: step %lld, %s tokens seen, %s of training%s, validation loss %.4f\n", a.out.c_str(),
+                static_cast<long long>(r.step), count_short(double(r.tokens_seen)).c_str(), duration(r.seconds).c_str(),
+                r.resumed ? " (resumed)" : "", r.val_loss);
+    if (a.sample_tokens > 0 && !a.sample_prompt.empty()) {
+        const std::string s = greedy_sample(load_model(a.out), a.sample_prompt, a.sample_tokens);
+        std::printf("greedy sample: %s%s\n", a.sample_prompt.c_str(), s.c_str());
+    }
+    return 0;
+}
+
+// ============================================================================ [SECTION] report
+
+struct Trained {
+    std::string name;  // folder name
+    Config cfg;
+    std::vector<TrainCurvePoint> rows;
+};
+
+std::vector<std::string> report_dirs(const std::string& spec) {
+    std::vector<std::string> dirs;
+    std::stringstream ss(spec);
+    std::string item;
+    while (std::getline(ss, item, ','))
+        if (!item.empty()) dirs.push_back(item);
+    if (dirs.size() == 1 && !fs::exists(fs::path(dirs[0]) / "train.csv")) {
+        // a folder of model folders
+        const std::string parent = dirs[0];
+        if (!fs::is_directory(parent)) throw InputError("--report: '" + parent + "' is not a folder");
+        dirs.clear();
+        for (const auto& e : fs::directory_iterator(parent))
+            if (e.is_directory() && fs::exists(e.path() / "train.csv")) dirs.push_back(e.path().string());
+        std::sort(dirs.begin(), dirs.end());
+        if (dirs.empty())
+            throw InputError("--report: '" + parent + "' holds no training folder (a folder with train.csv and config.json)");
+    }
+    return dirs;
+}
+
+int run_report(const std::string& spec) {
+    std::vector<Trained> models;
+    for (const std::string& d : report_dirs(spec)) {
+        Trained t;
+        t.name = fs::path(d).lexically_normal().filename().string();
+        if (t.name.empty()) t.name = fs::path(d).lexically_normal().parent_path().filename().string();
+        t.cfg = load_config_file((fs::path(d) / "config.json").string());
+        t.rows = read_train_csv((fs::path(d) / "train.csv").string());
+        if (t.rows.empty()) throw InputError(d + "/train.csv has no rows yet");
+        models.push_back(std::move(t));
+    }
+    size_t w = 10;
+    for (const Trained& t : models) w = std::max(w, t.name.size() + 2);
+    std::printf("%-*s %-5s %10s %12s %16s %8s %9s %9s %9s\n", int(w), "model", "kind", "params", "cache el/tok",
+                "cache B/tok fp32", "steps", "tokens", "time", "val loss");
+    for (const Trained& t : models) {
+        const TrainCurvePoint& last = t.rows.back();
+        // MLA caches its latent (recompute and absorbed paths): C + Dr per layer
+        const int64_t el = cache_elements_per_token(t.cfg, MlaPath::Absorbed) * t.cfg.num_hidden_layers;
+        std::printf("%-*s %-5s %10s %12lld %16lld %8lld %9s %9s %9.4f\n", int(w), t.name.c_str(),
+                    to_string(t.cfg.attn_kind()), count_short(double(train::make_layout(t.cfg).size)).c_str(),
+                    static_cast<long long>(el), static_cast<long long>(el * 4), static_cast<long long>(last.step),
+                    count_short(double(last.tokens_seen)).c_str(), duration(last.seconds).c_str(), last.val_loss);
+    }
+    std::printf("(cache per token: all layers; MLA holds its latent c_kv and the shared RoPE key)\n\n");
+    std::printf("validation loss (nats per byte) by step\n%8s", "step");
+    for (const Trained& t : models) std::printf(" %*s", int(std::max<size_t>(9, t.name.size())), t.name.c_str());
+    std::printf("\n");
+    std::set<int64_t> steps;
+    for (const Trained& t : models)
+        for (const TrainCurvePoint& p : t.rows) steps.insert(p.step);
+    for (int64_t s : steps) {
+        std::printf("%8lld", static_cast<long long>(s));
+        for (const Trained& t : models) {
+            const int width = int(std::max<size_t>(9, t.name.size()));
+            auto it = std::find_if(t.rows.begin(), t.rows.end(), [&](const TrainCurvePoint& p) { return p.step == s; });
+            if (it == t.rows.end()) std::printf(" %*s", width, "-");
+            else std::printf(" %*.4f", width, it->val_loss);
+        }
+        std::printf("\n");
+    }
+    return 0;
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& root, Commands& cmds) {
+    auto a = std::make_shared<TrainArgs>();
+    CLI::App* s = root.add_subcommand("train", "train a byte-level model on the CPU, or --report trained models");
+    s->add_option("--report", a->report, "compare trained models: DIR1,DIR2,... or one folder of model folders");
+    s->add_option("--attn", a->attn, "attention kind: mha, gqa, mqa or mla")->default_val("mla");
+    s->add_option("--corpus", a->corpus, "training text (bytes); its end is held out for validation");
+    s->add_option("--out", a->out, "model folder: config.json, model.safetensors, train.csv, checkpoint.bin");
+    s->add_option("--steps", a->opt.steps, "optimiser steps in all")->default_val(a->opt.steps);
+    // sizes (default: the built-in model of the kind)
+    s->add_option("--hidden", a->hidden, "hidden size D (default 64)");
+    s->add_option("--layers", a->layers, "layers L (default 3)");
+    s->add_option("--heads", a->heads, "query heads H (default 4)");
+    s->add_option("--ffn", a->ffn, "MLP intermediate size F (default 176)");
+    s->add_option("--kv-heads", a->kv_heads, "GQA: key/value heads (default 2)");
+    s->add_option("--head-dim", a->head_dim, "MHA/GQA/MQA: head dim (default 16)");
+    s->add_option("--kv-lora-rank", a->kv_lora_rank, "MLA: KV latent rank C (default 32)");
+    s->add_option("--q-lora-rank", a->q_lora_rank, "MLA: query latent rank (default 0 = no query compression)");
+    s->add_option("--nope-dim", a->nope_dim, "MLA: no-RoPE part of a query/key head (default 16)");
+    s->add_option("--rope-dim", a->rope_dim, "MLA: RoPE part of a query/key head (default 8)");
+    s->add_option("--v-dim", a->v_dim, "MLA: value head dim (default 16)");
+    // optimisation
+    s->add_option("--batch", a->opt.batch, "sequences per step")->default_val(a->opt.batch);
+    s->add_option("--seq", a->opt.seq_len, "tokens per sequence")->default_val(a->opt.seq_len);
+    s->add_option("--lr", a->opt.lr, "peak learning rate (AdamW)")->default_val(a->opt.lr);
+    s->add_option("--warmup", a->opt.warmup, "linear warmup steps, then cosine")->default_val(a->opt.warmup);
+    s->add_option("--min-lr-ratio", a->opt.min_lr_ratio, "final learning rate / peak")->default_val(a->opt.min_lr_ratio);
+    s->add_option("--weight-decay", a->opt.weight_decay, "AdamW weight decay (matrices)")->default_val(a->opt.weight_decay);
+    s->add_option("--clip", a->opt.grad_clip, "gradient clipping: largest global norm (0 = off)")->default_val(a->opt.grad_clip);
+    s->add_option("--val-fraction", a->opt.val_fraction, "held-out end of the corpus")->default_val(a->opt.val_fraction);
+    s->add_option("--val-windows", a->opt.val_windows, "held-out windows per evaluation")->default_val(a->opt.val_windows);
+    s->add_option("--eval-every", a->opt.eval_every, "steps between validation rows of train.csv")->default_val(a->opt.eval_every);
+    s->add_option("--checkpoint-every", a->opt.checkpoint_every, "steps between checkpoints")->default_val(a->opt.checkpoint_every);
+    s->add_option("--seed", a->opt.seed, "seed of the initial weights and the batches")->default_val(a->opt.seed);
+    s->add_option("--threads", a->opt.threads, "CPU threads")->default_val(a->opt.threads);
+    s->add_flag("--restart", a->restart, "ignore the folder's checkpoint and start over");
+    s->add_option("--log-every", a->log_every, "steps between progress lines when stderr is not a terminal")->default_val(a->log_every);
+    s->add_option("--sample", a->sample_prompt, "prompt of the greedy sample printed at the end")->default_val(a->sample_prompt);
+    s->add_option("--sample-tokens", a->sample_tokens, "bytes of the sample (0 = none)")->default_val(a->sample_tokens);
+    cmds.push_back({s, [a] { return a->report.empty() ? run_train(*a) : run_report(a->report); }});
+}
+
+}  // namespace mla::cli

@@ -255,7 +255,10 @@ void print_cache_json(const CacheReport& rep) {
         j["rows"].push_back(row);
     }
     j["notes"] = rep.notes;
-    if (const std::string article = article_units_note(rep.model, rep.config); !article.empty()) j["notes"].push_back(article);
+    if (std::string article = article_units_note(rep.model, rep.config); !article.empty()) {
+        std::replace(article.begin(), article.end(), '\n', ' ');
+        j["notes"].push_back(article);
+    }
     std::printf("%s\n", j.dump(2).c_str());
 }
 

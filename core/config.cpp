@@ -155,7 +155,9 @@ Config config_from_json(const json& j) {
     c.num_hidden_layers = get_int(j, gpt2 ? "n_layer" : "num_hidden_layers", true, 0);
     c.num_attention_heads = get_int(j, gpt2 ? "n_head" : "num_attention_heads", true, 0);
     c.intermediate_size = get_int(j, gpt2 ? "n_inner" : "intermediate_size", false, gpt2 ? 4 * c.hidden_size : 0);
-    c.max_position_embeddings = get_int(j, gpt2 ? "n_positions" : "max_position_embeddings", !gpt2, 2048);
+    // Falcon-7B's config.json has no max_position_embeddings; FalconConfig's default is 2048.
+    const bool falcon = c.model_type == "falcon";
+    c.max_position_embeddings = get_int(j, gpt2 ? "n_positions" : "max_position_embeddings", !gpt2 && !falcon, 2048);
     c.kv_lora_rank = get_int(j, "kv_lora_rank", false, 0);
     if (c.model_type == "falcon" && !j.contains("num_key_value_heads")) {
         // Falcon-7B: multi_query = true means one KV head.

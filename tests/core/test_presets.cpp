@@ -138,6 +138,8 @@ TEST_CASE("preset details: head dims, windows, and what the engine would refuse"
     const Config falcon = load_preset("falcon-7b");
     CHECK(falcon.head_dim == 64);  // 4544 / 71
     CHECK(falcon.num_key_value_heads == 1);
+    CHECK(falcon.max_position_embeddings == 2048);  // not in the real file: FalconConfig's default
+    CHECK(falcon.rope_theta == 10000.0);
     CHECK(load_preset("gpt2").head_dim == 64);
     CHECK(load_preset("gpt2").max_position_embeddings == 1024);
     CHECK(load_preset("mistral-7b").sliding_window == 4096);

@@ -142,8 +142,13 @@ void add_cell_outline(ImDrawList* dl, ImVec2 a, ImVec2 b) {
 
 std::string cell_name(const char* title, const char* const* labels, int index, const char* fallback, int max_chars) {
     std::string s = title ? title : fallback;
-    s += " " + std::to_string(index);
-    if (labels && labels[index]) s += " '" + cut_label(labels[index], max_chars * 2) + "'";
+    s += ' ';  // appended piecewise: GCC 12 warns falsely on "literal" + string&&
+    s += std::to_string(index);
+    if (labels && labels[index]) {
+        s += " '";
+        s += cut_label(labels[index], max_chars * 2);
+        s += '\'';
+    }
     return s;
 }
 
@@ -241,7 +246,8 @@ HeatmapResult Heatmap::draw(const char* id, ImVec2 size, const HeatmapOptions& o
         const int stride = label_stride(rows_, cell_h, font);
         for (int r = 0; r < rows_; ++r) {
             const bool hot = res.hovered && r == res.row;
-            if ((r % stride != 0 && !hot) || !o.row_labels[r]) continue;
+            const bool near_hot = res.hovered && !hot && std::abs(r - res.row) < stride;  // would overlap it
+            if ((r % stride != 0 && !hot) || near_hot || !o.row_labels[r]) continue;
             const std::string s = cut_label(o.row_labels[r], max_chars);
             const ImVec2 sz = ImGui::CalcTextSize(s.c_str());
             const ImVec2 tp(mmin.x - pad - sz.x, mmin.y + cell_h * (r + 0.5f) - sz.y * 0.5f);
@@ -253,7 +259,8 @@ HeatmapResult Heatmap::draw(const char* id, ImVec2 size, const HeatmapOptions& o
         const int stride = label_stride(cols_, cell_w, font);
         for (int c = 0; c < cols_; ++c) {
             const bool hot = res.hovered && c == res.col;
-            if ((c % stride != 0 && !hot) || !o.col_labels[c]) continue;
+            const bool near_hot = res.hovered && !hot && std::abs(c - res.col) < stride;  // would overlap it
+            if ((c % stride != 0 && !hot) || near_hot || !o.col_labels[c]) continue;
             const std::string s = cut_label(o.col_labels[c], max_chars);
             const float w = ImGui::CalcTextSize(s.c_str()).x;
             const ImVec2 tp(mmin.x + cell_w * (c + 0.5f) + font * 0.5f, mmax.y + pad);

@@ -24,7 +24,8 @@
 // - Hover: the hovered cell is outlined and, when options.tooltip, a tooltip shows
 //   "row label -> col label: value". The result gives row, col and value to the caller.
 // - The texture is created on the first update (a GL context must be current), deleted
-//   by the destructor. Heatmap is movable, not copyable.
+//   by the destructor (so destroy heatmaps before the GL context). Heatmap is movable
+//   (the texture moves with it), not copyable.
 #pragma once
 
 #include <imgui.h>

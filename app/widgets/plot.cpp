@@ -270,6 +270,8 @@ std::string format_value(double v, AxisFormat format, double step) {
     }
 
     const double a = std::abs(v);
+    if (format == AxisFormat::Count && step == 0 && a < 1e5 && v == std::round(v))
+        return fixed_trimmed(v, 0);  // a readout of 2048 tokens says 2048, not 2.05k
     int p = 0;
     while (p + 1 < units.count && a >= std::pow(units.base, p + 1)) ++p;
     for (;;) {
@@ -590,10 +592,16 @@ void draw_readout(ImDrawList* dl, const Frame& f, ImVec2 mouse) {
         const ImVec2 p = f.to_px(s->xs[i], s->ys[i]);
         dl->AddCircleFilled(p, font * 0.3f, s->color);
         dl->AddCircle(p, font * 0.3f, ImGui::GetColorU32(ImGuiCol_Text), 0, 1.0f);
-        std::string name = display_label(s->label);
-        if (name.empty()) name = "y";
-        std::string t = name + ": " + format_value(s->ys[i], ax.y.format);
-        if (!same_x) t += "  (at " + format_value(s->xs[i], ax.x.format) + ")";
+        // Built piecewise: GCC 12 -O3 warns falsely (-Wrestrict) on some string concatenations.
+        std::string t = display_label(s->label);
+        if (t.empty()) t.push_back('y');
+        t += ": ";
+        t += format_value(s->ys[i], ax.y.format);
+        if (!same_x) {
+            t += "  (at ";
+            t += format_value(s->xs[i], ax.x.format);
+            t += ")";
+        }
         lines.push_back({s->color, t});
     }
 

@@ -151,7 +151,8 @@ std::vector<Tick> make_ticks(Range r, AxisScale scale, int target = 6, bool bina
 int nearest_point(const double* xs, const double* ys, int count, double x, AxisScale xscale);
 
 // Formats v. step > 0: enough decimals to resolve `step` (tick labels); step = 0:
-// about 3 significant digits (readouts). Trailing zeros are dropped: "1.5k", not "1.50k".
+// about 3 significant digits (readouts), except that a whole Count below 100k prints in
+// full ("2048"). Trailing zeros are dropped: "1.5k", not "1.50k".
 std::string format_value(double v, AxisFormat format, double step = 0);
 
 }  // namespace mla::widgets

@@ -184,6 +184,9 @@ TEST_CASE("format_value: SI, counts and bytes", "[widgets][plot]") {
     CHECK(format_value(236e9, AxisFormat::Count) == "236B");
     CHECK(format_value(128000, AxisFormat::Count) == "128k");
     CHECK(format_value(1500, AxisFormat::Count, 500) == "1.5k");
+    CHECK(format_value(2048, AxisFormat::Count) == "2048");        // readout of a whole count
+    CHECK(format_value(2048, AxisFormat::Count, 1000) == "2.048k"); // a tick label resolves exactly
+    CHECK(format_value(2.5, AxisFormat::Count) == "2.5");
 
     CHECK(format_value(512, AxisFormat::Bytes) == "512 B");
     CHECK(format_value(1500, AxisFormat::Bytes) == "1.5 KB");

@@ -8,6 +8,8 @@
 
 namespace mla::train {
 
+template <class S> using RowArr = Eigen::Array<S, 1, Eigen::Dynamic>;  // one row, element-wise
+
 // ---- embedding
 
 template <class S> void embedding_forward(MatT<S>& x, const int32_t* tokens, int64_t N, CMRef<S> table) {
@@ -129,10 +131,10 @@ void attention_forward(MatT<S>& out, MatT<S>& probs, CMRef<S> q, CMRef<S> k, CMR
     for (int64_t b = 0; b < B; ++b)
         for (int64_t h = 0; h < H; ++h) {
             const int64_t g = h / group;
-            auto P = probs.block((b * H + h) * T, 0, T, T);  // (T, T)
+            MRef<S> P = probs.block((b * H + h) * T, 0, T, T);  // (T, T)
             P.noalias() = q.block(b * T, h * dq, T, dq) * k.block(b * T, g * dq, T, dq).transpose();
             for (int64_t i = 0; i < T; ++i) {  // softmax over the keys j <= i, zero above
-                auto row = P.row(i).head(i + 1).array();
+                Eigen::Map<RowArr<S>> row(P.row(i).data(), i + 1);
                 const S mx = sc * row.maxCoeff();  // scale > 0
                 row = (sc * row - mx).exp();
                 row *= S(1) / row.sum();
@@ -157,13 +159,13 @@ void attention_backward(MatT<S>& dq_out, MatT<S>& dk_out, MatT<S>& dv_out, CMRef
     for (int64_t b = 0; b < B; ++b)
         for (int64_t h = 0; h < H; ++h) {
             const int64_t g = h / group;
-            auto P = probs.block((b * H + h) * T, 0, T, T);
-            auto dO = dout.block(b * T, h * dv, T, dv);
+            const CMRef<S> P = probs.block((b * H + h) * T, 0, T, T);  // (T, T)
+            const CMRef<S> dO = dout.block(b * T, h * dv, T, dv);     // (T, dv)
             dP.noalias() = dO * v.block(b * T, g * dv, T, dv).transpose();
             dv_out.block(b * T, g * dv, T, dv).noalias() += P.transpose() * dO;
             for (int64_t i = 0; i < T; ++i) {
-                auto p = P.row(i).head(i + 1).array();
-                auto d = dP.row(i).head(i + 1).array();
+                const Eigen::Map<const RowArr<S>> p(P.row(i).data(), i + 1);
+                Eigen::Map<RowArr<S>> d(dP.row(i).data(), i + 1);
                 const S dot = (p * d).sum();
                 d = sc * p * (d - dot);
                 dP.row(i).tail(T - i - 1).setZero();

@@ -211,8 +211,9 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
         entries_.push_back(std::move(e));
     }
 
-    std::stable_sort(entries_.begin(), entries_.end(), [](const SafetensorsEntry& a, const SafetensorsEntry& b) {
-        return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+    std::sort(entries_.begin(), entries_.end(), [](const SafetensorsEntry& a, const SafetensorsEntry& b) {
+        if (a.begin != b.begin) return a.begin < b.begin;
+        return a.end != b.end ? a.end < b.end : a.name < b.name;
     });
     const SafetensorsEntry* prev = nullptr;
     for (const SafetensorsEntry& e : entries_) {
@@ -307,6 +308,7 @@ void write_safetensors(const std::string& path, const std::vector<SafetensorsOut
     f.write(reinterpret_cast<const char*>(len), 8);
     f.write(text.data(), static_cast<std::streamsize>(text.size()));
     for (size_t i = 0; i < tensors.size(); ++i) {
+        if (counts[i] == 0) continue;
         if constexpr (std::endian::native == std::endian::little) {
             f.write(reinterpret_cast<const char*>(tensors[i].data), static_cast<std::streamsize>(4 * counts[i]));
         } else {

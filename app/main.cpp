@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli.h"
+#include "cli_train.h"
 #include "config.h"
 
 int main(int argc, char** argv) {
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
     mla::cli::Commands cmds;
     mla::cli::add_model_commands(app, cmds);
     mla::cli::add_cache_commands(app, cmds);
+    mla::cli::add_train_command(app, cmds);
     mla::cli::add_screenshot_command(app, cmds);
     std::function<int()> run_window;
     mla::cli::add_window_options(app, run_window);

@@ -243,6 +243,10 @@ void GlBackend::resize(Buf& b, int64_t n) {
     MLA_CHECK(n >= 0);
     entry(b);  // checks the handle
     Entry& e = bufs_[b.id];
+    if (n == e.size) {
+        b.size = n;
+        return;
+    }
     const unsigned fresh = new_buffer(n, nullptr, true);
     const int64_t keep = std::min(e.size, n);
     if (keep > 0) {
@@ -285,6 +289,7 @@ void GlBackend::read(View src, float* dst, int64_t n) {
     glBindBuffer(GL_COPY_READ_BUFFER, entry(src.buf).name);
     glGetBufferSubData(GL_COPY_READ_BUFFER, static_cast<GLintptr>(src.off * 4), static_cast<GLsizeiptr>(n * 4), dst);
     glBindBuffer(GL_COPY_READ_BUFFER, 0);
+    ++readbacks_;
 }
 
 void GlBackend::finish() {

@@ -64,6 +64,7 @@ public:
     void add(View y, View x, int64_t n) override;
 
     int64_t dispatches() const { return dispatches_; }  // compute dispatches so far
+    int64_t readbacks() const { return readbacks_; }    // read() calls so far (each one waits for the GPU)
     int64_t live_buffers() const;                        // created and not released
 
 private:
@@ -109,6 +110,7 @@ private:
     int64_t max_block_ = 0;        // GL_MAX_SHADER_STORAGE_BLOCK_SIZE, in elements
     bool shader_writes_pending_ = false;
     int64_t dispatches_ = 0;
+    int64_t readbacks_ = 0;
     std::string device_;
 };
 

@@ -218,11 +218,10 @@ bool ensure_context(std::string* reason) {
     ContextState& s = state();
     if (!glfwInit()) {  // returns at once when the app already initialised GLFW
         const char* display = std::getenv("DISPLAY");
-        std::string why = (display == nullptr || *display == '\0')
-                              ? std::string("no X display (DISPLAY is not set)")
-                              : "GLFW could not start on DISPLAY=" + std::string(display);
         const std::string err = glfw_error();
-        if (!err.empty()) why += ": " + err;
+        std::string why = (display == nullptr || *display == '\0')
+                              ? "no X display (DISPLAY is not set" + (err.empty() ? "" : "; " + err) + ")"
+                              : "GLFW could not start on DISPLAY=" + std::string(display) + (err.empty() ? "" : " (" + err + ")");
         return fail(s, why, reason);
     }
     GLFWwindow* cur = glfwGetCurrentContext();

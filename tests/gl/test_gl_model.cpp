@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <memory>
 
 #include "cpu_backend.h"
@@ -121,5 +122,29 @@ TEST_CASE("gl decoder: the trace of a step matches the CPU's, tensor by tensor",
             REQUIRE(tg.tensors[i].shape == tc.tensors[i].shape);
             CHECK(gltest::normalised_error(tg.tensors[i].data, tc.tensors[i].data) <= 1e-5);
         }
+    }
+}
+
+TEST_CASE("gl decoder sanity: one readback per step, finite logits (time reported, not tested)", "[gl]") {
+    gl::GlBackend* gpu = gltest::gpu_or_skip();
+    if (!gpu) return;
+    for (AttnKind kind : {AttnKind::MHA, AttnKind::MLA}) {
+        auto w = std::make_shared<const Weights>(random_weights(builtin_config(kind), 11));
+        Decoder d(w, *gpu);
+        d.step('x');  // warm-up: caches and the RoPE table are allocated here
+        const int64_t reads0 = gpu->readbacks(), disp0 = gpu->dispatches();
+        const auto t0 = std::chrono::steady_clock::now();
+        const int steps = 16;
+        for (int s = 0; s < steps; ++s) {
+            const std::vector<float>& logits = d.step('a' + s);
+            for (float v : logits) REQUIRE(std::isfinite(v));
+        }
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        REQUIRE(gpu->readbacks() - reads0 == steps);  // the logits only: no readback between operations
+        Trace tr;
+        d.step('z', &tr);
+        REQUIRE(gpu->readbacks() - reads0 == steps + 2);  // with a trace: logits + the staged tensors
+        WARN(to_string(kind) << " on " << gpu->device() << ": " << (gpu->dispatches() - disp0) / (steps + 1)
+                             << " dispatches per step, " << ms / steps << " ms per step");
     }
 }

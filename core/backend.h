@@ -40,7 +40,8 @@ public:
     virtual void write(View dst, const float* src, int64_t n) = 0;
     virtual void read(View src, float* dst, int64_t n) = 0;          // waits for the queue
     virtual void copy(View dst, View src, int64_t n) = 0;            // dst[i] = src[i]
-    // dst[r*dst_stride + c] = src[r*src_stride + c] for r < rows, c < cols (src_stride 0 repeats one row)
+    // dst[r*dst_stride + c] = src[r*src_stride + c] for r < rows, c < cols (src_stride 0 repeats one row).
+    // Source and destination rows must not overlap.
     virtual void copy_rows(View dst, int64_t dst_stride, View src, int64_t src_stride, int64_t rows,
                            int64_t cols) = 0;
     virtual void finish() {}                                         // wait for the queue
@@ -49,7 +50,7 @@ public:
 
     // x (D) = table[token] (V, D)
     virtual void embed(View x, View table, int64_t token, int64_t D) = 0;
-    // y (N) = W (N, K) x (K); accumulate: y += W x
+    // y (N) = W (N, K) x (K); accumulate: y += W x. y must not alias x.
     virtual void matvec(View y, View x, View W, int64_t N, int64_t K, bool accumulate = false) = 0;
     // Y (M, N) = X (M, K) W (N, K)^T; row m of X starts at X[m*x_stride], rows of Y are contiguous
     virtual void matmul(View Y, View X, View W, int64_t M, int64_t N, int64_t K, int64_t x_stride) = 0;
@@ -66,7 +67,8 @@ public:
     virtual void attn_scores(View scores, View q, View k, int64_t H, int64_t T, int64_t dim,
                              int64_t q_stride, int64_t k_row_stride, int64_t k_head_stride,
                              int64_t group, bool accumulate) = 0;
-    // Row-wise softmax of (scale * x) over rows (R, n), in place.
+    // Row-wise softmax of (scale * x) over rows (R, n), in place; scale > 0. -infinity entries
+    // get weight 0, and a row that is all -infinity becomes all zeros.
     virtual void softmax(View x, int64_t R, int64_t n, float scale) = 0;
     // out_h (dim) = sum_j p[h, j] v_{j, h/group}, out_h at out[h*out_stride],
     // v_{j,g} = v[j*v_row_stride + g*v_head_stride + (0..dim-1)]; p is (H, T).

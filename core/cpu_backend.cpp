@@ -172,6 +172,10 @@ void CpuBackend::softmax(View x, int64_t R, int64_t n, float scale) {
         float* row = p + r * n;
         float mx = -std::numeric_limits<float>::infinity();
         for (int64_t j = 0; j < n; ++j) mx = std::max(mx, scale * row[j]);
+        if (mx == -std::numeric_limits<float>::infinity()) {  // every key masked: no weight anywhere
+            std::fill(row, row + n, 0.0f);
+            continue;
+        }
         float sum = 0.0f;
         for (int64_t j = 0; j < n; ++j) {
             row[j] = std::exp(scale * row[j] - mx);

@@ -9,12 +9,7 @@
 #include "check.h"
 #include "weights.h"
 
-#if __has_include("backends.h")
 #include "backends.h"
-#define MLA_HAVE_BACKENDS 1
-#else
-#include "cpu_backend.h"
-#endif
 
 namespace mla::app {
 
@@ -134,12 +129,7 @@ double probs_diff(const Trace& a, const Trace& b, int64_t layers) {
 
 BackendFactory default_backend_factory() {
     return [](const std::string& name) -> std::unique_ptr<Backend> {
-#ifdef MLA_HAVE_BACKENDS
         return make_backend(name);
-#else
-        if (name == "cpu") return std::make_unique<CpuBackend>();
-        throw InputError("backend '" + name + "' is not available in this build; use cpu");
-#endif
     };
 }
 
@@ -214,8 +204,9 @@ void Session::install(Built&& b, const ModelSettings& s) {
     labels_.clear();
     cstrs_.clear();
     diffs_.clear();
-    rng_state_ = s.seed * 0x9E3779B97F4A7C15ull + 1;
+    rng_state_ = s.sample_seed;
     selected_ = -1;
+    ++revision_;
 }
 
 void Session::set_error(Field f, std::string msg) {
@@ -265,8 +256,15 @@ bool Session::step_one() {
     labels_.push_back(token_label(token));
     cstrs_.clear();
     for (const std::string& s : labels_) cstrs_.push_back(s.c_str());
-    predicted_.push_back(sample(main_.logits, settings_.temperature, rng_state_));
+    // Like `mla-lab generate`: the sampler (and its seed) starts at the last prompt byte.
+    if (pos + 1 >= prompt_length()) {
+        predicted_.push_back(sample(main_.logits, settings_.temperature, rng_state_));
+    } else {
+        uint64_t unused = 0;
+        predicted_.push_back(sample(main_.logits, 0.0f, unused));
+    }
     selected_ = pos;
+    ++revision_;
     return true;
 }
 
@@ -294,8 +292,9 @@ void Session::reset() {
     labels_.clear();
     cstrs_.clear();
     diffs_.clear();
-    rng_state_ = settings_.seed * 0x9E3779B97F4A7C15ull + 1;
+    rng_state_ = settings_.sample_seed;
     selected_ = -1;
+    ++revision_;
     if (error_field_ == Field::None) clear_error();
 }
 

@@ -35,7 +35,8 @@ struct ModelSettings {
     MlaPath mla_path = MlaPath::Absorbed;
     bool rope_on_latent = false;  // MLA: RoPE on the compressed keys (breaks absorption)
     bool no_cache = false;        // re-run the whole prefix every step
-    uint64_t seed = 1;            // weights
+    uint64_t seed = 1;            // weights (the CLI's --weights-seed)
+    uint64_t sample_seed = 1;     // sampling (the CLI's --seed); used when temperature > 0
     float temperature = 0.0f;     // 0 = greedy
     std::string backend = "cpu";  // "cpu" or "gpu"
     std::string prompt = "Make a travel plan for Spain";
@@ -44,7 +45,7 @@ struct ModelSettings {
 
 // The sidebar field a message belongs to.
 enum class Field { None, Kind, KvHeads, KvLoraRank, RopeDim, QLoraRank, MlaPath, RopeOnLatent, NoCache,
-                   Seed, Temperature, Backend, Prompt };
+                   Seed, SampleSeed, Temperature, Backend, Prompt };
 
 // The built-in model of `kind` with the sizes of `s` (kv_heads for GQA; d_c, d_r and d'_c
 // for MLA). Not validated.
@@ -141,7 +142,9 @@ public:
     const std::vector<const char*>& token_cstrs() const { return cstrs_; }  // for heatmap axes
     int64_t prompt_length() const { return static_cast<int64_t>(settings_.prompt.size()); }
     bool in_prompt(int64_t step) const { return step < prompt_length(); }
-    int64_t predicted(int64_t step) const;  // token sampled from that step's logits, -1 if none
+    // The token that follows that step: sampled (as `mla-lab generate` does, from the last
+    // prompt byte on) or, inside the prompt, the model's most likely byte. -1 if none.
+    int64_t predicted(int64_t step) const;
     std::string generated_text() const;    // the tokens after the prompt, as text
 
     const Lane& main() const { return main_; }
@@ -158,6 +161,8 @@ public:
     const std::string& backend_name() const { return backend_name_; }
     std::string backend_device() const;
     double last_step_ms() const { return last_step_ms_; }  // all lanes, one token
+    // Changes whenever the run changes (a step, a reset, a rebuild): views cache by it.
+    uint64_t revision() const { return revision_; }
 
 private:
     struct Built;
@@ -184,6 +189,7 @@ private:
     std::string error_;
     Field error_field_ = Field::None;
     double last_step_ms_ = 0;
+    uint64_t revision_ = 0;
 };
 
 }  // namespace mla::app

@@ -28,9 +28,7 @@ struct Palette {
 };
 Palette palette(bool dark);
 
-// Button "Export PNG" at the top right of a view; pushes an export of the view's area.
-// Call once per view with the rectangle it covers (screen pixels).
-void export_button(const char* view, Commands& cmds);
+// Pushes a PNG export of a screen rectangle (the window reads it back after drawing).
 void request_png(const char* view, ImVec2 min, ImVec2 max, Commands& cmds);
 
 // A line of text in the monospace font (when loaded).
@@ -39,9 +37,13 @@ void mono_text(const Frame& f, const char* fmt, ...) IM_FMTARGS(2);
 // The empty state of a view: a centred sentence.
 void empty_state(const char* text);
 
-// Human-readable sizes: "1.5 KiB", "2.3 MFLOP"
+// Exact figures with thousands separators: "1,234,567", "15,360 B", "2,048 FLOPs";
+// fmt_bytes adds the binary unit when it helps: "61,440 B (60 KiB)".
+std::string fmt_count(double n);
 std::string fmt_bytes(double bytes);
 std::string fmt_flops(double flops);
-std::string fmt_count(double n);    // 1234567 -> "1,234,567"
+
+// Wrapped text in a colour.
+void text_wrapped_colored(ImU32 color, const char* fmt, ...) IM_FMTARGS(2);
 
 }  // namespace mla::app

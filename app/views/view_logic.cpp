@@ -43,6 +43,196 @@ std::vector<Slab> cache_slabs(const Config& c, const RunOptions& o, int64_t T) {
     return out;
 }
 
+// ============================================================================ shapes diagram
+
+Diagram shapes_diagram_nodes(const Config& c, const RunOptions& o, int64_t pos);
+
+int Diagram::find(const std::string& label) const {
+    for (size_t i = 0; i < nodes.size(); ++i)
+        if (nodes[i].label == label) return static_cast<int>(i);
+    return -1;
+}
+
+namespace {
+
+std::string n(int64_t v) { return std::to_string(v); }
+std::string mul(int64_t a, int64_t b) { return n(a) + " x " + n(b); }
+
+// Colour indices (widgets::categorical_color): 0 orange, 1 sky blue, 2 bluish green,
+// 3 vermillion, 4 blue, 5 reddish purple.
+enum Color { kInput = 4, kQuery = 1, kLatent = 2, kRope = 3, kAttn = 5, kOut = 0 };
+
+struct Builder {
+    Diagram d;
+    int add(std::string id, std::string label, std::vector<int64_t> dims, float col, float row, int color,
+            std::string eq, std::vector<int> inputs, bool cache = false) {
+        DiagramNode nd;
+        nd.id = std::move(id);
+        nd.label = std::move(label);
+        nd.dims = std::move(dims);
+        nd.col = col;
+        nd.row = row;
+        nd.color = color;
+        nd.cache = cache;
+        nd.equation = std::move(eq);
+        nd.inputs = std::move(inputs);
+        d.nodes.push_back(std::move(nd));
+        return static_cast<int>(d.nodes.size()) - 1;
+    }
+};
+
+}  // namespace
+
+Diagram shapes_diagram(const Config& c, const RunOptions& o, int64_t pos) {
+    Diagram d = shapes_diagram_nodes(c, o, pos);
+    for (DiagramNode& nd : d.nodes)
+        nd.grows = nd.cache || nd.label == "att_scores" || nd.label == "att_probs" || nd.label == "K_nope" || nd.label == "V";
+    return d;
+}
+
+Diagram shapes_diagram_nodes(const Config& c, const RunOptions& o, int64_t pos) {
+    Builder b;
+    const int64_t D = c.hidden_size, H = c.num_attention_heads, T = pos + 1;
+    const std::string t = n(pos), Ts = n(T);
+    const std::string held = o.no_cache ? " (no cache: rebuilt for all " + Ts + " tokens this step)" : " held";
+    const int x = b.add("x", "x", {1, D}, 0, c.is_mla() ? 1.8f : 1.0f, kInput,
+                        "", {});
+
+    if (!c.is_mla()) {
+        const int64_t G = c.num_key_value_heads, Dh = c.head_dim, grp = H / G;
+        b.d.title = std::string(G == H ? "MHA" : (G == 1 ? "MQA" : "GQA")) + ": one attention layer for token t = " + t;
+        const int q = b.add("q", "q", {H, Dh}, 1, 0, kQuery,
+                            "q = RoPE(W_Q x, t = " + t + ") : (" + mul(H * Dh, D) + ")(" + n(D) + ") -> " + mul(H, Dh), {x});
+        const int k = b.add("k", "k", {G, Dh}, 1, 1, kLatent,
+                            "k = RoPE(W_K x, t = " + t + ") : (" + mul(G * Dh, D) + ")(" + n(D) + ") -> " + mul(G, Dh), {x});
+        const int v = b.add("v", "v", {G, Dh}, 1, 2, kLatent,
+                            "v = W_V x : (" + mul(G * Dh, D) + ")(" + n(D) + ") -> " + mul(G, Dh), {x});
+        const int K = b.add("", "K cache", {G, T, Dh}, 2, 1, kLatent,
+                            "append k as row " + t + " of the K cache: " + n(G) + " x " + mul(T, Dh) + held, {k}, true);
+        const int V = b.add("", "V cache", {G, T, Dh}, 2, 2, kLatent,
+                            "append v as row " + t + " of the V cache: " + n(G) + " x " + mul(T, Dh) + held, {v}, true);
+        const std::string share = G == H ? "each head reads its own K" :
+                                  G == 1 ? "all " + n(H) + " heads read the one K" :
+                                           "heads h read K group h / " + n(grp);
+        const int s = b.add("att_scores", "att_scores", {H, T}, 3, 0.6f, kAttn,
+                            "att_scores[h, j] = q[h] . K[" + std::string(G == H ? "h" : G == 1 ? "0" : "h / " + n(grp)) +
+                                ", j] : " + share + " -> " + mul(H, T), {q, K});
+        const int p = b.add("att_probs", "att_probs", {H, T}, 4, 0.6f, kAttn,
+                            "att_probs = softmax(att_scores / sqrt(" + n(Dh) + ")) over the " + Ts + " keys", {s});
+        const int a = b.add("att_out", "att_out", {H, Dh}, 5, 0.6f, kOut,
+                            "att_out[h] = sum_j att_probs[h, j] V[" + std::string(G == H ? "h" : G == 1 ? "0" : "h / " + n(grp)) +
+                                ", j] : (" + mul(H, T) + ") with " + n(G) + " x (" + mul(T, Dh) + ") -> " + mul(H, Dh), {p, V});
+        b.add("attn_output", "attn_output", {1, D}, 6, 0.6f, kOut,
+              "attn_output = W_O att_out : (" + mul(D, H * Dh) + ")(" + n(H * Dh) + ") -> " + n(D), {a});
+        b.d.notes.push_back("Cache per token per layer: 2 x " + n(G) + " x " + n(Dh) + " = " + n(2 * G * Dh) +
+                            " numbers (K and V of " + n(G) + (G == 1 ? " KV head)." : " KV heads)."));
+        return b.d;
+    }
+
+    const int64_t C = c.kv_lora_rank, Cq = c.q_lora_rank, Dn = c.qk_nope_head_dim, Dr = c.qk_rope_head_dim,
+                  Dv = c.v_head_dim, Dq = Dn + Dr;
+    const int qc = Cq > 0 ? 1 : 0;
+    b.d.title = std::string("MLA, ") + to_string(o.mla_path) + " path: one attention layer for token t = " + t;
+    int q;
+    if (Cq > 0) {
+        const int cq = b.add("c_q", "c_q", {1, Cq}, 1, 0.5f, kQuery,
+                             "c_q = RMSNorm(W_DQ x) : (" + mul(Cq, D) + ")(" + n(D) + ") -> " + n(Cq), {x});
+        q = b.add("q", "q", {H, Dq}, 2, 0.5f, kQuery,
+                  "q = W_UQ c_q : (" + mul(H * Dq, Cq) + ")(" + n(Cq) + ") -> " + n(H) + " heads x " + n(Dq) +
+                      " = [q_nope " + n(Dn) + " | q_rope " + n(Dr) + "]", {cq});
+    } else {
+        q = b.add("q", "q", {H, Dq}, 1, 0.5f, kQuery,
+                  "q = W_Q x : (" + mul(H * Dq, D) + ")(" + n(D) + ") -> " + n(H) + " heads x " + n(Dq) +
+                      " = [q_nope " + n(Dn) + " | q_rope " + n(Dr) + "]", {x});
+    }
+    const std::string nope_note = o.rope_on_latent ? "RoPE(q[h, :" + n(Dn) + "], t = " + t + ")  (RoPE on the compressed keys is ON)"
+                                                   : "q[h, :" + n(Dn) + "], no position";
+    const int ckv = b.add("c_kv", "c_kv", {1, C}, 1, 3.4f, kLatent,
+                          "[c_kv ; k_rope] = W_DKV_KR x : (" + mul(C + Dr, D) + ")(" + n(D) + ") -> " + n(C + Dr) +
+                              "; c_kv = RMSNorm(first " + n(C) + ")", {x});
+    const int kr = b.add("k_rope", "k_rope", {1, Dr}, 1, 2.2f, kRope,
+                         "k_rope = RoPE(last " + n(Dr) + ", t = " + t + "): one rotary key shared by all " + n(H) + " heads",
+                         {x});
+    const std::string sc = "/ sqrt(" + n(Dq) + ")";
+    if (o.mla_path == MlaPath::CachedKV) {
+        const int k = b.add("k", "k", {H, Dq}, 2, 2.2f, kLatent,
+                            "k[h] = [W_UK,h c_kv ; k_rope] : (" + mul(Dn, C) + ")(" + n(C) + ") per head, k_rope copied to all " +
+                                n(H) + " -> " + mul(H, Dq), {ckv, kr});
+        const int v = b.add("v", "v", {H, Dv}, 2, 3.4f, kLatent,
+                            "v[h] = W_UV,h c_kv : (" + mul(Dv, C) + ")(" + n(C) + ") per head -> " + mul(H, Dv), {ckv});
+        const int K = b.add("", "K cache", {H, T, Dq}, 3, 2.2f, kLatent,
+                            "append k as row " + t + " of the K cache: " + n(H) + " x " + mul(T, Dq) + held, {k}, true);
+        const int V = b.add("", "V cache", {H, T, Dv}, 3, 3.4f, kLatent,
+                            "append v as row " + t + " of the V cache: " + n(H) + " x " + mul(T, Dv) + held, {v}, true);
+        const int col = std::max(2 + qc, 4);
+        const int s = b.add("att_scores", "att_scores", {H, T}, static_cast<float>(col), 1.2f, kAttn,
+                            "att_scores[h, j] = q[h] . K[h, j] : (" + mul(H, Dq) + ") with " + n(H) + " x (" + mul(T, Dq) +
+                                ") -> " + mul(H, T), {q, K});
+        const int p = b.add("att_probs", "att_probs", {H, T}, col + 1.0f, 1.2f, kAttn,
+                            "att_probs = softmax(att_scores " + sc + ") over the " + Ts + " keys", {s});
+        const int a = b.add("att_out", "att_out", {H, Dv}, col + 2.0f, 1.2f, kOut,
+                            "att_out[h] = sum_j att_probs[h, j] V[h, j] -> " + mul(H, Dv), {p, V});
+        b.add("attn_output", "attn_output", {1, D}, col + 3.0f, 1.2f, kOut,
+              "attn_output = W_O att_out : (" + mul(D, H * Dv) + ")(" + n(H * Dv) + ") -> " + n(D), {a});
+        b.d.notes.push_back("Cache per token per layer: " + n(H) + " x (" + n(Dq) + " + " + n(Dv) + ") = " +
+                            n(H * (Dq + Dv)) + " numbers: decompressed K and V per head, as MHA would hold.");
+        return b.d;
+    }
+
+    const int qn = b.add("", "q_nope", {H, Dn}, 2.0f + qc, 0, kQuery, "q_nope[h] = " + nope_note, {q});
+    const int qr = b.add("", "q_rope", {H, Dr}, 2.0f + qc, 1, kRope,
+                         "q_rope[h] = RoPE(q[h, " + n(Dn) + ":], t = " + t + ")", {q});
+    const int CK = b.add("", "c_KV", {T, C}, 2, 3.4f, kLatent,
+                         "append c_kv as row " + t + " of the latent cache: " + mul(T, C) + held, {ckv}, true);
+    const int KR = b.add("", "k_R", {T, Dr}, 2, 2.2f, kRope,
+                         "append k_rope as row " + t + " of the RoPE-key cache: " + mul(T, Dr) + held, {kr}, true);
+    if (o.mla_path == MlaPath::Recompute) {
+        const int Kn = b.add("", "K_nope", {H, T, Dn}, 3, 3.4f, kLatent,
+                             "K_nope[h] = c_KV W_UK,h^T : (" + mul(T, C) + ")(" + mul(C, Dn) + ") per head -> " + n(H) +
+                                 " x " + mul(T, Dn) + ", rebuilt for all " + Ts + " tokens every step" +
+                                 (o.rope_on_latent ? ", then RoPE by key position" : ""), {CK});
+        const int V = b.add("", "V", {H, T, Dv}, 3, 4.6f, kLatent,
+                            "V[h] = c_KV W_UV,h^T : (" + mul(T, C) + ")(" + mul(C, Dv) + ") per head -> " + n(H) + " x " +
+                                mul(T, Dv) + ", rebuilt every step", {CK});
+        const int col = std::max(3 + qc, 4);
+        const int s = b.add("att_scores", "att_scores", {H, T}, static_cast<float>(col), 1.2f, kAttn,
+                            "att_scores[h, j] = q_nope[h] . K_nope[h, j] + q_rope[h] . k_R[j] -> " + mul(H, T),
+                            {qn, qr, Kn, KR});
+        const int p = b.add("att_probs", "att_probs", {H, T}, col + 1.0f, 1.2f, kAttn,
+                            "att_probs = softmax(att_scores " + sc + ") over the " + Ts + " keys", {s});
+        const int a = b.add("att_out", "att_out", {H, Dv}, col + 2.0f, 1.2f, kOut,
+                            "att_out[h] = sum_j att_probs[h, j] V[h, j] : (" + mul(1, T) + ")(" + mul(T, Dv) +
+                                ") per head -> " + mul(H, Dv), {p, V});
+        b.add("attn_output", "attn_output", {1, D}, col + 3.0f, 1.2f, kOut,
+              "attn_output = W_O att_out : (" + mul(D, H * Dv) + ")(" + n(H * Dv) + ") -> " + n(D), {a});
+    } else {
+        const int col = 3 + qc;
+        const int qa = b.add("q_absorbed", "q_absorbed", {H, C + Dr}, static_cast<float>(col), 0.5f, kQuery,
+                             "q_absorbed[h] = [W_UK,h^T q_nope[h] ; q_rope[h]] : (" + mul(C, Dn) + ")(" + n(Dn) +
+                                 ") per head -> " + n(H) + " x (" + n(C) + " + " + n(Dr) + ")", {qn, qr});
+        const int s = b.add("att_scores", "att_scores", {H, T}, col + 1.0f, 1.2f, kAttn,
+                            "att_scores[h, j] = q_absorbed[h] . [c_KV[j] ; k_R[j]] : (" + mul(H, C + Dr) + ")(" +
+                                mul(C + Dr, T) + ") -> " + mul(H, T) + "; K is never built", {qa, CK, KR});
+        const int p = b.add("att_probs", "att_probs", {H, T}, col + 2.0f, 1.2f, kAttn,
+                            "att_probs = softmax(att_scores " + sc + ") over the " + Ts + " keys", {s});
+        const int ol = b.add("o_latent", "o_latent", {H, C}, col + 3.0f, 1.2f, kLatent,
+                             "o_latent[h] = sum_j att_probs[h, j] c_KV[j] : (" + mul(H, T) + ")(" + mul(T, C) + ") -> " +
+                                 mul(H, C) + "; V is never built", {p, CK});
+        const int a = b.add("att_out", "att_out", {H, Dv}, col + 4.0f, 1.2f, kOut,
+                            "att_out[h] = W_UV,h o_latent[h] : (" + mul(Dv, C) + ")(" + n(C) + ") per head -> " + mul(H, Dv),
+                            {ol});
+        b.add("attn_output", "attn_output", {1, D}, col + 5.0f, 1.2f, kOut,
+              "attn_output = W_O att_out : (" + mul(D, H * Dv) + ")(" + n(H * Dv) + ") -> " + n(D), {a});
+    }
+    b.d.notes.push_back("Cache per token per layer: c_kv " + n(C) + " + k_rope " + n(Dr) + " = " + n(C + Dr) +
+                        " numbers, shared by all " + n(H) + " heads (MHA would hold 2 x " + n(H) + " x " + n(Dn) + " = " +
+                        n(2 * H * Dn) + ").");
+    if (o.rope_on_latent)
+        b.d.notes.push_back("RoPE on the compressed keys is ON: the keys are rotated by their position j after "
+                            "decompression, so W_UK cannot be folded into the query once per step.");
+    return b.d;
+}
+
 // ============================================================================ who reads what
 
 int64_t kv_sources(const Config& c) { return c.is_mla() ? 1 : c.num_key_value_heads; }

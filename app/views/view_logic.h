@@ -31,6 +31,30 @@ struct Slab {
 // MLA cached-kv: K = [k_C ; k_R] and V per head. No-cache mode holds nothing: empty.
 std::vector<Slab> cache_slabs(const Config& c, const RunOptions& o, int64_t T);
 
+// ---- Shapes view: the data flow of one attention layer for the current token
+
+struct DiagramNode {
+    std::string id;               // the trace name when the node is a traced tensor ("q", "c_kv"), else ""
+    std::string label;            // drawn above the box: "c_kv", "c_KV cache"
+    std::vector<int64_t> dims;    // maths order; 3 dims = heads x rows x cols
+    float col = 0, row = 0;       // grid position (columns run left to right)
+    int color = 0;                // categorical colour index (widgets/colormap.h)
+    bool cache = false;           // a cache this step appends to
+    bool grows = false;           // one of its dims is T (it grows with every token)
+    std::string equation;         // how this step makes it, with the current sizes ("" for the input)
+    std::vector<int> inputs;      // nodes it is computed from (the arrows into it)
+};
+
+struct Diagram {
+    std::string title;            // "MLA, absorbed path: layer data flow for token t = 16"
+    std::vector<DiagramNode> nodes;
+    std::vector<std::string> notes;  // sentences under the diagram
+    int find(const std::string& label) const;  // index by label, -1 if absent
+};
+
+// The diagram for `c` run with `o` when the step appends token `pos` (T = pos + 1 keys).
+Diagram shapes_diagram(const Config& c, const RunOptions& o, int64_t pos);
+
 // ---- Compare view: which query heads read which keys and values
 
 // KV head (or group) read by query head h: h / (H / G); MLA: 0 (one shared latent).

@@ -1,0 +1,37 @@
+// UI settings remembered between runs: UI scale, theme, which views are open and which
+// one is shown, the layout, the play speed, the export folder. Stored as JSON in
+// $XDG_CONFIG_HOME/mla-lab/settings.json (default ~/.config/mla-lab/settings.json).
+// A missing or unreadable file gives the defaults; unknown fields are ignored.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace mla::app {
+
+// The views in their tab order.
+const std::vector<std::string>& view_ids();  // shapes, cache, attention, absorption, compare
+
+struct UiSettings {
+    float scale = 1.0f;                           // UI scale, 0.5 .. 3
+    bool dark = true;
+    std::vector<std::string> open_views = view_ids();
+    std::string active_view = "shapes";
+    bool tiles = false;                           // all open views at once instead of tabs
+    float play_speed = 4.0f;                      // tokens per second
+    std::string export_dir;                       // "" = the current folder
+    bool operator==(const UiSettings&) const = default;
+};
+
+nlohmann::json to_json(const UiSettings& s);
+UiSettings ui_settings_from_json(const nlohmann::json& j);  // tolerant: bad fields keep defaults
+
+std::string default_settings_path();  // "" when no home folder is known
+// Missing file: defaults, no warning. Unreadable: defaults and *warning says why.
+UiSettings load_ui_settings(const std::string& path, std::string* warning = nullptr);
+// Creates the folder. Returns false and sets *error on failure.
+bool save_ui_settings(const UiSettings& s, const std::string& path, std::string* error = nullptr);
+
+}  // namespace mla::app

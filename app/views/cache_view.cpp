@@ -1,0 +1,207 @@
+#include "cache_view.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "view_logic.h"
+#include "widgets/colormap.h"
+#include "widgets/plot.h"
+
+namespace mla::app {
+
+namespace {
+
+ImU32 slab_color(SlabPart p) {
+    switch (p) {
+        case SlabPart::Key: return widgets::categorical_color(1);
+        case SlabPart::Value: return widgets::categorical_color(0);
+        case SlabPart::Latent: return widgets::categorical_color(2);
+        case SlabPart::RopeKey: return widgets::categorical_color(3);
+    }
+    return widgets::categorical_color(4);
+}
+
+ImU32 alpha(ImU32 c, int a) { return (c & ~IM_COL32_A_MASK) | (static_cast<ImU32>(a) << IM_COL32_A_SHIFT); }
+
+// One layer's slabs in the rectangle [p, p + size]: query heads on top with a line to each
+// slab they read, then the slabs (height = tokens, width = numbers per token), labels under.
+void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& slabs, const Config& c, float unit_w,
+                float row_h, int64_t T, const Frame& f, int layer, const char* title) {
+    const Palette pal = palette(f.dark);
+    const float font = ImGui::GetFontSize();
+    dl->AddText(p, pal.text, title);
+    const float heads_y = p.y + font * 2.2f;
+    const float slab_y = heads_y + font * 2.6f;
+    const int H = static_cast<int>(c.num_attention_heads);
+    // slab x positions
+    std::vector<float> sx(slabs.size());
+    const float gap = font * 0.5f;
+    float x = p.x;
+    for (size_t i = 0; i < slabs.size(); ++i) {
+        if (i > 0 && slabs[i].part != slabs[i - 1].part && (slabs[i].part == SlabPart::Value)) x += gap * 1.5f;
+        sx[i] = x;
+        x += std::max(3.0f, unit_w * static_cast<float>(slabs[i].cols)) + gap;
+    }
+    // query heads: spread over the width used by the slabs
+    const float used = std::max(x - gap - p.x, font * 4.0f);
+    std::vector<ImVec2> hp(static_cast<size_t>(H));
+    for (int h = 0; h < H; ++h) {
+        hp[static_cast<size_t>(h)] = ImVec2(p.x + used * (static_cast<float>(h) + 0.5f) / static_cast<float>(H), heads_y);
+    }
+    const float slab_h = std::max(2.0f, row_h * static_cast<float>(T));
+    for (size_t i = 0; i < slabs.size(); ++i) {
+        const float w = std::max(3.0f, unit_w * static_cast<float>(slabs[i].cols));
+        const ImVec2 a(sx[i], slab_y), b(sx[i] + w, slab_y + slab_h);
+        const ImU32 col = slab_color(slabs[i].part);
+        // lines from every query head that reads this slab
+        for (int h : slabs[i].readers)
+            dl->AddLine(ImVec2(hp[static_cast<size_t>(h)].x, heads_y + font * 0.5f), ImVec2((a.x + b.x) * 0.5f, a.y), alpha(col, 150),
+                        1.5f);
+        dl->AddRectFilled(a, b, alpha(col, 90));
+        if (row_h >= 4.0f)
+            for (int64_t r = 1; r < T; ++r)
+                dl->AddLine(ImVec2(a.x, a.y + row_h * static_cast<float>(r)), ImVec2(b.x, a.y + row_h * static_cast<float>(r)),
+                            alpha(col, 70));
+        // the row this step appended
+        dl->AddRectFilled(ImVec2(a.x, b.y - std::max(2.0f, row_h)), b, pal.warn);
+        dl->AddRect(a, b, col, 0, 0, 1.5f);
+        const ImVec2 ls = ImGui::CalcTextSize(slabs[i].label.c_str());
+        if (ls.x <= w + gap * 2 || slabs.size() <= 4) {
+            dl->AddText(ImVec2((a.x + b.x - ls.x) * 0.5f, b.y + font * 0.2f), pal.text, slabs[i].label.c_str());
+        } else {  // narrow slabs: a short label
+            const std::string shortl = slabs[i].label.substr(0, 1) + slabs[i].label.substr(slabs[i].label.size() - 1);
+            const ImVec2 ss = ImGui::CalcTextSize(shortl.c_str());
+            dl->AddText(ImVec2((a.x + b.x - ss.x) * 0.5f, b.y + font * 0.2f), pal.text, shortl.c_str());
+        }
+        char dims[48];
+        std::snprintf(dims, sizeof dims, "%lld x %lld", static_cast<long long>(slabs[i].rows), static_cast<long long>(slabs[i].cols));
+        const ImVec2 ds = ImGui::CalcTextSize(dims);
+        if (ds.x <= w + gap) dl->AddText(ImVec2((a.x + b.x - ds.x) * 0.5f, b.y + font * 1.3f), pal.dim, dims);
+    }
+    for (int h = 0; h < H; ++h) {
+        const ImVec2 c0 = hp[static_cast<size_t>(h)];
+        dl->AddCircleFilled(c0, font * 0.55f, widgets::categorical_color(5));
+        char lab[8];
+        std::snprintf(lab, sizeof lab, "h%d", h);
+        const ImVec2 ls = ImGui::CalcTextSize(lab);
+        dl->AddText(ImVec2(c0.x - ls.x * 0.5f, c0.y - font * 1.6f), pal.dim, lab);
+    }
+    (void)layer;
+    (void)size;
+}
+
+}  // namespace
+
+void CacheView::draw(const Frame& f, Commands& cmds) {
+    (void)cmds;
+    const Trace* t = f.trace;
+    const Session& s = f.session;
+    const Palette pal = palette(f.dark);
+    if (!t) return empty_state("Step once to see the cache grow: each token adds one row to every layer's cache.");
+    const Config& c = s.config();
+    const RunOptions& o = t->options;
+    const int64_t T = t->cache_tokens;
+    const int L = static_cast<int>(c.num_hidden_layers);
+    const float font = ImGui::GetFontSize();
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const float left_w = avail.x * 0.5f;
+
+    // ---- left: the slabs of every layer
+    ImGui::BeginChild("##slabs", ImVec2(left_w, avail.y), false);
+    const auto slabs = cache_slabs(c, o, T);
+    const int64_t per_token = cache_elements_per_token(c, o.mla_path);
+    const double held = static_cast<double>(t->cost.cache_elements()) * 4.0;
+    if (o.no_cache) {
+        ImGui::TextWrapped("No cache: nothing is held between steps. Every step re-runs all %lld tokens "
+                           "(see the FLOPs chart: the work per step grows with T instead of staying flat).",
+                           static_cast<long long>(T));
+    } else {
+        ImGui::Text("After %lld tokens each layer holds %lld x %lld = %s numbers.", static_cast<long long>(T),
+                    static_cast<long long>(T), static_cast<long long>(per_token), fmt_count(static_cast<double>(T * per_token)).c_str());
+        ImGui::Text("All %d layers, float32: %s", L, fmt_bytes(held).c_str());
+        const char* what = c.is_mla() ? (o.mla_path == MlaPath::CachedKV ? "MLA run the cached-kv way: per-head K = [k_nope ; k_rope] and V, as MHA would"
+                                                                        : "MLA: one thin latent c_KV and one RoPE key k_R, read by all heads")
+                           : c.num_key_value_heads == c.num_attention_heads ? "MHA: K and V for every query head"
+                           : c.num_key_value_heads == 1                     ? "MQA: one K and one V read by all heads"
+                                                                            : "GQA: one K and V per group, shared by the heads of the group";
+        ImGui::TextDisabled("%s", what);
+    }
+    ImGui::Spacing();
+    if (!slabs.empty()) {
+        // Width: the MHA cache of this model (2 H Dh numbers per token) fills a layer's column,
+        // so thinner caches look thinner. Height: one row per token, squeezed to fit.
+        const int64_t mha_width = 2 * c.num_attention_heads * (c.is_mla() ? c.qk_nope_head_dim : c.head_dim);
+        const int64_t widest = std::max<int64_t>(mha_width, per_token);
+        const ImVec2 area = ImGui::GetContentRegionAvail();
+        const int per_row = L <= 3 ? L : 2;
+        const float col_w = (area.x - font) / static_cast<float>(per_row);
+        const float gaps = font * 0.5f * static_cast<float>(slabs.size() + 2);
+        const float unit_w = std::max(0.5f, (col_w - gaps - font) / static_cast<float>(widest));
+        const int rows = (L + per_row - 1) / per_row;
+        const float cell_h = (area.y - font * 0.5f) / static_cast<float>(rows);
+        const float slab_space = std::max(font * 2.0f, cell_h - font * 8.0f);
+        const float row_h = std::min(font * 0.8f, slab_space / static_cast<float>(std::max<int64_t>(T, 16)));
+        ImDrawList* dl = ImGui::GetWindowDrawList();
+        const ImVec2 p0 = ImGui::GetCursorScreenPos();
+        for (int l = 0; l < L; ++l) {
+            const ImVec2 p(p0.x + col_w * static_cast<float>(l % per_row), p0.y + cell_h * static_cast<float>(l / per_row));
+            char title[96];
+            const int64_t el = l < static_cast<int>(t->cache_elements_per_layer.size()) ? t->cache_elements_per_layer[static_cast<size_t>(l)]
+                                                                                          : T * per_token;
+            std::snprintf(title, sizeof title, "layer %d: %s", l, fmt_bytes(static_cast<double>(el) * 4).c_str());
+            draw_layer(dl, p, ImVec2(col_w, cell_h), slabs, c, unit_w, row_h, T, f, l, title);
+        }
+        ImGui::Dummy(ImVec2(area.x, area.y - font));
+        ImGui::TextDisabled("orange row: appended by this step; lines: the query heads that read each slab");
+    }
+    ImGui::EndChild();
+    ImGui::SameLine();
+
+    // ---- right: bytes vs tokens for all kinds, and FLOPs with and without the cache
+    ImGui::BeginChild("##charts", ImVec2(0, avail.y), false);
+    const float chart_h = (ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 4.5f) * 0.5f;
+    const int64_t maxT = std::max<int64_t>(128, T * 2);
+    const auto series = cache_bytes_series(s.settings(), maxT);
+    widgets::PlotAxes ax;
+    ax.title = "KV cache bytes vs tokens (all layers, float32), same model";
+    ax.x = {"tokens T", widgets::AxisScale::Linear, widgets::AxisFormat::Count};
+    ax.y = {"cache", log_bytes ? widgets::AxisScale::Log10 : widgets::AxisScale::Linear, widgets::AxisFormat::BytesBinary};
+    ax.y.include_zero = !log_bytes;
+    if (widgets::BeginPlot("##cachebytes", ImVec2(-1, chart_h), ax)) {
+        static const int colors[] = {0, 1, 3, 2};
+        for (size_t i = 0; i < series.size(); ++i)
+            widgets::PlotLine(series[i].label.c_str(), series[i].x.data(), series[i].y.data(), static_cast<int>(series[i].x.size()),
+                              widgets::categorical_color(colors[i]));
+        if (!o.no_cache) widgets::PlotMarker(static_cast<double>(T), held, "this run");
+        widgets::EndPlot();
+    }
+    ImGui::Checkbox("log scale", &log_bytes);
+    ImGui::SameLine();
+    ImGui::TextDisabled("per token, all layers: MHA %s, MLA %s", fmt_count(series[0].y.back() / static_cast<double>(series[0].x.back())).c_str(),
+                        fmt_count(series[3].y.back() / static_cast<double>(series[3].x.back())).c_str());
+
+    const auto fl = flops_series(c, o, maxT);
+    RunOptions with = o, without = o;
+    with.no_cache = false;
+    without.no_cache = true;
+    const double f_with = step_cost(c, with, T).flops(), f_without = step_cost(c, without, T).flops();
+    widgets::PlotAxes fx;
+    fx.title = "Article section 1: FLOPs of one step, with and without the KV cache";
+    fx.x = {"tokens T", widgets::AxisScale::Linear, widgets::AxisFormat::Count};
+    fx.y = {"FLOPs", widgets::AxisScale::Log10, widgets::AxisFormat::SI};
+    if (widgets::BeginPlot("##flops", ImVec2(-1, chart_h), fx)) {
+        widgets::PlotLine(fl[0].label.c_str(), fl[0].x.data(), fl[0].y.data(), static_cast<int>(fl[0].x.size()), widgets::categorical_color(2));
+        widgets::PlotLine(fl[1].label.c_str(), fl[1].x.data(), fl[1].y.data(), static_cast<int>(fl[1].x.size()), widgets::categorical_color(3));
+        widgets::PlotMarker(static_cast<double>(T), o.no_cache ? f_without : f_with, "this step");
+        widgets::EndPlot();
+    }
+    ImGui::Text("This step (T = %lld): %s with the cache, %s without (x%.1f).", static_cast<long long>(T),
+                fmt_flops(f_with).c_str(), fmt_flops(f_without).c_str(), f_without / f_with);
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(pal.dim));
+    ImGui::TextWrapped("Without a cache every step recomputes K and V of all earlier tokens: the total work of a run grows "
+                       "with T^2 instead of T. The cache trades that work for memory, which MLA then shrinks.");
+    ImGui::PopStyleColor();
+    ImGui::EndChild();
+}
+
+}  // namespace mla::app

@@ -1,0 +1,63 @@
+#include "shapes_view.h"
+
+#include <algorithm>
+
+#include "diagram.h"
+#include "view_logic.h"
+
+namespace mla::app {
+
+void ShapesView::draw(const Frame& f, Commands& cmds) {
+    (void)cmds;
+    const Trace* t = f.trace;
+    if (!t) {
+        empty_state("Step once to see the shapes of one attention layer for the new token "
+                    "(press Step or the right-arrow key).");
+        return;
+    }
+    const Config& c = f.session.config();
+    const int L = static_cast<int>(c.num_hidden_layers);
+    layer = std::clamp(layer, 0, L - 1);
+
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    ImGui::SliderInt("layer", &layer, 0, L - 1);
+    ImGui::SameLine();
+    const LayerCost* lc = layer < static_cast<int>(t->cost.layers.size()) ? &t->cost.layers[static_cast<size_t>(layer)] : nullptr;
+    ImGui::Text("   token %s at position %lld, T = %lld keys", token_label(t->token).c_str(),
+                static_cast<long long>(t->position), static_cast<long long>(t->cache_tokens));
+    if (lc) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("   this layer: attention %s, cache held %s", fmt_flops(lc->attn_flops).c_str(),
+                            fmt_bytes(static_cast<double>(lc->cache_elements) * 4).c_str());
+    }
+
+    const Diagram d = shapes_diagram(c, t->options, t->position);
+    int equations = 0;
+    for (const DiagramNode& n : d.nodes) equations += n.equation.empty() ? 0 : 1;
+    const float line = ImGui::GetTextLineHeightWithSpacing();
+    const float avail = ImGui::GetContentRegionAvail().y;
+    const float eq_h = show_equations ? std::min(avail * 0.45f, line * (static_cast<float>(equations) + 1.6f)) : line * 1.4f;
+    draw_diagram("##shapes", d, t, layer, ImVec2(-1, std::max(line * 8, avail - eq_h)), f);
+
+    ImGui::Checkbox("equations (current sizes)", &show_equations);
+    if (!show_equations) return;
+    if (ImGui::BeginTable("##eq", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingFixedFit,
+                          ImVec2(0, ImGui::GetContentRegionAvail().y))) {
+        ImGui::TableSetupColumn("#", ImGuiTableColumnFlags_WidthFixed);
+        ImGui::TableSetupColumn("equation", ImGuiTableColumnFlags_WidthStretch);
+        int k = 0;
+        for (const DiagramNode& n : d.nodes) {
+            if (n.equation.empty()) continue;
+            ImGui::TableNextRow();
+            ImGui::TableNextColumn();
+            ImGui::Text("(%d)", ++k);
+            ImGui::TableNextColumn();
+            if (f.mono) ImGui::PushFont(f.mono);
+            ImGui::TextUnformatted(n.equation.c_str());
+            if (f.mono) ImGui::PopFont();
+        }
+        ImGui::EndTable();
+    }
+}
+
+}  // namespace mla::app

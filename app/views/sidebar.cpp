@@ -1,0 +1,164 @@
+#include "sidebar.h"
+
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+
+#include "backends.h"
+
+namespace mla::app {
+
+namespace {
+
+void field_error(const Frame& f, Field field) {
+    if (f.session.error_field() != field || f.session.error().empty()) return;
+    text_wrapped_colored(palette(f.dark).warn, "%s", f.session.error().c_str());
+    ImGui::TextDisabled("(the last good model keeps running)");
+}
+
+void help(const char* text) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("(?)");
+    if (ImGui::IsItemHovered()) {
+        ImGui::BeginTooltip();
+        ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28);
+        ImGui::TextUnformatted(text);
+        ImGui::PopTextWrapPos();
+        ImGui::EndTooltip();
+    }
+}
+
+bool input_i64(const char* label, int64_t* v, int64_t step = 1) {
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    return ImGui::InputScalar(label, ImGuiDataType_S64, v, &step, &step);
+}
+
+}  // namespace
+
+void Sidebar::draw(const Frame& f, Commands& cmds) {
+    const Session& s = f.session;
+    if (!synced || !(s.settings() == seen)) {
+        // The session changed (a good apply, or a rebuild): show what runs.
+        if (s.error().empty() || !synced) edit = s.settings();
+        seen = s.settings();
+        prompt_edit = edit.prompt;
+        synced = true;
+    }
+    auto apply = [&](Field field) { cmds.apply(edit, field); };
+    const Config& c = s.config();
+
+    ImGui::TextUnformatted("Attention");
+    static const char* kinds[] = {"MHA", "GQA", "MQA", "MLA"};
+    for (int k = 0; k < 4; ++k) {
+        if (k) ImGui::SameLine();
+        if (ImGui::RadioButton(kinds[k], static_cast<int>(edit.kind) == k)) {
+            edit.kind = static_cast<AttnKind>(k);
+            apply(Field::Kind);
+        }
+    }
+    field_error(f, Field::Kind);
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("built-in model: d = %lld, %lld layers, %lld query heads",
+                        static_cast<long long>(c.hidden_size), static_cast<long long>(c.num_hidden_layers),
+                        static_cast<long long>(c.num_attention_heads));
+    ImGui::PopTextWrapPos();
+
+    ImGui::Spacing();
+    ImGui::Separator();
+    ImGui::TextUnformatted("GQA");
+    if (input_i64("KV heads", &edit.kv_heads)) apply(Field::KvHeads);
+    help("num_key_value_heads: query heads are split into this many groups; each group shares one K and one V. "
+         "It must divide the number of query heads. Used by GQA here and in the Compare view.");
+    field_error(f, Field::KvHeads);
+
+    ImGui::Separator();
+    ImGui::TextUnformatted("MLA");
+    if (input_i64("d_c latent", &edit.kv_lora_rank, 8)) apply(Field::KvLoraRank);
+    help("kv_lora_rank: the size of the compressed latent c_KV cached per token (DeepSeek-V2/V3: 512).");
+    field_error(f, Field::KvLoraRank);
+    if (input_i64("d_r RoPE", &edit.rope_dim, 2)) apply(Field::RopeDim);
+    help("qk_rope_head_dim: the decoupled RoPE part of each query head and the one shared rotary key k_R "
+         "(DeepSeek-V2/V3: 64). Even, since RoPE rotates pairs.");
+    field_error(f, Field::RopeDim);
+    if (input_i64("d'_c query", &edit.q_lora_rank, 8)) apply(Field::QLoraRank);
+    help("q_lora_rank: query compression (DeepSeek-V2: 1536). 0 = none (q = W_Q x).");
+    field_error(f, Field::QLoraRank);
+    static const char* paths[] = {"cached-kv", "recompute", "absorbed"};
+    int path = static_cast<int>(edit.mla_path);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    if (ImGui::Combo("path", &path, paths, 3)) {
+        edit.mla_path = static_cast<MlaPath>(path);
+        apply(Field::MlaPath);
+    }
+    help("cached-kv: decompress each token's K and V and cache them per head (what HF transformers does).\n"
+         "recompute: cache only c_KV and k_R, rebuild K and V for all tokens every step.\n"
+         "absorbed: fold W_UK into the query and W_UV into the output; K and V never exist.");
+    field_error(f, Field::MlaPath);
+    if (ImGui::Checkbox("RoPE on compressed keys", &edit.rope_on_latent)) apply(Field::RopeOnLatent);
+    help("Applies RoPE to the no-RoPE part too (keys rotated after decompression). The absorbed path "
+         "cannot do this, so its output drifts away from the other two: see the Absorption view.");
+    field_error(f, Field::RopeOnLatent);
+
+    ImGui::Separator();
+    if (ImGui::Checkbox("no cache (re-run the prefix)", &edit.no_cache)) apply(Field::NoCache);
+    help("Article section 1: every step re-runs all earlier tokens instead of reading a KV cache.");
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    uint64_t one = 1;
+    if (ImGui::InputScalar("weights seed", ImGuiDataType_U64, &edit.seed, &one, &one)) apply(Field::Seed);
+    help("The built-in model's weights come from this seed (the same on every platform and backend).");
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    if (ImGui::InputScalar("sampling seed", ImGuiDataType_U64, &edit.sample_seed, &one, &one)) apply(Field::SampleSeed);
+    help("Seeds the sampler when the temperature is above 0 (as mla-lab generate --seed).");
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    ImGui::SliderFloat("temperature", &edit.temperature, 0.0f, 2.0f, "%.2f");
+    if (ImGui::IsItemDeactivatedAfterEdit()) apply(Field::Temperature);
+    help("0 = greedy (always the most likely byte). Higher values sample more freely.");
+    field_error(f, Field::Temperature);
+
+    if (!gpu_checked) {
+        gpu_ok = gpu_available(&gpu_reason);
+        gpu_checked = true;
+    }
+    ImGui::TextUnformatted("backend");
+    ImGui::SameLine();
+    if (ImGui::RadioButton("cpu", edit.backend == "cpu")) {
+        edit.backend = "cpu";
+        apply(Field::Backend);
+    }
+    ImGui::SameLine();
+    if (!gpu_ok) ImGui::BeginDisabled();
+    if (ImGui::RadioButton("gpu", edit.backend == "gpu")) {
+        edit.backend = "gpu";
+        apply(Field::Backend);
+    }
+    if (!gpu_ok) {
+        ImGui::EndDisabled();
+        if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("%s", gpu_reason.c_str());
+    }
+    field_error(f, Field::Backend);
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("%s", s.backend_device().c_str());
+    ImGui::PopTextWrapPos();
+
+    ImGui::Separator();
+    ImGui::TextUnformatted("Prompt");
+    ImGui::InputTextMultiline("##prompt", &prompt_edit, ImVec2(-1, ImGui::GetTextLineHeight() * 3.2f));
+    if (ImGui::IsItemDeactivatedAfterEdit() && prompt_edit != edit.prompt) {
+        edit.prompt = prompt_edit;
+        apply(Field::Prompt);
+    }
+    field_error(f, Field::Prompt);
+
+    ImGui::Separator();
+    ImGui::TextUnformatted("Generated");
+    ImGui::PushTextWrapPos(0);
+    const std::string gen = s.generated_text();
+    if (gen.empty()) ImGui::TextDisabled("(nothing yet: the prompt is fed first, one byte per step)");
+    else ImGui::TextUnformatted(gen.c_str());
+    ImGui::TextDisabled("Random weights: the text is gibberish; the shapes, sizes and costs are exact.");
+    ImGui::PopTextWrapPos();
+
+    if (s.error_field() == Field::None && !s.error().empty()) text_wrapped_colored(palette(f.dark).warn, "%s", s.error().c_str());
+}
+
+}  // namespace mla::app

@@ -1,0 +1,132 @@
+#include "timeline.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "widgets/colormap.h"
+
+namespace mla::app {
+
+void Transport::draw(const Frame& f, Commands& cmds, float& speed) {
+    const Session& s = f.session;
+    if (ImGui::Button("Step >")) cmds.step();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Generate one token (right-arrow key)");
+    ImGui::SameLine();
+    if (ImGui::Button(playing ? "Pause" : "Play", ImVec2(ImGui::GetFontSize() * 4, 0))) {
+        playing = !playing;
+        carry = 0;
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Generate tokens at the speed on the right (space bar)");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+    ImGui::SliderFloat("##speed", &speed, 0.5f, 30.0f, "%.1f tokens/s", ImGuiSliderFlags_Logarithmic);
+    ImGui::SameLine();
+    if (ImGui::Button("Reset")) {
+        playing = false;
+        cmds.reset();
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Empty the cache and start again from the prompt");
+    ImGui::SameLine();
+    const int64_t sel = f.step;
+    if (sel < 0) {
+        ImGui::TextDisabled("   no step yet: press Step (or the right-arrow key) to feed the first prompt byte");
+        return;
+    }
+    const int64_t next = s.predicted(sel);
+    ImGui::Text("   step %lld of %lld:  fed %s%s  ->  model predicts %s", static_cast<long long>(sel + 1),
+                static_cast<long long>(s.steps()), token_label(s.tokens()[static_cast<size_t>(sel)]).c_str(),
+                s.in_prompt(sel) ? " (prompt)" : " (generated)", next >= 0 ? token_label(next).c_str() : "-");
+    if (sel + 1 < s.steps()) {
+        ImGui::SameLine();
+        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(palette(f.dark).warn), "  (scrubbed back; End = newest)");
+    }
+}
+
+void Transport::tick(double dt, const Session& s, Commands& cmds, float speed) {
+    if (!playing) return;
+    if (s.steps() >= s.max_steps() || !s.error().empty() && s.error_field() == Field::None) {
+        playing = false;
+        return;
+    }
+    carry += dt * speed;
+    const int64_t n = static_cast<int64_t>(std::floor(carry));
+    if (n > 0) {
+        carry -= static_cast<double>(n);
+        cmds.step(std::min<int64_t>(n, 8));
+    }
+}
+
+void Timeline::draw(const Frame& f, Commands& cmds) {
+    const Session& s = f.session;
+    const Palette pal = palette(f.dark);
+    const float font = ImGui::GetFontSize();
+    const int64_t n = s.steps();
+    int sel = static_cast<int>(std::max<int64_t>(f.step, 0));
+    ImGui::SetNextItemWidth(-1);
+    if (n > 0) {
+        if (ImGui::SliderInt("##scrub", &sel, 0, static_cast<int>(n - 1), "step %d")) cmds.select(sel);
+    } else {
+        ImGui::BeginDisabled();
+        int zero = 0;
+        ImGui::SliderInt("##scrub", &zero, 0, 0, "no steps yet");
+        ImGui::EndDisabled();
+    }
+
+    const float strip_h = font * 2.2f;
+    ImGui::BeginChild("##timeline", ImVec2(-1, strip_h + ImGui::GetStyle().ScrollbarSize + 4), false,
+                      ImGuiWindowFlags_HorizontalScrollbar);
+    const auto& labels = s.token_labels();
+    const float pad = font * 0.35f;
+    std::vector<float> x(static_cast<size_t>(n) + 1, 0.0f);
+    for (int64_t i = 0; i < n; ++i)
+        x[static_cast<size_t>(i) + 1] =
+            x[static_cast<size_t>(i)] + std::max(font * 1.1f, ImGui::CalcTextSize(labels[static_cast<size_t>(i)].c_str()).x + 2 * pad) + 2;
+    const float total = x.back();
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    ImGui::InvisibleButton("##strip", ImVec2(std::max(total, 1.0f), strip_h));
+    const bool clicked = ImGui::IsItemClicked();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const float sx = ImGui::GetScrollX(), vis_w = ImGui::GetWindowWidth();
+    const ImU32 prompt_bg = f.dark ? IM_COL32(60, 64, 76, 255) : IM_COL32(215, 220, 230, 255);
+    const ImU32 gen_bg = f.dark ? IM_COL32(40, 84, 70, 255) : IM_COL32(200, 236, 222, 255);
+    for (int64_t i = 0; i < n; ++i) {
+        const float x0 = x[static_cast<size_t>(i)], x1 = x[static_cast<size_t>(i) + 1] - 2;
+        if (x1 < sx || x0 > sx + vis_w) continue;
+        const ImVec2 a(origin.x + x0, origin.y), b(origin.x + x1, origin.y + font * 1.4f);
+        const bool is_sel = i == f.step;
+        dl->AddRectFilled(a, b, s.in_prompt(i) ? prompt_bg : gen_bg, 3.0f);
+        if (is_sel) dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), pal.warn, 3.0f, 0, 2.5f);
+        else if (i > f.step) dl->AddRectFilled(a, b, f.dark ? IM_COL32(0, 0, 0, 110) : IM_COL32(255, 255, 255, 140), 3.0f);
+        const char* lab = labels[static_cast<size_t>(i)].c_str();
+        const float tw = ImGui::CalcTextSize(lab).x;
+        dl->AddText(ImVec2((a.x + b.x - tw) * 0.5f, a.y + font * 0.2f), pal.text, lab);
+        if (i % 10 == 0) {
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(i));
+            dl->AddText(ImGui::GetFont(), font * 0.7f, ImVec2(a.x, b.y + 1), pal.dim, buf);
+        }
+    }
+    if (clicked && n > 0) {
+        const float mx = ImGui::GetIO().MousePos.x - origin.x;
+        const auto it = std::upper_bound(x.begin(), x.end(), mx);
+        const int64_t i = std::clamp<int64_t>(static_cast<int64_t>(it - x.begin()) - 1, 0, n - 1);
+        cmds.select(i);
+    }
+    if (ImGui::IsItemHovered() && n > 0 && !f.exporting) {
+        const float mx = ImGui::GetIO().MousePos.x - origin.x;
+        const auto it = std::upper_bound(x.begin(), x.end(), mx);
+        const int64_t i = static_cast<int64_t>(it - x.begin()) - 1;
+        if (i >= 0 && i < n)
+            ImGui::SetTooltip("step %lld: %s (%s, byte %lld)", static_cast<long long>(i), labels[static_cast<size_t>(i)].c_str(),
+                              s.in_prompt(i) ? "prompt" : "generated", static_cast<long long>(s.tokens()[static_cast<size_t>(i)]));
+    }
+    // Keep the selected token in sight when the selection moves.
+    if (f.step != scrolled_to && f.step >= 0) {
+        const float x0 = x[static_cast<size_t>(f.step)], x1 = x[static_cast<size_t>(f.step) + 1];
+        if (x0 < sx || x1 > sx + vis_w - font) ImGui::SetScrollX(std::max(0.0f, x1 - vis_w * 0.8f));
+        scrolled_to = f.step;
+    }
+    ImGui::EndChild();
+}
+
+}  // namespace mla::app

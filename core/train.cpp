@@ -11,9 +11,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <numbers>
 #include <sstream>
 
+#if defined(__unix__) || defined(__APPLE__)
 #include <unistd.h>
+#endif
 
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
@@ -36,7 +39,7 @@ double learning_rate(const TrainOptions& o, int64_t step) {
     const double span = static_cast<double>(std::max<int64_t>(1, o.steps - o.warmup));
     const double progress = std::min(1.0, static_cast<double>(step - o.warmup) / span);
     const double lo = o.lr * o.min_lr_ratio;
-    return lo + 0.5 * (o.lr - lo) * (1.0 + std::cos(M_PI * progress));
+    return lo + 0.5 * (o.lr - lo) * (1.0 + std::cos(std::numbers::pi * progress));
 }
 
 Weights init_weights(const Config& cfg, uint64_t seed) {
@@ -257,7 +260,10 @@ void Trainer::save_checkpoint(const std::string& path) const {
         write_all(f, &n, sizeof n, tmp);
         write_all(f, text.data(), text.size(), tmp);
         for (const std::vector<float>* a : {&p_, &m_, &v_}) write_all(f, a->data(), sizeof(float) * a->size(), tmp);
-        if (std::fflush(f) != 0 || ::fsync(::fileno(f)) != 0) throw InputError("cannot flush '" + tmp + "'");
+        if (std::fflush(f) != 0) throw InputError("cannot flush '" + tmp + "'");
+#if defined(__unix__) || defined(__APPLE__)
+        if (::fsync(::fileno(f)) != 0) throw InputError("cannot sync '" + tmp + "' to disk");
+#endif
     } catch (...) {
         std::fclose(f);
         std::remove(tmp.c_str());

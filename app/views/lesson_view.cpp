@@ -1,0 +1,325 @@
+// [SECTION] Loading and navigation
+// [SECTION] Drawing: header, chapter list
+// [SECTION] Drawing: the page
+// [SECTION] Drawing: the view
+#include "lesson_view.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace mla::app {
+
+// ============================================================================ [SECTION] Loading and navigation
+
+void LessonView::load() {
+    const std::string key = loaded ? page_key(lesson, progress.page) : "";
+    lesson = load_app_lesson(dir);
+    loaded = true;
+    for (const LessonError& e : lesson.errors) std::fprintf(stderr, "mla-lab: lesson: %s\n", e.str().c_str());
+    progress_path_ = remember ? default_lesson_progress_path() : "";
+    if (!key.empty()) {  // a reload keeps the page and what was seen, where those pages still exist
+        const LessonProgress old = progress;
+        progress = LessonProgress{};
+        for (int i = 0; i < lesson.page_count(); ++i) {
+            const std::string k = page_key(lesson, i);
+            if (old.seen.count(k)) progress.seen.insert(k);
+            if (k == key) progress.page = i;
+        }
+    } else {
+        progress = load_lesson_progress(progress_path_, lesson);
+    }
+    progress.go(lesson, progress.page);
+    saved_ = progress;
+    if (pending_show_me_ >= 0) progress.go(lesson, pending_show_me_);
+}
+
+void LessonView::open(int index, bool show_me_now) {
+    if (!loaded) load();
+    progress.go(lesson, index);
+    pending_show_me_ = show_me_now ? progress.page : -1;
+}
+
+std::optional<LessonFocus> LessonView::take_focus() {
+    std::optional<LessonFocus> f = focus_;
+    focus_.reset();
+    return f;
+}
+
+void LessonView::save() {
+    if (progress == saved_) return;
+    saved_ = progress;
+    std::string err;
+    if (!progress_path_.empty() && !save_lesson_progress(progress, lesson, progress_path_, &err))
+        std::fprintf(stderr, "mla-lab: warning: %s\n", err.c_str());
+}
+
+void LessonView::show_me(const Frame& f, Commands& cmds) {
+    const LessonPage* p = page_at(lesson, progress.page);
+    if (!p || !p->has_show) return;
+    push_show_me(p->show, f.session, cmds);
+    focus_ = show_me_focus(p->show);
+    applied_page_ = progress.page;
+}
+
+void LessonView::keys(const Frame& f, Commands& cmds) {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (io.WantTextInput || ImGui::IsAnyItemActive() || io.KeyCtrl || io.KeyAlt) return;
+    auto pressed = [](ImGuiKey k) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k)); };
+    if (pressed(ImGuiKey_PageDown) || (arrows && pressed(ImGuiKey_RightArrow))) progress.next(lesson);
+    if (pressed(ImGuiKey_PageUp) || (arrows && pressed(ImGuiKey_LeftArrow))) progress.prev(lesson);
+    if (!arrows) return;
+    if (pressed(ImGuiKey_DownArrow)) progress.next_chapter(lesson);
+    if (pressed(ImGuiKey_UpArrow)) progress.prev_chapter(lesson);
+    if (pressed(ImGuiKey_Enter) || pressed(ImGuiKey_KeyPadEnter)) show_me(f, cmds);
+}
+
+// ============================================================================ [SECTION] Drawing: header, chapter list
+
+namespace {
+
+// Text on a tinted panel with a coloured bar on the left: notes and equations.
+void panel_text(const Frame& f, const std::string& text, ImU32 bar, bool mono) {
+    const Palette pal = palette(f.dark);
+    const float font = ImGui::GetFontSize();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->ChannelsSplit(2);
+    dl->ChannelsSetCurrent(1);
+    const ImVec2 p0 = ImGui::GetCursorScreenPos();
+    ImGui::Indent(font * 0.9f);
+    ImGui::Dummy(ImVec2(0, font * 0.15f));
+    if (mono && f.mono) ImGui::PushFont(f.mono);
+    ImGui::PushTextWrapPos(ImGui::GetContentRegionMax().x - font * 0.5f);
+    ImGui::TextUnformatted(text.c_str());
+    ImGui::PopTextWrapPos();
+    if (mono && f.mono) ImGui::PopFont();
+    ImGui::Dummy(ImVec2(0, font * 0.05f));
+    ImGui::Unindent(font * 0.9f);
+    const ImVec2 p1(ImGui::GetWindowPos().x + ImGui::GetContentRegionMax().x, ImGui::GetItemRectMax().y);
+    dl->ChannelsSetCurrent(0);
+    dl->AddRectFilled(p0, p1, pal.panel, 3.0f);
+    dl->AddRectFilled(p0, ImVec2(p0.x + font * 0.2f, p1.y), bar, 1.0f);
+    dl->ChannelsMerge();
+}
+
+void wrapped(ImU32 color, const std::string& text) {
+    ImGui::PushStyleColor(ImGuiCol_Text, color);
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextUnformatted(text.c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::PopStyleColor();
+}
+
+bool accent_button(const Frame& f, const char* label, ImVec2 size = ImVec2(0, 0)) {
+    const Palette pal = palette(f.dark);
+    ImVec4 c = ImGui::ColorConvertU32ToFloat4(pal.accent);
+    ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(c.x, c.y, c.z, 0.75f));
+    ImGui::PushStyleColor(ImGuiCol_ButtonHovered, ImVec4(c.x, c.y, c.z, 0.95f));
+    ImGui::PushStyleColor(ImGuiCol_ButtonActive, c);
+    ImGui::PushStyleColor(ImGuiCol_Text, f.dark ? ImVec4(0.05f, 0.05f, 0.05f, 1) : ImVec4(1, 1, 1, 1));
+    const bool r = ImGui::Button(label, size);
+    ImGui::PopStyleColor(4);
+    return r;
+}
+
+// A selectable row whose label wraps onto as many lines as it needs.
+bool wrapped_selectable(const char* id, const std::string& text, bool selected, ImU32 color) {
+    const float w = ImGui::GetContentRegionAvail().x;
+    const ImVec2 size = ImGui::CalcTextSize(text.c_str(), nullptr, false, w);
+    const ImVec2 pos = ImGui::GetCursorPos();
+    const bool clicked = ImGui::Selectable(id, selected, 0, ImVec2(0, size.y));
+    const ImVec2 after = ImGui::GetCursorPos();
+    ImGui::SetCursorPos(pos);
+    ImGui::PushStyleColor(ImGuiCol_Text, color);
+    ImGui::PushTextWrapPos(pos.x + w);
+    ImGui::TextUnformatted(text.c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::PopStyleColor();
+    ImGui::SetCursorPos(after);
+    return clicked;
+}
+
+}  // namespace
+
+void LessonView::draw_header(const Frame& f) {
+    const Palette pal = palette(f.dark);
+    const PageRef r = page_ref(lesson, progress.page);
+    const LessonChapter& c = lesson.chapters[static_cast<size_t>(r.chapter)];
+    if (ImGui::SmallButton(show_chapters ? "Hide chapters" : "Chapters")) show_chapters = !show_chapters;
+    ImGui::SameLine();
+    if (ImGui::SmallButton("< Previous")) progress.prev(lesson);
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Next >")) progress.next(lesson);
+    ImGui::SameLine();
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "Chapter %d of %d, page %d of %d", r.chapter + 1,
+                       static_cast<int>(lesson.chapters.size()), r.page + 1, static_cast<int>(c.pages.size()));
+    ImGui::SameLine();
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.faint), "| %d of %d pages seen", progress.seen_count(lesson),
+                       lesson.page_count());
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Reload")) load();
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("Read the lesson files again (%s)", lesson.chapters.empty() ? "assets/lesson" : c.file.c_str());
+}
+
+void LessonView::draw_chapters(const Frame& f) {
+    const Palette pal = palette(f.dark);
+    const PageRef cur = page_ref(lesson, progress.page);
+    for (int ci = 0; ci < static_cast<int>(lesson.chapters.size()); ++ci) {
+        const LessonChapter& c = lesson.chapters[static_cast<size_t>(ci)];
+        ImGui::PushID(ci);
+        const std::string label = std::to_string(ci + 1) + ". " + c.title;
+        if (wrapped_selectable("##chapter", label, false, ci == cur.chapter ? pal.accent : pal.text))
+            progress.go(lesson, page_index(lesson, ci, 0));
+        if (ci == cur.chapter) {
+            ImGui::Indent();
+            for (int pi = 0; pi < static_cast<int>(c.pages.size()); ++pi) {
+                const int index = page_index(lesson, ci, pi);
+                const bool here = index == progress.page;
+                ImGui::PushID(pi);
+                const ImU32 col = here ? pal.accent : progress.is_seen(lesson, index) ? pal.text : pal.dim;
+                if (wrapped_selectable("##page", c.pages[static_cast<size_t>(pi)].title, here, col)) progress.go(lesson, index);
+                ImGui::PopID();
+            }
+            ImGui::Unindent();
+        }
+        ImGui::PopID();
+    }
+    ImGui::Spacing();
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.faint), "Dimmed: pages not yet seen");
+}
+
+// ============================================================================ [SECTION] Drawing: the page
+
+void LessonView::draw_page(const Frame& f, Commands& cmds) {
+    const Palette pal = palette(f.dark);
+    const float font = ImGui::GetFontSize();
+    const LessonPage& p = *page_at(lesson, progress.page);
+    const PageRef r = page_ref(lesson, progress.page);
+    if (shown_page_ != progress.page) ImGui::SetScrollY(0);
+    shown_page_ = progress.page;
+
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "%d. %s",
+                       r.chapter + 1, lesson.chapters[static_cast<size_t>(r.chapter)].title.c_str());
+    ImGui::SetWindowFontScale(1.3f);
+    wrapped(pal.text, p.title);
+    ImGui::SetWindowFontScale(1.0f);
+    ImGui::Spacing();
+
+    BlockKind prev = BlockKind::Paragraph;
+    bool first = true;
+    for (const LessonBlock& b : p.blocks) {
+        // Equation lines and bullets in a row stay together; other blocks get a gap.
+        if (!first && !(b.kind == prev && (b.kind == BlockKind::Equation || b.kind == BlockKind::Bullet)))
+            ImGui::Dummy(ImVec2(0, font * 0.35f));
+        first = false;
+        prev = b.kind;
+        switch (b.kind) {
+            case BlockKind::Paragraph: wrapped(pal.text, b.text); break;
+            case BlockKind::Equation: panel_text(f, b.text, pal.accent, true); break;
+            case BlockKind::Note: panel_text(f, b.text, pal.warn, false); break;
+            case BlockKind::Bullet:
+                ImGui::Bullet();
+                ImGui::SameLine();
+                wrapped(pal.text, b.text);
+                break;
+        }
+    }
+
+    if (p.has_show) {
+        ImGui::Dummy(ImVec2(0, font * 0.6f));
+        if (accent_button(f, "Show me")) show_me(f, cmds);
+        ImGui::SameLine();
+        const bool here = in_show_me_state(p.show, f.session);
+        if (here && applied_page_ == progress.page)
+            ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.good), "The simulator is in this page's state: play with it.");
+        else if (applied_page_ == progress.page)
+            ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "Changed since: Show me goes back.");
+        else
+            ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "Sets the simulator to:");
+        wrapped(pal.dim, describe_show_me(p.show));
+    }
+
+    if (!p.question.empty()) {
+        ImGui::Dummy(ImVec2(0, font * 0.6f));
+        ImGui::Separator();
+        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.accent), "Question");
+        wrapped(pal.text, p.question);
+        const bool open = progress.is_revealed(lesson, progress.page);
+        if (ImGui::SmallButton(open ? "Hide the answer" : "Show the answer")) progress.reveal(lesson, progress.page, !open);
+        if (open) wrapped(pal.good, p.answer);
+    }
+
+    ImGui::Dummy(ImVec2(0, font * 0.8f));
+    ImGui::Separator();
+    if (ImGui::Button("< Previous")) progress.prev(lesson);
+    ImGui::SameLine();
+    if (ImGui::Button("Next >")) progress.next(lesson);
+    ImGui::SameLine();
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.faint),
+                       arrows ? "Keys: Left/Right or PageUp/PageDown page, Up/Down chapter, Enter Show me"
+                              : "Keys: PageUp/PageDown page");
+}
+
+// ============================================================================ [SECTION] Drawing: the view
+
+void LessonView::draw(const Frame& f, Commands& cmds) {
+    if (!loaded) load();
+    const Palette pal = palette(f.dark);
+    const float font = ImGui::GetFontSize();
+
+    if (!lesson.errors.empty()) {
+        const std::string head = lesson.chapters.empty()
+                                     ? "The lesson could not be loaded:"
+                                     : "Some lesson files have mistakes; those chapters are left out (fix them and press Reload):";
+        std::string text = head;
+        for (const LessonError& e : lesson.errors) {
+            text += '\n';
+            text += e.str();
+        }
+        panel_text(f, text, pal.warn, false);
+        ImGui::Spacing();
+    }
+    if (lesson.page_count() == 0) {
+        if (ImGui::Button("Reload")) load();
+        return;
+    }
+    if (pending_show_me_ >= 0) {
+        progress.go(lesson, pending_show_me_);
+        pending_show_me_ = -1;
+        show_me(f, cmds);
+    }
+    keys(f, cmds);
+    draw_header(f);
+
+    const LessonPage& p = *page_at(lesson, progress.page);
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const float sp = ImGui::GetStyle().ItemSpacing.x;
+    const bool live = draw_live && p.has_show && !p.show.view.empty();
+    const bool list = show_chapters && avail.x > font * 50.0f;
+    const float list_w = list ? std::min(font * 15.0f, avail.x * 0.2f) : 0.0f;
+    const float rest = avail.x - (list ? list_w + sp : 0.0f);
+    const float text_w = live ? std::max(font * 24.0f, std::min(rest * 0.42f, font * 36.0f)) : rest;
+
+    if (list) {
+        ImGui::BeginChild("##lesson_chapters", ImVec2(list_w, 0), true);
+        draw_chapters(f);
+        ImGui::EndChild();
+        ImGui::SameLine();
+    }
+    ImGui::BeginChild("##lesson_page", ImVec2(live ? text_w : 0, 0), false);
+    draw_page(f, cmds);
+    ImGui::EndChild();
+    if (live) {
+        ImGui::SameLine();
+        ImGui::BeginChild("##lesson_live", ImVec2(0, 0), true);
+        std::string title = p.show.view;
+        title[0] = static_cast<char>(title[0] - 'a' + 'A');
+        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "Live: the %s view", title.c_str());
+        ImGui::Separator();
+        draw_live(p.show.view, f, cmds);
+        ImGui::EndChild();
+    }
+    save();
+}
+
+}  // namespace mla::app

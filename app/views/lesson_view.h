@@ -1,0 +1,66 @@
+// Lesson: the article's chapters as short pages (text, equations, notes where the article
+// simplifies, a question with its answer on click) next to the live view the page talks
+// about. "Show me" puts the simulator in the page's state; then the learner can play.
+// Pages are read from assets/lesson/*.md at run time; a mistake in a file is shown with its
+// file and line, and the other chapters still work ("Reload" rereads the files).
+//
+// Keys (when no text field is active): PageUp/PageDown always; and when `arrows` is set,
+// Left/Right (page), Up/Down (chapter), Enter (Show me).
+//
+// What the window provides: `draw_live` (draws one of its views inside the lesson),
+// `arrows` (true when the lesson tab is the one shown), `remember` (false for screenshots),
+// and it applies take_focus() to its views (layer, head) after Show me.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "lesson_state.h"
+#include "view.h"
+
+namespace mla::app {
+
+struct LessonView {
+    static constexpr const char* kId = "lesson";
+    static constexpr const char* kTitle = "Lesson";
+
+    // ---- set by the window
+    std::function<void(const std::string& view, const Frame&, Commands&)> draw_live;
+    bool arrows = true;            // Left/Right/Up/Down/Enter belong to the lesson this frame
+    bool remember = true;          // read and write the progress file
+
+    // ---- state
+    Lesson lesson;
+    bool loaded = false;
+    LessonProgress progress;
+    bool show_chapters = true;
+    std::string dir;               // "" = lesson_dir()
+
+    // Loads (or reloads) the lesson and the remembered progress; prints mistakes to stderr.
+    void load();
+    // Opens page `index` (0-based over all chapters); with show_me, runs its Show me on the
+    // next draw (for `mla-lab screenshot --view lesson --page N`).
+    void open(int index, bool show_me);
+    // The view, layer and head to bring up after a Show me, once.
+    std::optional<LessonFocus> take_focus();
+
+    void draw(const Frame& f, Commands& cmds);
+
+private:
+    void keys(const Frame& f, Commands& cmds);
+    void show_me(const Frame& f, Commands& cmds);
+    void draw_header(const Frame& f);
+    void draw_chapters(const Frame& f);
+    void draw_page(const Frame& f, Commands& cmds);
+    void save();
+
+    std::optional<LessonFocus> focus_;
+    int pending_show_me_ = -1;     // page whose Show me runs on the next draw
+    int shown_page_ = -1;          // page drawn last frame (scroll to top on change)
+    int applied_page_ = -1;        // page whose Show me was applied last
+    LessonProgress saved_;
+    std::string progress_path_;
+};
+
+}  // namespace mla::app

@@ -35,6 +35,11 @@ void LessonView::load() {
 
 void LessonView::open(int index, bool show_me_now) {
     if (!loaded) load();
+    const int n = lesson.page_count();
+    if (index < 0 || index >= n)
+        throw InputError("lesson page " + std::to_string(index + 1) + " is not valid: " +
+                         (n == 0 ? std::string("the lesson has no page (see the messages above)")
+                                 : "the lesson has pages 1 to " + std::to_string(n)));
     progress.go(lesson, index);
     pending_show_me_ = show_me_now ? progress.page : -1;
 }

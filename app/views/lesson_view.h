@@ -40,7 +40,8 @@ struct LessonView {
     // Loads (or reloads) the lesson and the remembered progress; prints mistakes to stderr.
     void load();
     // Opens page `index` (0-based over all chapters); with show_me, runs its Show me on the
-    // next draw (for `mla-lab screenshot --view lesson --page N`).
+    // next draw (for `mla-lab screenshot --view lesson --page N`). Throws InputError naming
+    // the valid pages (counted from 1) when there is no such page.
     void open(int index, bool show_me);
     // The view, layer and head to bring up after a Show me, once.
     std::optional<LessonFocus> take_focus();

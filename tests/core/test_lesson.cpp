@@ -308,3 +308,24 @@ TEST_CASE("lesson: a malformed file is named with its line; the other chapters s
     REQUIRE(none.errors.size() == 1);
     CHECK_THAT(none.errors[0].message, Contains("no lesson folder"));
 }
+
+TEST_CASE("lesson: the preset examples in FORMAT.txt are what the values give", "[lesson]") {
+    std::ifstream in(std::filesystem::path(lesson_dir()) / "FORMAT.txt");
+    REQUIRE(in);
+    const LessonEnv env = default_lesson_env();
+    std::string line;
+    int checked = 0;
+    while (std::getline(in, line)) {
+        const size_t open = line.find("{{preset.");
+        if (open == std::string::npos || line.find_first_not_of(' ') != open) continue;
+        const size_t close = line.find("}}", open);
+        REQUIRE(close != std::string::npos);
+        std::string expect = line.substr(close + 2);
+        expect = expect.substr(expect.find_first_not_of(' '));
+        if (const size_t gap = expect.find("  "); gap != std::string::npos) expect = expect.substr(0, gap);
+        INFO(line);
+        CHECK(lesson_value(line.substr(open + 2, close - open - 2), ShowMe{}, env).text == expect);
+        ++checked;
+    }
+    CHECK(checked == 10);
+}

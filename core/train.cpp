@@ -396,6 +396,10 @@ TrainResult run_training(const Config& cfg, const TrainOptions& opt, const std::
     if (ec) throw InputError("cannot create the output folder '" + out_dir + "': " + ec.message());
     const std::string ckpt = (fs::path(out_dir) / "checkpoint.bin").string();
     const std::string csv = (fs::path(out_dir) / "train.csv").string();
+    struct ThreadsGuard {  // Eigen's thread count is global: give the caller's back
+        int previous = Eigen::nbThreads();
+        ~ThreadsGuard() { Eigen::setNbThreads(previous); }
+    } threads_guard;
     Eigen::setNbThreads(opt.threads);
     TrainResult res;
     if (restart) {

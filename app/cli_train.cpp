@@ -231,6 +231,10 @@ int run_report(const std::string& spec) {
         if (t.rows.empty()) throw InputError(d + "/train.csv has no rows yet");
         models.push_back(std::move(t));
     }
+    if (spec.find(',') == std::string::npos)  // a folder of models: MHA, GQA, MQA, MLA, then by name
+        std::stable_sort(models.begin(), models.end(), [](const Trained& x, const Trained& y) {
+            return x.cfg.attn_kind() < y.cfg.attn_kind();
+        });
     size_t w = 10;
     for (const Trained& t : models) w = std::max(w, t.name.size() + 2);
     std::printf("%-*s %-5s %10s %12s %16s %8s %9s %9s %9s\n", int(w), "model", "kind", "params", "cache el/tok",

@@ -18,7 +18,9 @@
 #include "cache_calc.h"
 #include "cli.h"
 #include "config.h"
+#include "plot_png.h"
 #include "svg_plot.h"
+#include "window.h"
 
 namespace mla::cli {
 
@@ -287,20 +289,38 @@ int run_cache(const CacheArgs& a) {
 
 struct PlotArgs {
     std::string presets, kinds = "own", dtype = "bf16", out, max_tokens = "1M", min_tokens;
+    std::string size = "1200x760", theme = "light";  // FILE.png only
     std::vector<std::string> configs;
     int64_t batch = 1;
     int64_t groups = 0, latent = 0, rope_dim = 0;
     bool log = false, linear = false;
 };
 
+// FILE.png: the window's Curves chart (views/curves_view.h) drawn off screen by the app's
+// renderer (plot_png.h); needs a display, as `mla-lab screenshot` does.
+void write_plot_png(const PlotArgs& a, const std::vector<CurveModel>& models, const CurveRequest& r, bool own_only) {
+    app::PlotPngOptions o;
+    app::parse_size(a.size, o.width, o.height);
+    if (a.theme != "light" && a.theme != "dark") throw InputError("--theme '" + a.theme + "' is not known; use light or dark");
+    o.dark = a.theme == "dark";
+    app::CurvesSettings s;
+    s.own = own_only;
+    s.kinds = own_only ? std::vector<CacheKind>{} : r.kinds;
+    s.dtype = r.dtype.name;
+    s.batch = r.batch;
+    s.min_tokens = r.min_tokens;
+    s.max_tokens = r.max_tokens;
+    s.log = r.log_x;
+    s.choices = r.choices;
+    std::vector<app::CurvesModel> list;
+    for (const CurveModel& m : models) list.push_back({m.name, "", true, m.config});
+    app::write_curves_png(a.out, app::curves_data(list, s), s, o);
+}
+
 int run_plot(const PlotArgs& a) {
-    if (a.out.empty()) throw InputError("--out is required: give FILE.svg or FILE.csv");
-    const bool svg = ends_with(a.out, ".svg"), csv = ends_with(a.out, ".csv");
-    if (ends_with(a.out, ".png"))
-        // PNG needs the GL renderer (the window's plot view); hook it here once it exists.
-        throw InputError("--out " + a.out + ": PNG goes through the window renderer, which this command does not "
-                         "use yet; write FILE.svg or FILE.csv (an SVG converts to PNG with any SVG tool)");
-    if (!svg && !csv) throw InputError("--out " + a.out + ": unknown file type; give FILE.svg or FILE.csv");
+    if (a.out.empty()) throw InputError("--out is required: give FILE.svg, FILE.csv or FILE.png");
+    const bool svg = ends_with(a.out, ".svg"), csv = ends_with(a.out, ".csv"), png = ends_with(a.out, ".png");
+    if (!svg && !csv && !png) throw InputError("--out " + a.out + ": unknown file type; give FILE.svg, FILE.csv or FILE.png");
 
     std::vector<CurveModel> models;
     for (const std::string& p : split_commas(a.presets)) models.push_back({p, load_preset(p)});
@@ -330,8 +350,10 @@ int run_plot(const PlotArgs& a) {
         o.subtitle = r.dtype.name + ", batch " + with_commas(r.batch) +
                      "; cache only; 1 GB = 10^9 B; a sliding-window model's curve is capped at its window";
         write_file(a.out, plot_svg(series, curve_callouts(models, series), o));
-    } else {
+    } else if (csv) {
         write_file(a.out, plot_csv(series));
+    } else {
+        write_plot_png(a, models, r, own_only);
     }
     std::printf("wrote %s: %zu series, %zu context lengths from %s to %s tokens\n", a.out.c_str(), series.size(),
                 series.front().tokens.size(), with_commas(series.front().tokens.front()).c_str(),
@@ -396,7 +418,8 @@ void add_cache_commands(CLI::App& root, Commands& cmds) {
     cmds.push_back({cache, [ca]() { return run_cache(*ca); }});
 
     auto pa = std::make_shared<PlotArgs>();
-    CLI::App* plot = root.add_subcommand("plot", "cache-size curves written to FILE.svg or FILE.csv (no display needed)");
+    CLI::App* plot = root.add_subcommand("plot", "cache-size curves written to FILE.svg or FILE.csv (no display needed), "
+                                                 "or FILE.png (needs a display; works under xvfb-run -a)");
     plot->add_option("--preset", pa->presets, "preset names, comma-separated");
     plot->add_option("--config", pa->configs, "a Hugging Face config.json (repeatable)");
     plot->add_option("--kinds", pa->kinds, "mha,gqa,mqa,mla,mla-cached-kv, all or own (default own)");
@@ -409,7 +432,9 @@ void add_cache_commands(CLI::App& root, Commands& cmds) {
     plot->add_option("--rope-dim", pa->rope_dim, "Dr (d_r) of mla series");
     CLI::Option* log = plot->add_flag("--log", pa->log, "log-log axes (the default)");
     plot->add_flag("--linear", pa->linear, "linear axes")->excludes(log);
-    plot->add_option("--out", pa->out, "FILE.svg or FILE.csv")->required();
+    plot->add_option("--out", pa->out, "FILE.svg, FILE.csv or FILE.png")->required();
+    plot->add_option("--size", pa->size, "FILE.png: WIDTHxHEIGHT in pixels (default 1200x760)");
+    plot->add_option("--theme", pa->theme, "FILE.png: light or dark (default light)");
     cmds.push_back({plot, [pa]() { return run_plot(*pa); }});
 
     auto format = std::make_shared<std::string>("table");

@@ -17,6 +17,7 @@
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -161,9 +162,14 @@ private:
     std::string select_view_;               // a tab to bring to front next frame
     std::vector<ExportRequest> pending_;    // exports asked for last frame, done this frame
     bool exporting_ = false;
+    ImVec2 view_min_{0, 0}, view_max_{0, 0};  // the active view's area last frame
     std::string status_;
     double status_time_ = 0;
     double frame_ms_ = 0;
+
+public:
+    double ui_ms_ = 0, gl_ms_ = 0;           // last frame: building the UI, drawing it with GL
+    int vtx_ = 0, draws_ = 0;                // last frame: vertices and draw calls
 };
 
 App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o), session_(m) {
@@ -317,6 +323,7 @@ void App::frame(double dt) {
     transport_.tick(dt, session_, cmds, ui_.play_speed);
     draw_ui(cmds);
     ImGui::Render();
+    const auto t1 = std::chrono::steady_clock::now();
 
     glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
     glViewport(0, 0, fb_w_, fb_h_);
@@ -331,8 +338,16 @@ void App::frame(double dt) {
         pending_.clear();
     }
     pending_ = std::move(cmds.exports);
+    if (opt_.frames > 0) glFinish();
+    const auto t2 = std::chrono::steady_clock::now();
     if (!opt_.offscreen) glfwSwapBuffers(win_);
     gl::check_errors("frame");
+    ui_ms_ = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    vtx_ = ImGui::GetDrawData() ? ImGui::GetDrawData()->TotalVtxCount : 0;
+    draws_ = 0;
+    if (const ImDrawData* dd = ImGui::GetDrawData())
+        for (int i = 0; i < dd->CmdListsCount; ++i) draws_ += dd->CmdLists[i]->CmdBuffer.Size;
+    gl_ms_ = std::chrono::duration<double, std::milli>(t2 - t1).count();
 
     session_.apply(cmds);  // between frames
     glfwMakeContextCurrent(win_);
@@ -343,6 +358,11 @@ void App::frame(double dt) {
 Image App::capture() {
     glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
     if (!fbo_) glReadBuffer(GL_BACK);
+    if (opt_.view_only && view_max_.x > view_min_.x && view_max_.y > view_min_.y) {
+        const int x0 = std::clamp(static_cast<int>(view_min_.x), 0, fb_w_), y0 = std::clamp(static_cast<int>(view_min_.y), 0, fb_h_);
+        const int x1 = std::clamp(static_cast<int>(view_max_.x), 0, fb_w_), y1 = std::clamp(static_cast<int>(view_max_.y), 0, fb_h_);
+        return read_pixels(x0, y0, x1 - x0, y1 - y0, fb_h_);
+    }
     return read_pixels(0, 0, fb_w_, fb_h_, fb_h_);
 }
 
@@ -373,9 +393,10 @@ void App::draw_ui(Commands& cmds) {
     const ImGuiIO& io = ImGui::GetIO();
     ImGui::SetNextWindowPos(ImVec2(0, 0));
     ImGui::SetNextWindowSize(io.DisplaySize);
+    // No background: glClear paints the same colour (one full-screen blend less for software GL).
     ImGui::Begin("##main", nullptr,
                  ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
-                     ImGuiWindowFlags_NoBringToFrontOnFocus);
+                     ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoBackground);
     Frame f{session_, session_.selected(), session_.trace(), ui_.dark, mono_, exporting_};
     draw_toolbar(f, cmds);
     timeline_.draw(f, cmds);
@@ -500,6 +521,10 @@ void App::draw_view(const std::string& id, ImVec2 size, const Frame& f, Commands
     else if (id == "absorption") absorption_.draw(f, cmds);
     else if (id == "compare") compare_.draw(f, cmds);
     ImGui::EndChild();
+    if (id == ui_.active_view) {
+        view_min_ = wmin;
+        view_max_ = ImVec2(wmin.x + wsz.x, wmin.y + wsz.y);
+    }
     if (png) request_png(id.c_str(), wmin, ImVec2(wmin.x + wsz.x, wmin.y + wsz.y), cmds);
 }
 
@@ -568,6 +593,12 @@ int run_window(const WindowOptions& o, const ModelSettings& m) {
     using clock = std::chrono::steady_clock;
     auto last = clock::now();
     std::vector<double> times;
+    double ui_sum = 0, gl_sum = 0, cpu_sum = 0;
+    auto cpu_ms = [] {
+        timespec ts{};
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+    };
     for (int i = 0; o.frames > 0 ? i < o.frames : !app.closing(); ++i) {
         if (o.frames > 0) glfwPollEvents();
         else glfwWaitEventsTimeout(1.0 / 60.0);  // idle: wake for input, the play clock or a blinking cursor
@@ -575,10 +606,16 @@ int run_window(const WindowOptions& o, const ModelSettings& m) {
         const double dt = std::chrono::duration<double>(now - last).count();
         last = now;
         const auto t0 = clock::now();
+        const double c0 = cpu_ms();
         app.frame(std::min(dt, 0.25));
         if (o.frames > 0) {
             glFinish();
             times.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count());
+            if (i >= 3) {
+                cpu_sum += cpu_ms() - c0;
+                ui_sum += app.ui_ms_;
+                gl_sum += app.gl_ms_;
+            }
         }
     }
     if (o.frames > 0) {
@@ -593,6 +630,10 @@ int run_window(const WindowOptions& o, const ModelSettings& m) {
                     static_cast<long long>(app.session().steps()), o.layout == "tabs" ? (o.view.empty() ? "one tab" : o.view.c_str()) : "all 5 (tiles)");
         std::printf("frame time ms: mean %.2f, median %.2f, p95 %.2f, max %.2f (first frame %.1f)\n", mean,
                     t[t.size() / 2], t[std::min(t.size() - 1, t.size() * 95 / 100)], t.back(), times.front());
+        std::printf("CPU time per frame (all threads of this process, software GL included): %.2f ms\n",
+                    cpu_sum / static_cast<double>(t.size()));
+        std::printf("of which: building the UI %.2f ms, GL drawing %.2f ms (mean); last frame: %d vertices, %d draw calls\n",
+                    ui_sum / static_cast<double>(t.size()), gl_sum / static_cast<double>(t.size()), app.vtx_, app.draws_);
     }
     return 0;
 }
@@ -643,6 +684,7 @@ WindowOptions CliWindowArgs::options() const {
     o.theme = theme;
     o.view = view;
     o.layout = layout;
+    o.view_only = view_only;
     o.scale = scale;
     if (steps < 0) throw InputError("--steps must be 0 or more");
     o.steps = steps;
@@ -673,6 +715,7 @@ void add_window_args(CLI::App& a, CliWindowArgs& w, bool screenshot) {
     a.add_option("--theme", w.theme, screenshot ? "dark or light (default dark)" : "dark or light (default: remembered)");
     a.add_option("--scale", w.scale, screenshot ? "UI scale, 0.5 to 3 (default 1)" : "UI scale, 0.5 to 3 (default: remembered)");
     a.add_option("--layout", w.layout, "tabs (one view) or tiles (all open views)");
+    if (screenshot) a.add_flag("--view-only", w.view_only, "crop the PNG to the view (no sidebar, no timeline)");
     if (!screenshot) {
         a.add_option("--view", w.view, "view to show first: shapes, cache, attention, absorption or compare");
         a.add_option("--frames", w.frames,

@@ -23,6 +23,7 @@ struct WindowOptions {
     int64_t steps = 0;           // tokens to generate before the first frame
     int frames = 0;              // > 0: benchmark, render this many frames, print frame times, exit
     bool offscreen = false;      // hidden window, render into an off-screen framebuffer
+    bool view_only = false;      // screenshot: crop to the view's area (no sidebar, no timeline)
     bool remember = true;        // read and write ~/.config/mla-lab/settings.json
 };
 
@@ -50,6 +51,7 @@ struct CliModelArgs {
 
 struct CliWindowArgs {
     std::string size = "1600x1000", theme, view, layout;
+    bool view_only = false;
     float scale = 0;
     int64_t steps = 0;
     int frames = 0;

@@ -26,7 +26,7 @@ ImU32 alpha(ImU32 c, int a) { return (c & ~IM_COL32_A_MASK) | (static_cast<ImU32
 // One layer's slabs in the rectangle [p, p + size]: query heads on top with a line to each
 // slab they read, then the slabs (height = tokens, width = numbers per token), labels under.
 void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& slabs, const Config& c, float unit_w,
-                float row_h, int64_t T, const Frame& f, int layer, const char* title) {
+                float row_h, int64_t T, const Frame& f, int layer, const char* title, float mha_w) {
     const Palette pal = palette(f.dark);
     const float font = ImGui::GetFontSize();
     dl->AddText(p, pal.text, title);
@@ -43,12 +43,20 @@ void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& 
         x += std::max(3.0f, unit_w * static_cast<float>(slabs[i].cols)) + gap;
     }
     // query heads: spread over the width used by the slabs
-    const float used = std::max(x - gap - p.x, font * 4.0f);
+    const float used = std::max(x - gap - p.x, font * 2.2f * static_cast<float>(H));
     std::vector<ImVec2> hp(static_cast<size_t>(H));
     for (int h = 0; h < H; ++h) {
         hp[static_cast<size_t>(h)] = ImVec2(p.x + used * (static_cast<float>(h) + 0.5f) / static_cast<float>(H), heads_y);
     }
     const float slab_h = std::max(2.0f, row_h * static_cast<float>(T));
+    if (mha_w > 0 && x - gap < p.x + mha_w - 1) {
+        // What MHA would hold for the same tokens, as a faint outline behind.
+        const ImVec2 a(p.x - font * 0.2f, slab_y - font * 0.2f), b(p.x + mha_w + font * 0.2f, slab_y + slab_h + font * 0.2f);
+        dl->AddRect(a, b, pal.faint, 4.0f, 0, 1.0f);
+        const char* t = "MHA would hold this much";
+        const ImVec2 ts = ImGui::CalcTextSize(t);
+        if (ts.x < b.x - (x - gap) - font) dl->AddText(ImVec2(b.x - ts.x - font * 0.3f, slab_y), pal.faint, t);
+    }
     for (size_t i = 0; i < slabs.size(); ++i) {
         const float w = std::max(3.0f, unit_w * static_cast<float>(slabs[i].cols));
         const ImVec2 a(sx[i], slab_y), b(sx[i] + w, slab_y + slab_h);
@@ -65,18 +73,23 @@ void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& 
         // the row this step appended
         dl->AddRectFilled(ImVec2(a.x, b.y - std::max(2.0f, row_h)), b, pal.warn);
         dl->AddRect(a, b, col, 0, 0, 1.5f);
-        const ImVec2 ls = ImGui::CalcTextSize(slabs[i].label.c_str());
-        if (ls.x <= w + gap * 2 || slabs.size() <= 4) {
-            dl->AddText(ImVec2((a.x + b.x - ls.x) * 0.5f, b.y + font * 0.2f), pal.text, slabs[i].label.c_str());
-        } else {  // narrow slabs: a short label
-            const std::string shortl = slabs[i].label.substr(0, 1) + slabs[i].label.substr(slabs[i].label.size() - 1);
-            const ImVec2 ss = ImGui::CalcTextSize(shortl.c_str());
-            dl->AddText(ImVec2((a.x + b.x - ss.x) * 0.5f, b.y + font * 0.2f), pal.text, shortl.c_str());
+        // Two short lines under the slab: what it is ("K", "c_KV") and whose ("h0", "g1", "all").
+        const std::string& lab = slabs[i].label;
+        const size_t sp = lab.find(' ');
+        std::string what = lab.substr(0, sp), whose;
+        if (slabs[i].readers.size() == 1) whose = "h" + std::to_string(slabs[i].readers[0]);
+        else if (static_cast<int>(slabs[i].readers.size()) == H) whose = "all";
+        else whose = "g" + lab.substr(lab.find_last_of(' ') + 1);
+        for (int k = 0; k < 2; ++k) {
+            const std::string& line = k == 0 ? what : whose;
+            const ImVec2 ls = ImGui::CalcTextSize(line.c_str());
+            dl->AddText(ImVec2((a.x + b.x - ls.x) * 0.5f, b.y + font * (0.2f + 1.1f * static_cast<float>(k))), k ? pal.dim : pal.text,
+                        line.c_str());
         }
         char dims[48];
         std::snprintf(dims, sizeof dims, "%lld x %lld", static_cast<long long>(slabs[i].rows), static_cast<long long>(slabs[i].cols));
         const ImVec2 ds = ImGui::CalcTextSize(dims);
-        if (ds.x <= w + gap) dl->AddText(ImVec2((a.x + b.x - ds.x) * 0.5f, b.y + font * 1.3f), pal.dim, dims);
+        if (ds.x <= w + gap) dl->AddText(ImVec2((a.x + b.x - ds.x) * 0.5f, b.y + font * 2.4f), pal.dim, dims);
     }
     for (int h = 0; h < H; ++h) {
         const ImVec2 c0 = hp[static_cast<size_t>(h)];
@@ -139,8 +152,9 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
         const float unit_w = std::max(0.5f, (col_w - gaps - font) / static_cast<float>(widest));
         const int rows = (L + per_row - 1) / per_row;
         const float cell_h = (area.y - font * 0.5f) / static_cast<float>(rows);
-        const float slab_space = std::max(font * 2.0f, cell_h - font * 8.0f);
-        const float row_h = std::min(font * 0.8f, slab_space / static_cast<float>(std::max<int64_t>(T, 16)));
+        const float slab_space = std::max(font * 2.0f, cell_h - font * 9.0f);
+        const float row_h = std::min(font * 1.0f, slab_space / static_cast<float>(std::max<int64_t>(T, 16)));
+        ImGui::TextDisabled("orange row: appended by this step; lines: the query heads that read each slab");
         ImDrawList* dl = ImGui::GetWindowDrawList();
         const ImVec2 p0 = ImGui::GetCursorScreenPos();
         for (int l = 0; l < L; ++l) {
@@ -149,10 +163,10 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
             const int64_t el = l < static_cast<int>(t->cache_elements_per_layer.size()) ? t->cache_elements_per_layer[static_cast<size_t>(l)]
                                                                                           : T * per_token;
             std::snprintf(title, sizeof title, "layer %d: %s", l, fmt_bytes(static_cast<double>(el) * 4).c_str());
-            draw_layer(dl, p, ImVec2(col_w, cell_h), slabs, c, unit_w, row_h, T, f, l, title);
+            draw_layer(dl, p, ImVec2(col_w, cell_h), slabs, c, unit_w, row_h, T, f, l, title,
+                       unit_w * static_cast<float>(mha_width) + font * 0.5f * static_cast<float>(c.num_attention_heads * 2 + 1));
         }
         ImGui::Dummy(ImVec2(area.x, area.y - font));
-        ImGui::TextDisabled("orange row: appended by this step; lines: the query heads that read each slab");
     }
     ImGui::EndChild();
     ImGui::SameLine();
@@ -177,7 +191,7 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     }
     ImGui::Checkbox("log scale", &log_bytes);
     ImGui::SameLine();
-    ImGui::TextDisabled("per token, all layers: MHA %s, MLA %s", fmt_count(series[0].y.back() / static_cast<double>(series[0].x.back())).c_str(),
+    ImGui::TextDisabled("bytes per token, all layers: MHA %s, MLA %s", fmt_count(series[0].y.back() / static_cast<double>(series[0].x.back())).c_str(),
                         fmt_count(series[3].y.back() / static_cast<double>(series[3].x.back())).c_str());
 
     const auto fl = flops_series(c, o, maxT);

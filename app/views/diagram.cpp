@@ -82,7 +82,7 @@ DiagramDraw draw_diagram(const char* id, const Diagram& d, const Trace* trace, i
     std::vector<widgets::TensorBoxLayout> lay(N);
     auto layout = [&](float max_px) {
         sc.max_px = max_px;
-        sc.min_px = std::max(3.0f, font * 0.4f);
+        sc.min_px = std::max(4.0f, font * 0.55f);
         sc.px_per_unit = max_px / static_cast<float>(widest);
         std::fill(colw.begin(), colw.end(), 0.0f);
         for (size_t i = 0; i < N; ++i) {

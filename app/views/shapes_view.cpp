@@ -36,7 +36,7 @@ void ShapesView::draw(const Frame& f, Commands& cmds) {
     for (const DiagramNode& n : d.nodes) equations += n.equation.empty() ? 0 : 1;
     const float line = ImGui::GetTextLineHeightWithSpacing();
     const float avail = ImGui::GetContentRegionAvail().y;
-    const float eq_h = show_equations ? std::min(avail * 0.45f, line * (static_cast<float>(equations) + 1.6f)) : line * 1.4f;
+    const float eq_h = show_equations ? std::min(avail * 0.4f, line * (static_cast<float>(std::min(equations, 10)) + 1.8f)) : line * 1.4f;
     draw_diagram("##shapes", d, t, layer, ImVec2(-1, std::max(line * 8, avail - eq_h)), f);
 
     ImGui::Checkbox("equations (current sizes)", &show_equations);

@@ -44,7 +44,7 @@ void Transport::draw(const Frame& f, Commands& cmds, float& speed) {
 
 void Transport::tick(double dt, const Session& s, Commands& cmds, float speed) {
     if (!playing) return;
-    if (s.steps() >= s.max_steps() || !s.error().empty() && s.error_field() == Field::None) {
+    if (s.steps() >= s.max_steps() || (!s.error().empty() && s.error_field() == Field::None)) {
         playing = false;
         return;
     }
@@ -101,7 +101,7 @@ void Timeline::draw(const Frame& f, Commands& cmds) {
         const float tw = ImGui::CalcTextSize(lab).x;
         dl->AddText(ImVec2((a.x + b.x - tw) * 0.5f, a.y + font * 0.2f), pal.text, lab);
         if (i % 10 == 0) {
-            char buf[16];
+            char buf[24];
             std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(i));
             dl->AddText(ImGui::GetFont(), font * 0.7f, ImVec2(a.x, b.y + 1), pal.dim, buf);
         }

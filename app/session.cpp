@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <tuple>
 
 #include "check.h"
 #include "weights.h"
@@ -43,6 +44,7 @@ Field field_of_message(const std::string& m, Field fallback) {
         {"num_key_value_heads", Field::KvHeads}, {"kv_lora_rank", Field::KvLoraRank},
         {"qk_rope_head_dim", Field::RopeDim},    {"q_lora_rank", Field::QLoraRank},
         {"qk_nope_head_dim", Field::KvLoraRank}, {"RoPE on the compressed keys", Field::RopeOnLatent},
+        {"no trained model", Field::Weights},
     };
     for (const Key& k : keys)
         if (m.rfind(k.prefix, 0) == 0) return k.f;
@@ -159,10 +161,10 @@ Session::Built Session::build(const ModelSettings& s) const {
         MLA_CHECK(b.backend != nullptr);
         be = b.backend.get();
     }
-    std::map<AttnKind, std::shared_ptr<const Weights>> weights;
+    std::map<AttnKind, std::pair<std::shared_ptr<const Weights>, std::string>> weights;
     auto weights_of = [&](AttnKind k) {
         auto& w = weights[k];
-        if (!w) w = std::make_shared<const Weights>(random_weights(model_config(s, k), s.seed));
+        if (!w.first) w.first = builtin_weights(model_config(s, k), s.weights, s.seed, &w.second);
         return w;
     };
     auto make_lane = [&](const std::string& name, AttnKind k, RunOptions opt, bool keep_all) {
@@ -170,7 +172,7 @@ Session::Built Session::build(const ModelSettings& s) const {
         l.name = name;
         l.cfg = model_config(s, k);
         l.opt = opt;
-        l.weights = weights_of(k);
+        std::tie(l.weights, l.weights_desc) = weights_of(k);
         l.dec = std::make_unique<Decoder>(l.weights, *be, opt);
         l.keep_all_data = keep_all;
         return l;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "backend.h"
+#include "builtin.h"
 #include "config.h"
 #include "cost.h"
 #include "model.h"
@@ -35,7 +36,8 @@ struct ModelSettings {
     MlaPath mla_path = MlaPath::Absorbed;
     bool rope_on_latent = false;  // MLA: RoPE on the compressed keys (breaks absorption)
     bool no_cache = false;        // re-run the whole prefix every step
-    uint64_t seed = 1;            // weights (the CLI's --weights-seed)
+    WeightsSource weights = WeightsSource::Auto;  // trained (assets/models) when one has these sizes, else random
+    uint64_t seed = 1;            // random weights (the CLI's --weights-seed)
     uint64_t sample_seed = 1;     // sampling (the CLI's --seed); used when temperature > 0
     float temperature = 0.0f;     // 0 = greedy
     std::string backend = "cpu";  // "cpu" or "gpu"
@@ -45,7 +47,7 @@ struct ModelSettings {
 
 // The sidebar field a message belongs to.
 enum class Field { None, Kind, KvHeads, KvLoraRank, RopeDim, QLoraRank, MlaPath, RopeOnLatent, NoCache,
-                   Seed, SampleSeed, Temperature, Backend, Prompt };
+                   Weights, Seed, SampleSeed, Temperature, Backend, Prompt };
 
 // The built-in model of `kind` with the sizes of `s` (kv_heads for GQA; d_c, d_r and d'_c
 // for MLA). Not validated.
@@ -92,6 +94,7 @@ struct Lane {
     Config cfg;
     RunOptions opt;
     std::shared_ptr<const Weights> weights;
+    std::string weights_desc;               // "trained model mla-fortunes", "random weights, seed 1"
     std::unique_ptr<Decoder> dec;
     std::vector<Trace> traces;              // one per step
     std::vector<float> logits;              // after the last step

@@ -89,9 +89,12 @@ void apply_theme(bool dark, float scale) {
     st.TabRounding = 3;
     st.FramePadding = ImVec2(6, 4);
     st.ItemSpacing = ImVec2(8, 5);
-    if (!dark) {
-        st.Colors[ImGuiCol_WindowBg] = ImVec4(0.97f, 0.97f, 0.97f, 1.0f);
-        st.Colors[ImGuiCol_ChildBg] = ImVec4(1, 1, 1, 1);
+    if (!dark) {  // fields must stand out from the background on a projector
+        st.Colors[ImGuiCol_WindowBg] = ImVec4(0.96f, 0.96f, 0.96f, 1.0f);
+        st.Colors[ImGuiCol_FrameBg] = ImVec4(0.84f, 0.87f, 0.92f, 1.0f);
+        st.Colors[ImGuiCol_FrameBgHovered] = ImVec4(0.76f, 0.82f, 0.92f, 1.0f);
+        st.Colors[ImGuiCol_FrameBgActive] = ImVec4(0.70f, 0.78f, 0.92f, 1.0f);
+        st.FrameBorderSize = 1.0f;
     }
     st.ScaleAllSizes(scale);
 }
@@ -125,7 +128,7 @@ public:
     bool closing() const { return glfwWindowShouldClose(win_); }
     void frame(double dt);
     Image capture();        // the whole framebuffer of the last frame (before the swap)
-    Session& session() { return session_; }
+    Session& session() { return *session_; }
     const WindowOptions& options() const { return opt_; }
 
 private:
@@ -150,7 +153,7 @@ private:
     ImFont* mono_ = nullptr;
     float built_scale_ = 0;
     bool built_dark_ = true;
-    Session session_;
+    std::unique_ptr<Session> session_;      // made after the GL context: the GPU backend runs in ours
     Sidebar sidebar_;
     Transport transport_;
     Timeline timeline_;
@@ -172,8 +175,9 @@ public:
     int vtx_ = 0, draws_ = 0;                // last frame: vertices and draw calls
 };
 
-App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o), session_(m) {
+App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
     check_view(o.view);
+    validate_settings(m);  // bad settings fail before a window opens
     if (o.remember) {
         settings_path_ = default_settings_path();
         std::string warn;
@@ -247,7 +251,8 @@ App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o), session_(m) 
     if (fonts_dir_.empty()) message("DejaVu fonts not found next to the executable: using ImGui's built-in font");
     build_fonts();
 
-    if (o.steps > 0) session_.step(std::min(o.steps, session_.max_steps()));
+    session_ = std::make_unique<Session>(m);
+    if (o.steps > 0) session_->step(std::min(o.steps, session_->max_steps()));
 }
 
 App::~App() {
@@ -255,6 +260,8 @@ App::~App() {
         std::string err;
         if (!save_ui_settings(ui_, settings_path_, &err)) std::fprintf(stderr, "mla-lab: warning: %s\n", err.c_str());
     }
+    if (win_) glfwMakeContextCurrent(win_);
+    session_.reset();  // the GPU backend's buffers live in this window's context
     if (imgui_) {
         if (imgui_gl_) ImGui_ImplOpenGL3_Shutdown();
         if (imgui_glfw_) ImGui_ImplGlfw_Shutdown();
@@ -320,8 +327,9 @@ void App::frame(double dt) {
 
     Commands cmds;
     shortcuts(cmds);
-    transport_.tick(dt, session_, cmds, ui_.play_speed);
+    transport_.tick(dt, *session_, cmds, ui_.play_speed);
     draw_ui(cmds);
+    glfwMakeContextCurrent(win_);  // the sidebar's GPU check may have made another context current
     ImGui::Render();
     const auto t1 = std::chrono::steady_clock::now();
 
@@ -349,7 +357,7 @@ void App::frame(double dt) {
         for (int i = 0; i < dd->CmdListsCount; ++i) draws_ += dd->CmdLists[i]->CmdBuffer.Size;
     gl_ms_ = std::chrono::duration<double, std::milli>(t2 - t1).count();
 
-    session_.apply(cmds);  // between frames
+    session_->apply(cmds);  // between frames
     glfwMakeContextCurrent(win_);
     if (status_time_ > 0) status_time_ -= dt;
     frame_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -379,11 +387,11 @@ void App::shortcuts(Commands& cmds) {
         return;
     }
     if (io.WantTextInput) return;
-    const int64_t sel = session_.selected();
+    const int64_t sel = session_->selected();
     if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) cmds.step();
     if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) && sel > 0) cmds.select(sel - 1);
     if (ImGui::IsKeyPressed(GLFW_KEY_HOME)) cmds.select(0);
-    if (ImGui::IsKeyPressed(GLFW_KEY_END)) cmds.select(session_.steps() - 1);
+    if (ImGui::IsKeyPressed(GLFW_KEY_END)) cmds.select(session_->steps() - 1);
     if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) transport_.playing = !transport_.playing;
 }
 
@@ -397,7 +405,7 @@ void App::draw_ui(Commands& cmds) {
     ImGui::Begin("##main", nullptr,
                  ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
                      ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoBackground);
-    Frame f{session_, session_.selected(), session_.trace(), ui_.dark, mono_, exporting_};
+    Frame f{*session_, session_->selected(), session_->trace(), ui_.dark, mono_, exporting_};
     draw_toolbar(f, cmds);
     timeline_.draw(f, cmds);
 
@@ -415,8 +423,8 @@ void App::draw_ui(Commands& cmds) {
     // Status line
     ImGui::Separator();
     ImGui::TextDisabled("%s %s | step %.2f ms (%s) | frame %.1f ms | Ctrl+= / Ctrl+- scale %.0f%% | Ctrl+1..5 views",
-                        session_.backend_name().c_str(), session_.backend_device().c_str(), session_.last_step_ms(),
-                        session_.has_compare() ? "8 decoders in lockstep" : "1 decoder", frame_ms_, ui_.scale * 100.0f);
+                        session_->backend_name().c_str(), session_->backend_device().c_str(), session_->last_step_ms(),
+                        session_->has_compare() ? "8 decoders in lockstep" : "1 decoder", frame_ms_, ui_.scale * 100.0f);
     if (status_time_ > 0 && !status_.empty()) {
         ImGui::SameLine();
         ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(palette(ui_.dark).good), "  %s", status_.c_str());
@@ -531,7 +539,7 @@ void App::draw_view(const std::string& id, ImVec2 size, const Frame& f, Commands
 // ============================================================================ [SECTION] App: exports
 
 void App::do_exports(const std::vector<ExportRequest>& reqs) {
-    const int64_t step = session_.selected();
+    const int64_t step = session_->selected();
     const std::string at = "step" + std::to_string(step < 0 ? 0 : step);
     for (const ExportRequest& r : reqs) {
         std::string path, err;
@@ -550,13 +558,13 @@ void App::do_exports(const std::vector<ExportRequest>& reqs) {
                 break;
             }
             case ExportRequest::Kind::TraceJson: {
-                const Trace* t = session_.trace();
+                const Trace* t = session_->trace();
                 if (!t) {
                     err = "nothing to export yet: step once";
                     break;
                 }
                 path = export_path(ui_.export_dir, "trace-" + at, "json");
-                ok = write_text(path, trace_json(*t, session_.config()).dump(1) + "\n", &err);
+                ok = write_text(path, trace_json(*t, session_->config()).dump(1) + "\n", &err);
                 break;
             }
             case ExportRequest::Kind::HeadCsv: {
@@ -567,7 +575,7 @@ void App::do_exports(const std::vector<ExportRequest>& reqs) {
                 path = export_path(ui_.export_dir,
                                    "attention-l" + std::to_string(r.layer) + "-h" + std::to_string(r.head) + "-" + at, "csv");
                 ok = write_text(path,
-                                head_csv(session_.main().traces, session_.token_labels(), step, r.layer, r.head), &err);
+                                head_csv(session_->main().traces, session_->token_labels(), step, r.layer, r.head), &err);
                 break;
             }
         }
@@ -669,6 +677,7 @@ ModelSettings CliModelArgs::settings() const {
     m.kv_lora_rank = kv_lora_rank;
     m.rope_dim = rope_dim;
     m.q_lora_rank = q_lora_rank;
+    m.weights = parse_weights_source(weights);
     m.seed = weights_seed;
     m.sample_seed = seed;
     m.temperature = temperature;
@@ -703,7 +712,9 @@ void add_model_args(CLI::App& a, CliModelArgs& m) {
     a.add_flag("--rope-on-latent", m.rope_on_latent, "MLA: RoPE on the compressed keys (breaks absorption)");
     a.add_flag("--no-cache", m.no_cache, "re-run the whole prefix every step");
     a.add_option("--prompt", m.prompt, "prompt text")->default_val(m.prompt);
-    a.add_option("--weights-seed", m.weights_seed, "seed of the built-in model's weights")->default_val(m.weights_seed);
+    a.add_option("--weights", m.weights,
+                 "trained (assets/models), random (seeded), or auto = trained when one has these sizes")->default_val(m.weights);
+    a.add_option("--weights-seed", m.weights_seed, "seed of random weights")->default_val(m.weights_seed);
     a.add_option("--seed", m.seed, "sampling seed (with --temperature > 0)")->default_val(m.seed);
     a.add_option("--temperature", m.temperature, "0 = greedy")->default_val(m.temperature);
     a.add_option("--backend", m.backend, "cpu or gpu")->default_val(m.backend);

@@ -41,7 +41,7 @@ void parse_size(const std::string& s, int& w, int& h);
 // ---- command-line options shared by `mla-lab` (the window) and `mla-lab screenshot`
 
 struct CliModelArgs {
-    std::string attn = "mla", mla_path = "absorbed", backend = "cpu", prompt = ModelSettings{}.prompt;
+    std::string attn = "mla", mla_path = "absorbed", backend = "cpu", prompt = ModelSettings{}.prompt, weights = "auto";
     int64_t kv_heads = 2, kv_lora_rank = 32, rope_dim = 8, q_lora_rank = 0;
     uint64_t weights_seed = 1, seed = 1;
     float temperature = 0;

@@ -20,11 +20,11 @@ void tensor_cell(const char* name, std::vector<int64_t> dims, const char* eq, in
     widgets::TensorBoxScale sc;
     sc.px_per_unit = unit;
     sc.min_px = std::max(3.0f, font * 0.35f);
-    sc.max_px = font * 4.0f;
+    sc.max_px = font * 4.5f;
     const widgets::TensorBoxLayout l = widgets::tensor_box_layout(dims.data(), static_cast<int>(dims.size()), sc);
     const float stack = font * 0.35f * static_cast<float>(l.stack - 1);
     const ImVec2 p = ImGui::GetCursorScreenPos();
-    const float box_w = font * 4.6f;
+    const float box_w = font * 5.8f;
     widgets::TensorBox(ImGui::GetWindowDrawList(), ImVec2(p.x + std::max(0.0f, (box_w - font * 0.5f - l.size.x) * 0.5f), p.y + stack + 1), nullptr, dims.data(),
                        static_cast<int>(dims.size()), sc, widgets::categorical_color(color));
     ImGui::SetCursorScreenPos(ImVec2(p.x + box_w, p.y));

@@ -49,13 +49,11 @@ void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& 
         hp[static_cast<size_t>(h)] = ImVec2(p.x + used * (static_cast<float>(h) + 0.5f) / static_cast<float>(H), heads_y);
     }
     const float slab_h = std::max(2.0f, row_h * static_cast<float>(T));
+    float label_end = -1e9f;
     if (mha_w > 0 && x - gap < p.x + mha_w - 1) {
         // What MHA would hold for the same tokens, as a faint outline behind.
         const ImVec2 a(p.x - font * 0.2f, slab_y - font * 0.2f), b(p.x + mha_w + font * 0.2f, slab_y + slab_h + font * 0.2f);
         dl->AddRect(a, b, pal.faint, 4.0f, 0, 1.0f);
-        const char* t = "MHA would hold this much";
-        const ImVec2 ts = ImGui::CalcTextSize(t);
-        if (ts.x < b.x - (x - gap) - font) dl->AddText(ImVec2(b.x - ts.x - font * 0.3f, slab_y), pal.faint, t);
     }
     for (size_t i = 0; i < slabs.size(); ++i) {
         const float w = std::max(3.0f, unit_w * static_cast<float>(slabs[i].cols));
@@ -73,23 +71,28 @@ void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& 
         // the row this step appended
         dl->AddRectFilled(ImVec2(a.x, b.y - std::max(2.0f, row_h)), b, pal.warn);
         dl->AddRect(a, b, col, 0, 0, 1.5f);
-        // Two short lines under the slab: what it is ("K", "c_KV") and whose ("h0", "g1", "all").
+        // Two short lines under the slab: what it is ("K", "c_KV") and whose ("h0", "g1", "all");
+        // moved down a step when they would run into the previous slab's labels.
         const std::string& lab = slabs[i].label;
         const size_t sp = lab.find(' ');
         std::string what = lab.substr(0, sp), whose;
         if (slabs[i].readers.size() == 1) whose = "h" + std::to_string(slabs[i].readers[0]);
         else if (static_cast<int>(slabs[i].readers.size()) == H) whose = "all";
         else whose = "g" + lab.substr(lab.find_last_of(' ') + 1);
+        const float lw = std::max(ImGui::CalcTextSize(what.c_str()).x, ImGui::CalcTextSize(whose.c_str()).x);
+        const float lx0 = (a.x + b.x - lw) * 0.5f;
+        const float drop = lx0 < label_end ? font * 2.3f : 0.0f;
+        label_end = drop > 0 ? label_end : lx0 + lw + font * 0.2f;
         for (int k = 0; k < 2; ++k) {
             const std::string& line = k == 0 ? what : whose;
             const ImVec2 ls = ImGui::CalcTextSize(line.c_str());
-            dl->AddText(ImVec2((a.x + b.x - ls.x) * 0.5f, b.y + font * (0.2f + 1.1f * static_cast<float>(k))), k ? pal.dim : pal.text,
-                        line.c_str());
+            dl->AddText(ImVec2((a.x + b.x - ls.x) * 0.5f, b.y + drop + font * (0.2f + 1.1f * static_cast<float>(k))),
+                        k ? pal.dim : pal.text, line.c_str());
         }
         char dims[48];
         std::snprintf(dims, sizeof dims, "%lld x %lld", static_cast<long long>(slabs[i].rows), static_cast<long long>(slabs[i].cols));
         const ImVec2 ds = ImGui::CalcTextSize(dims);
-        if (ds.x <= w + gap) dl->AddText(ImVec2((a.x + b.x - ds.x) * 0.5f, b.y + font * 2.4f), pal.dim, dims);
+        if (ds.x <= w + gap && slabs.size() <= 4) dl->AddText(ImVec2((a.x + b.x - ds.x) * 0.5f, b.y + font * 2.4f), pal.dim, dims);
     }
     for (int h = 0; h < H; ++h) {
         const ImVec2 c0 = hp[static_cast<size_t>(h)];
@@ -148,23 +151,28 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
         const ImVec2 area = ImGui::GetContentRegionAvail();
         const int per_row = L <= 3 ? L : 2;
         const float col_w = (area.x - font) / static_cast<float>(per_row);
-        const float gaps = font * 0.5f * static_cast<float>(slabs.size() + 2);
-        const float unit_w = std::max(0.5f, (col_w - gaps - font) / static_cast<float>(widest));
+        // MHA's 2H slabs with their gaps must fit a column: that sets the unit.
+        const float mha_gaps = font * 0.5f * static_cast<float>(2 * c.num_attention_heads) + font * 0.75f;
+        const float gaps = std::max(mha_gaps, font * 0.5f * static_cast<float>(slabs.size()) + font * 0.75f);
+        const float unit_w = std::max(0.5f, (col_w - gaps - font * 1.2f) / static_cast<float>(widest));
         const int rows = (L + per_row - 1) / per_row;
         const float cell_h = (area.y - font * 0.5f) / static_cast<float>(rows);
         const float slab_space = std::max(font * 2.0f, cell_h - font * 9.0f);
         const float row_h = std::min(font * 1.0f, slab_space / static_cast<float>(std::max<int64_t>(T, 16)));
-        ImGui::TextDisabled("orange row: appended by this step; lines: the query heads that read each slab");
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
+        ImGui::TextWrapped("orange row: appended by this step; lines: the query heads that read each slab%s",
+                           per_token < mha_width ? "; grey outline: what MHA would hold" : "");
+        ImGui::PopStyleColor();
         ImDrawList* dl = ImGui::GetWindowDrawList();
         const ImVec2 p0 = ImGui::GetCursorScreenPos();
         for (int l = 0; l < L; ++l) {
-            const ImVec2 p(p0.x + col_w * static_cast<float>(l % per_row), p0.y + cell_h * static_cast<float>(l / per_row));
+            const ImVec2 p(p0.x + font * 0.4f + col_w * static_cast<float>(l % per_row), p0.y + cell_h * static_cast<float>(l / per_row));
             char title[96];
             const int64_t el = l < static_cast<int>(t->cache_elements_per_layer.size()) ? t->cache_elements_per_layer[static_cast<size_t>(l)]
                                                                                           : T * per_token;
             std::snprintf(title, sizeof title, "layer %d: %s", l, fmt_bytes(static_cast<double>(el) * 4).c_str());
             draw_layer(dl, p, ImVec2(col_w, cell_h), slabs, c, unit_w, row_h, T, f, l, title,
-                       unit_w * static_cast<float>(mha_width) + font * 0.5f * static_cast<float>(c.num_attention_heads * 2 + 1));
+                       unit_w * static_cast<float>(mha_width) + mha_gaps - font * 0.5f);
         }
         ImGui::Dummy(ImVec2(area.x, area.y - font));
     }

@@ -48,7 +48,7 @@ void reads_diagram(ImDrawList* dl, ImVec2 p, float w, const Config& c, int selec
         const ImVec2 ls = ImGui::CalcTextSize(lab);
         dl->AddText(ImVec2(src_x(g) - ls.x * 0.5f, y1 + font * 0.2f), pal.text, lab);
     }
-    const char* note = c.is_mla() ? "one latent for all heads; W_UK,h and W_UV,h give each head its own K and V"
+    const char* note = c.is_mla() ? "one latent for all heads;\nW_UK,h and W_UV,h give each\nhead its own K and V"
                        : S == H    ? "every head has its own K and V"
                        : S == 1    ? "all heads share one K and one V"
                                    : "heads in a group share K and V";
@@ -72,7 +72,7 @@ void CompareView::draw(const Frame& f, Commands& cmds) {
     ImGui::SetNextItemWidth(font * 6);
     ImGui::SliderInt("query head", &head, 0, H - 1);
     ImGui::SameLine();
-    ImGui::TextDisabled("  same tokens in lockstep; each kind has its own weights from the same seed");
+    ImGui::TextDisabled("  the same tokens in lockstep; each kind runs its own model");
     layer = std::clamp(layer, 0, L - 1);
     head = std::clamp(head, 0, H - 1);
     const int n = static_cast<int>(step + 1);
@@ -97,8 +97,8 @@ void CompareView::draw(const Frame& f, Commands& cmds) {
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const float bar_w = font * 4.5f;
     const float col_w = (avail.x - bar_w) / 4.0f - ImGui::GetStyle().ItemSpacing.x;
-    const float table_h = ImGui::GetTextLineHeightWithSpacing() * 6.5f;
-    const float diag_h = font * 7.5f;
+    const float table_h = ImGui::GetTextLineHeightWithSpacing() * 7.5f;
+    const float diag_h = font * 8.6f;
     const float side = std::max(font * 6, std::min(col_w, avail.y - table_h - diag_h - font * 2.5f));
     double mha_bytes = 0;
     widgets::HeatmapResult hit;
@@ -115,6 +115,7 @@ void CompareView::draw(const Frame& f, Commands& cmds) {
         else
             ImGui::Text("%s (%lld KV head%s)", kNames[i], static_cast<long long>(c.num_key_value_heads),
                         c.num_key_value_heads == 1 ? "" : "s");
+        ImGui::TextDisabled("%s", lane.weights_desc.c_str());
         widgets::HeatmapOptions o;
         o.tooltip = !f.exporting;
         o.highlight_row = n - 1;

@@ -102,10 +102,23 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
     ImGui::Separator();
     if (ImGui::Checkbox("no cache (re-run the prefix)", &edit.no_cache)) apply(Field::NoCache);
     help("Article section 1: every step re-runs all earlier tokens instead of reading a KV cache.");
+    static const char* sources[] = {"auto", "trained", "random"};
+    int src = static_cast<int>(edit.weights);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    if (ImGui::Combo("weights", &src, sources, 3)) {
+        edit.weights = static_cast<WeightsSource>(src);
+        apply(Field::Weights);
+    }
+    help("trained: the byte-level models in assets/models, trained on a corpus of fortunes (one per attention kind, "
+         "the built-in sizes only). random: weights drawn from the seed. auto: trained when one has these sizes.");
+    field_error(f, Field::Weights);
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("%s", s.main().weights_desc.c_str());
+    ImGui::PopTextWrapPos();
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
     uint64_t one = 1;
     if (ImGui::InputScalar("weights seed", ImGuiDataType_U64, &edit.seed, &one, &one)) apply(Field::Seed);
-    help("The built-in model's weights come from this seed (the same on every platform and backend).");
+    help("Random weights come from this seed (the same on every platform and backend).");
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
     if (ImGui::InputScalar("sampling seed", ImGuiDataType_U64, &edit.sample_seed, &one, &one)) apply(Field::SampleSeed);
     help("Seeds the sampler when the temperature is above 0 (as mla-lab generate --seed).");
@@ -155,7 +168,8 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
     const std::string gen = s.generated_text();
     if (gen.empty()) ImGui::TextDisabled("(nothing yet: the prompt is fed first, one byte per step)");
     else ImGui::TextUnformatted(gen.c_str());
-    ImGui::TextDisabled("Random weights: the text is gibberish; the shapes, sizes and costs are exact.");
+    if (s.main().weights_desc.rfind("random", 0) == 0)
+        ImGui::TextDisabled("Random weights: the text is gibberish; the shapes, sizes and costs are exact.");
     ImGui::PopTextWrapPos();
 
     if (s.error_field() == Field::None && !s.error().empty()) text_wrapped_colored(palette(f.dark).warn, "%s", s.error().c_str());

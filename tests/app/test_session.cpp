@@ -29,6 +29,19 @@ TEST_CASE("session: starts on the built-in MLA model with the article's prompt",
     CHECK(s.trace() == nullptr);
     CHECK(s.error().empty());
     CHECK(s.backend_name() == "cpu");
+    CHECK_THAT(s.main().weights_desc, Catch::Contains("trained"));   // assets/models has the built-in sizes
+}
+
+TEST_CASE("session: sizes with no trained model fall back to random weights, or fail when trained is asked", "[session]") {
+    ModelSettings ms;
+    ms.kv_lora_rank = 48;
+    Session s(ms, light());
+    CHECK_THAT(s.main().weights_desc, Catch::Contains("random"));
+    ModelSettings t = s.settings();
+    t.weights = WeightsSource::Trained;
+    CHECK_FALSE(s.apply_settings(t, Field::Weights));
+    CHECK(s.error_field() == Field::Weights);
+    CHECK(s.settings().weights == WeightsSource::Auto);
 }
 
 TEST_CASE("session: steps feed the prompt bytes, then sampled tokens", "[session]") {
@@ -225,7 +238,7 @@ TEST_CASE("session: the window generates what `mla-lab generate` would", "[sessi
     Session s(ms, light());
     s.step(12);
     // generate: feed the prompt, then sample with rng = --seed from the last prompt logits on
-    auto w = std::make_shared<const Weights>(random_weights(model_config(ms, AttnKind::GQA), ms.seed));
+    auto w = builtin_weights(model_config(ms, AttnKind::GQA), ms.weights, ms.seed);
     CpuBackend be;
     Decoder dec(w, be, run_options(ms, AttnKind::GQA));
     std::vector<float> logits;

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
+#include <vector>
 
 namespace mla::app {
 
@@ -82,6 +84,41 @@ void LessonView::keys(const Frame& f, Commands& cmds) {
 
 namespace {
 
+// Wrapped text that breaks lines only at spaces (ImGui's wrap also breaks after '.' and ',',
+// which would split "6.54 GiB" or "3,997,696 B"). A '\n' starts a new line.
+void words(const std::string& text, float width) {
+    std::vector<std::pair<size_t, size_t>> lines;
+    size_t line = 0;
+    while (line <= text.size()) {
+        size_t line_end = text.find('\n', line);
+        if (line_end == std::string::npos) line_end = text.size();
+        size_t start = line;
+        do {
+            size_t fit = std::string::npos, pos = start;
+            while (true) {
+                size_t next = text.find(' ', pos);
+                if (next == std::string::npos || next > line_end) next = line_end;
+                if (fit != std::string::npos && ImGui::CalcTextSize(text.data() + start, text.data() + next).x > width) break;
+                fit = next;
+                if (next >= line_end) break;
+                pos = next + 1;
+            }
+            lines.emplace_back(start, fit);
+            start = fit;
+            while (start < line_end && text[start] == ' ') ++start;
+        } while (start < line_end);
+        line = line_end + 1;
+    }
+    // Lines of one text as close as ImGui's own wrapped lines; the usual gap after the last.
+    const ImVec2 sp = ImGui::GetStyle().ItemSpacing;
+    for (size_t i = 0; i < lines.size(); ++i) {
+        const bool last = i + 1 == lines.size();
+        if (!last) ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(sp.x, 0.0f));
+        ImGui::TextUnformatted(text.data() + lines[i].first, text.data() + lines[i].second);
+        if (!last) ImGui::PopStyleVar();
+    }
+}
+
 // Text on a tinted panel with a coloured bar on the left: notes and equations.
 void panel_text(const Frame& f, const std::string& text, ImU32 bar, bool mono) {
     const Palette pal = palette(f.dark);
@@ -93,9 +130,7 @@ void panel_text(const Frame& f, const std::string& text, ImU32 bar, bool mono) {
     ImGui::Indent(font * 0.9f);
     ImGui::Dummy(ImVec2(0, font * 0.15f));
     if (mono && f.mono) ImGui::PushFont(f.mono);
-    ImGui::PushTextWrapPos(ImGui::GetContentRegionMax().x - font * 0.5f);
-    ImGui::TextUnformatted(text.c_str());
-    ImGui::PopTextWrapPos();
+    words(text, ImGui::GetContentRegionAvail().x - font * 0.5f);
     if (mono && f.mono) ImGui::PopFont();
     ImGui::Dummy(ImVec2(0, font * 0.05f));
     ImGui::Unindent(font * 0.9f);
@@ -108,9 +143,7 @@ void panel_text(const Frame& f, const std::string& text, ImU32 bar, bool mono) {
 
 void wrapped(ImU32 color, const std::string& text) {
     ImGui::PushStyleColor(ImGuiCol_Text, color);
-    ImGui::PushTextWrapPos(0.0f);
-    ImGui::TextUnformatted(text.c_str());
-    ImGui::PopTextWrapPos();
+    words(text, ImGui::GetContentRegionAvail().x);
     ImGui::PopStyleColor();
 }
 
@@ -145,18 +178,28 @@ bool wrapped_selectable(const char* id, const std::string& text, bool selected, 
 
 }  // namespace
 
-void LessonView::draw_header(const Frame& f) {
+void LessonView::draw_header(const Frame& f, bool list_shown) {
     const Palette pal = palette(f.dark);
+    const float font = ImGui::GetFontSize();
     const PageRef r = page_ref(lesson, progress.page);
     const LessonChapter& c = lesson.chapters[static_cast<size_t>(r.chapter)];
-    if (ImGui::SmallButton(show_chapters ? "Hide chapters" : "Chapters")) show_chapters = !show_chapters;
+    if (ImGui::SmallButton(list_shown ? "Hide chapters" : "Show chapters")) chapter_list = list_shown ? 0 : 1;
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(font * 17.0f);
+    const std::string current = std::to_string(r.chapter + 1) + ". " + c.title;
+    if (ImGui::BeginCombo("##chapter", current.c_str(), ImGuiComboFlags_HeightLarge)) {
+        for (int ci = 0; ci < static_cast<int>(lesson.chapters.size()); ++ci) {
+            const std::string label = std::to_string(ci + 1) + ". " + lesson.chapters[static_cast<size_t>(ci)].title;
+            if (ImGui::Selectable(label.c_str(), ci == r.chapter)) progress.go(lesson, page_index(lesson, ci, 0));
+        }
+        ImGui::EndCombo();
+    }
     ImGui::SameLine();
     if (ImGui::SmallButton("< Previous")) progress.prev(lesson);
     ImGui::SameLine();
     if (ImGui::SmallButton("Next >")) progress.next(lesson);
     ImGui::SameLine();
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "Chapter %d of %d, page %d of %d", r.chapter + 1,
-                       static_cast<int>(lesson.chapters.size()), r.page + 1, static_cast<int>(c.pages.size()));
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "page %d of %d", r.page + 1, static_cast<int>(c.pages.size()));
     ImGui::SameLine();
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.faint), "| %d of %d pages seen", progress.seen_count(lesson),
                        lesson.page_count());
@@ -225,7 +268,9 @@ void LessonView::draw_page(const Frame& f, Commands& cmds) {
             case BlockKind::Bullet:
                 ImGui::Bullet();
                 ImGui::SameLine();
+                ImGui::BeginGroup();  // later lines line up with the first
                 wrapped(pal.text, b.text);
+                ImGui::EndGroup();
                 break;
         }
     }
@@ -259,10 +304,8 @@ void LessonView::draw_page(const Frame& f, Commands& cmds) {
     if (ImGui::Button("< Previous")) progress.prev(lesson);
     ImGui::SameLine();
     if (ImGui::Button("Next >")) progress.next(lesson);
-    ImGui::SameLine();
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.faint),
-                       arrows ? "Keys: Left/Right or PageUp/PageDown page, Up/Down chapter, Enter Show me"
-                              : "Keys: PageUp/PageDown page");
+    wrapped(pal.faint, arrows ? "Keys: Left/Right or PageUp/PageDown: page; Up/Down: chapter; Enter: Show me"
+                              : "Keys: PageUp/PageDown: page");
 }
 
 // ============================================================================ [SECTION] Drawing: the view
@@ -294,16 +337,18 @@ void LessonView::draw(const Frame& f, Commands& cmds) {
         show_me(f, cmds);
     }
     keys(f, cmds);
-    draw_header(f);
+    // The live view gets the room: the chapter column shows by default only on wide windows.
+    const float width = ImGui::GetContentRegionAvail().x;
+    const bool list = chapter_list == 1 || (chapter_list < 0 && width >= font * 110.0f);
+    draw_header(f, list);
 
     const LessonPage& p = *page_at(lesson, progress.page);
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const float sp = ImGui::GetStyle().ItemSpacing.x;
     const bool live = draw_live && p.has_show && !p.show.view.empty();
-    const bool list = show_chapters && avail.x > font * 50.0f;
-    const float list_w = list ? std::min(font * 15.0f, avail.x * 0.2f) : 0.0f;
+    const float list_w = list ? std::min(font * 14.0f, avail.x * 0.2f) : 0.0f;
     const float rest = avail.x - (list ? list_w + sp : 0.0f);
-    const float text_w = live ? std::max(font * 24.0f, std::min(rest * 0.42f, font * 36.0f)) : rest;
+    const float text_w = live ? std::clamp(rest * 0.34f, font * 21.0f, font * 30.0f) : rest;
 
     if (list) {
         ImGui::BeginChild("##lesson_chapters", ImVec2(list_w, 0), true);

@@ -34,7 +34,7 @@ struct LessonView {
     Lesson lesson;
     bool loaded = false;
     LessonProgress progress;
-    bool show_chapters = true;
+    int chapter_list = -1;         // the chapter column: 1 shown, 0 hidden, -1 shown when there is room
     std::string dir;               // "" = lesson_dir()
 
     // Loads (or reloads) the lesson and the remembered progress; prints mistakes to stderr.
@@ -51,7 +51,7 @@ struct LessonView {
 private:
     void keys(const Frame& f, Commands& cmds);
     void show_me(const Frame& f, Commands& cmds);
-    void draw_header(const Frame& f);
+    void draw_header(const Frame& f, bool list_shown);
     void draw_chapters(const Frame& f);
     void draw_page(const Frame& f, Commands& cmds);
     void save();

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backends.h"
+#include "builtin.h"
 #include "cli.h"
 #include "cost.h"
 #include "cpu_backend.h"
@@ -37,6 +38,7 @@ struct ModelArgs {
     int64_t kv_heads = 0;
     std::string mla_path = "absorbed";
     uint64_t weights_seed = 1;
+    std::string weights = "auto";
     std::string backend = "cpu";
     bool no_cache = false;
     bool rope_on_latent = false;
@@ -48,7 +50,10 @@ void add_model_options(CLI::App* s, ModelArgs& a, bool with_path = true) {
     s->add_option("--kv-heads", a.kv_heads, "built-in GQA model: KV heads (divides the 4 query heads; default 2)");
     if (with_path)
         s->add_option("--mla-path", a.mla_path, "MLA path: cached-kv, recompute or absorbed")->default_val("absorbed");
-    s->add_option("--weights-seed", a.weights_seed, "built-in model: seed of its weights")->default_val(1);
+    s->add_option("--weights", a.weights,
+                  "built-in model: trained (assets/models), random (seeded), or auto = trained when one has these sizes")
+        ->default_val("auto");
+    s->add_option("--weights-seed", a.weights_seed, "built-in model with random weights: their seed")->default_val(1);
     s->add_option("--backend", a.backend, "cpu or gpu (gpu needs a display with OpenGL 4.3)")->default_val("cpu");
 }
 
@@ -59,7 +64,7 @@ std::shared_ptr<const Weights> load_weights(const ModelArgs& a) {
         throw InputError("--kv-heads applies to --attn gqa only (MHA has 4 KV heads, MQA 1, MLA a latent)");
     Config cfg = builtin_config(kind, a.kv_heads);
     validate(cfg);
-    return std::make_shared<const Weights>(random_weights(cfg, a.weights_seed));
+    return builtin_weights(cfg, parse_weights_source(a.weights), a.weights_seed);
 }
 
 RunOptions run_options(const ModelArgs& a) {

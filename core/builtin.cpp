@@ -1,0 +1,77 @@
+#include "builtin.h"
+
+#include <filesystem>
+
+#include "model_io.h"
+
+namespace fs = std::filesystem;
+
+namespace mla {
+
+WeightsSource parse_weights_source(const std::string& s) {
+    if (s == "auto") return WeightsSource::Auto;
+    if (s == "trained") return WeightsSource::Trained;
+    if (s == "random") return WeightsSource::Random;
+    throw InputError("weights '" + s + "' is not known; use auto, trained or random");
+}
+
+std::string find_assets_subdir(const std::string& name) {
+    std::vector<fs::path> dirs;
+    std::error_code ec;
+    const fs::path exe = fs::canonical("/proc/self/exe", ec);
+    if (!ec) {
+        dirs.push_back(exe.parent_path().parent_path() / "assets" / name);
+        dirs.push_back(exe.parent_path() / "assets" / name);
+    }
+#ifdef MLA_ASSETS_DIR
+    dirs.push_back(fs::path(MLA_ASSETS_DIR) / name);
+#endif
+    for (const fs::path& d : dirs)
+        if (fs::is_directory(d, ec)) return d.string();
+    return "";
+}
+
+namespace {
+bool same_sizes(const Config& a, const Config& b) {
+    return a.vocab_size == b.vocab_size && a.hidden_size == b.hidden_size &&
+           a.intermediate_size == b.intermediate_size && a.num_hidden_layers == b.num_hidden_layers &&
+           a.num_attention_heads == b.num_attention_heads && a.is_mla() == b.is_mla() &&
+           (a.is_mla() ? (a.kv_lora_rank == b.kv_lora_rank && a.q_lora_rank == b.q_lora_rank &&
+                          a.qk_nope_head_dim == b.qk_nope_head_dim && a.qk_rope_head_dim == b.qk_rope_head_dim &&
+                          a.v_head_dim == b.v_head_dim)
+                       : (a.num_key_value_heads == b.num_key_value_heads && a.head_dim == b.head_dim)) &&
+           a.rope_layout == b.rope_layout && a.rope_theta == b.rope_theta &&
+           a.tie_word_embeddings == b.tie_word_embeddings;
+}
+}  // namespace
+
+std::string trained_model_dir(const Config& cfg) {
+    const std::string models = find_assets_subdir("models");
+    if (models.empty()) return "";
+    const std::string dir = (fs::path(models) / (std::string(to_string(cfg.attn_kind())) + "-fortunes")).string();
+    std::error_code ec;
+    if (!fs::is_regular_file(fs::path(dir) / "config.json", ec)) return "";
+    try {
+        if (same_sizes(load_config_file((fs::path(dir) / "config.json").string()), cfg)) return dir;
+    } catch (const InputError&) {
+    }
+    return "";
+}
+
+std::shared_ptr<const Weights> builtin_weights(const Config& cfg, WeightsSource src, uint64_t seed,
+                                               std::string* description) {
+    if (src != WeightsSource::Random) {
+        const std::string dir = trained_model_dir(cfg);
+        if (!dir.empty()) {
+            if (description) *description = "trained model " + fs::path(dir).filename().string();
+            return std::make_shared<const Weights>(load_model(dir));
+        }
+        if (src == WeightsSource::Trained)
+            throw InputError("no trained model has these sizes (trained: the built-in sizes of each kind, GQA with 2 "
+                             "KV heads, MLA with d_c = 32, d_r = 8 and no query compression); use random weights");
+    }
+    if (description) *description = "random weights, seed " + std::to_string(seed);
+    return std::make_shared<const Weights>(random_weights(cfg, seed));
+}
+
+}  // namespace mla

@@ -1,3 +1,7 @@
+// [SECTION] settings -> config
+// [SECTION] lanes
+// [SECTION] backends
+// [SECTION] session
 #include "session.h"
 
 #include <algorithm>
@@ -14,7 +18,7 @@
 
 namespace mla::app {
 
-// ============================================================================ settings -> config
+// ============================================================================ [SECTION] settings -> config
 
 Config model_config(const ModelSettings& s, AttnKind kind) {
     Config c = builtin_config(kind, kind == AttnKind::GQA ? s.kv_heads : 0);
@@ -88,7 +92,7 @@ std::string token_label(int64_t id) {
     return buf;
 }
 
-// ============================================================================ lanes
+// ============================================================================ [SECTION] lanes
 
 const Trace* Lane::trace(int64_t step) const {
     if (step < 0 || step >= static_cast<int64_t>(traces.size())) return nullptr;
@@ -127,7 +131,7 @@ double probs_diff(const Trace& a, const Trace& b, int64_t layers) {
 
 }  // namespace
 
-// ============================================================================ backends
+// ============================================================================ [SECTION] backends
 
 BackendFactory default_backend_factory() {
     return [](const std::string& name) -> std::unique_ptr<Backend> {
@@ -135,7 +139,7 @@ BackendFactory default_backend_factory() {
     };
 }
 
-// ============================================================================ session
+// ============================================================================ [SECTION] session
 
 struct Session::Built {
     std::unique_ptr<Backend> backend;  // null when the current one is reused

@@ -1,3 +1,8 @@
+// [SECTION] cache slabs
+// [SECTION] shapes diagram
+// [SECTION] who reads what
+// [SECTION] series
+// [SECTION] attention matrix
 #include "view_logic.h"
 
 #include <algorithm>
@@ -6,7 +11,7 @@
 
 namespace mla::app {
 
-// ============================================================================ cache slabs
+// ============================================================================ [SECTION] cache slabs
 
 std::vector<Slab> cache_slabs(const Config& c, const RunOptions& o, int64_t T) {
     std::vector<Slab> out;
@@ -43,7 +48,7 @@ std::vector<Slab> cache_slabs(const Config& c, const RunOptions& o, int64_t T) {
     return out;
 }
 
-// ============================================================================ shapes diagram
+// ============================================================================ [SECTION] shapes diagram
 
 Diagram shapes_diagram_nodes(const Config& c, const RunOptions& o, int64_t pos);
 
@@ -233,7 +238,7 @@ Diagram shapes_diagram_nodes(const Config& c, const RunOptions& o, int64_t pos) 
     return b.d;
 }
 
-// ============================================================================ who reads what
+// ============================================================================ [SECTION] who reads what
 
 int64_t kv_sources(const Config& c) { return c.is_mla() ? 1 : c.num_key_value_heads; }
 
@@ -248,7 +253,7 @@ std::vector<std::vector<int>> kv_readers(const Config& c) {
     return r;
 }
 
-// ============================================================================ series
+// ============================================================================ [SECTION] series
 
 std::vector<int64_t> token_grid(int64_t max_T, int points) {
     std::vector<int64_t> g;
@@ -327,7 +332,7 @@ std::vector<Series> path_cache_read_series(const ModelSettings& s, int64_t max_T
     return per_path(s, max_T, [](const StepCost& k) { return k.cache_read_bytes(); });
 }
 
-// ============================================================================ attention matrix
+// ============================================================================ [SECTION] attention matrix
 
 std::vector<float> attention_matrix(const std::vector<Trace>& traces, int64_t upto, int layer, int head) {
     const float nan = std::numeric_limits<float>::quiet_NaN();

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <utility>
 
 #include "check.h"
 #include "widgets/colormap.h"
@@ -26,10 +27,6 @@ bool has_kind(const std::vector<CacheKind>& v, CacheKind k) { return std::find(v
 
 // A series or row is shown when it is a model's own attention (with "own" ticked) or of a ticked kind.
 bool keep_layout(const CacheLayout& l, const CurvesSettings& s) { return (s.own && l.own) || has_kind(s.kinds, l.kind); }
-
-std::string sizes(uint64_t bytes, bool gib_first) {
-    return gib_first ? format_gib(bytes) + " (" + format_gb(bytes) + ")" : format_gb(bytes) + " (" + format_gib(bytes) + ")";
-}
 
 std::string unit_size(uint64_t bytes, bool gib) { return gib ? format_gib(bytes) : format_gb(bytes); }
 
@@ -102,27 +99,38 @@ CurvesData curves_data(const std::vector<CurvesModel>& models, const CurvesSetti
                  "; the cache only, no weights; " + (s.gib ? "1 GiB = 2^30 B" : "1 GB = 10^9 B") +
                  (any_window ? "; a sliding-window curve shows the cache held, flat after the window" : "");
 
-    // The article's point: each MLA model's own curve and its MHA curve at 100,000 tokens.
-    if (kArticleTokens >= r.min_tokens && kArticleTokens <= r.max_tokens) {
-        for (const CurveCallout& c : d.callouts) {
-            const CurveModel& m = model_named(d.models, c.model);
-            auto mark = [&](int i, const std::string& text) {
-                CurvesMark k;
-                k.series = i;
-                k.tokens = kArticleTokens;
-                k.bytes = cache_bytes(d.series[static_cast<size_t>(i)].layout, r.dtype, tokens_held(m.config, kArticleTokens), r.batch);
-                k.label = text + " " + unit_size(k.bytes, s.gib);
-                return k;
-            };
-            if (c.mha_series >= 0) d.marks.push_back(mark(c.mha_series, c.model + " MHA"));
-            CurvesMark mla = mark(c.mla_series, c.model + " MLA");
-            mla.label += ", " + format_ratio(c.ratio) + " less" + (c.mha_series >= 0 ? "" : " than MHA");
-            d.marks.push_back(mla);
-        }
+    // The article's point: the MLA model's own curve and its MHA curve at 100,000 tokens, for
+    // DeepSeek-V3 when it is plotted, else the first MLA model (one pair: marks of several
+    // models would cover each other's labels).
+    const CurveCallout* article = nullptr;
+    for (const CurveCallout& c : d.callouts)
+        if (!article || c.model == "deepseek-v3") article = &c;
+    if (article && kArticleTokens >= r.min_tokens && kArticleTokens <= r.max_tokens) {
+        const CurveCallout& c = *article;
+        const CurveModel& m = model_named(d.models, c.model);
+        auto mark = [&](int i, const std::string& text) {
+            CurvesMark k;
+            k.series = i;
+            k.tokens = kArticleTokens;
+            k.bytes = cache_bytes(d.series[static_cast<size_t>(i)].layout, r.dtype, tokens_held(m.config, kArticleTokens), r.batch);
+            k.label = text + " " + unit_size(k.bytes, s.gib);
+            return k;
+        };
+        if (c.mha_series >= 0) d.marks.push_back(mark(c.mha_series, c.model + " MHA"));
+        CurvesMark mla = mark(c.mla_series, c.model + " MLA");
+        mla.label += ", " + format_ratio(c.ratio) + " less" + (c.mha_series >= 0 ? "" : " than MHA");
+        d.marks.push_back(mla);
     }
 
     for (const CurveModel& m : d.models) {
-        if (std::string a = article_units_note(m.name, m.config); !a.empty()) d.article.push_back(a);
+        // The note's first line (what the article mixed up) once, then this model's numbers.
+        const std::string note = article_units_note(m.name, m.config);
+        for (size_t start = 0; start < note.size();) {
+            const size_t end = std::min(note.find('\n', start), note.size());
+            const std::string line = note.substr(start, end - start);
+            if (std::find(d.article.begin(), d.article.end(), line) == d.article.end()) d.article.push_back(line);
+            start = end + 1;
+        }
         CacheRequest q;
         q.tokens = {s.table_tokens};
         q.dtype = r.dtype;
@@ -142,18 +150,21 @@ CurvesData curves_data(const std::vector<CurvesModel>& models, const CurvesSetti
             t.row = row;
             t.kind = std::string(to_string(row.layout.kind)) + (row.layout.own ? " (own)" : "");
             t.symbolic = row.layout.symbolic() + " x L x b";
-            if (window > 0)
-                t.size = unit_size(row.bytes_held, s.gib) + " held (window " + with_commas(window) + "); every token kept: " +
-                         unit_size(row.bytes, s.gib);
-            else
-                t.size = sizes(row.bytes, s.gib);
+            if (window > 0) {
+                t.size = unit_size(row.bytes_held, s.gib) + " held";
+                t.size_note = "window " + with_commas(window) + "; every token: " + unit_size(row.bytes, s.gib);
+            } else {
+                t.size = unit_size(row.bytes, s.gib);
+                t.size_note = unit_size(row.bytes, !s.gib);
+            }
             const uint64_t max_t = max_tokens_in(capacity, row.bytes_per_token, r.batch);
-            if (window > 0 && max_t >= window)
-                t.fits = "any length: the " + with_commas(window) + "-token window fits (" + with_commas(max_t) + " tokens would)";
-            else if (max_t == 0)
-                t.fits = "not even one token";
-            else
-                t.fits = "up to " + with_commas(max_t) + " tokens";
+            if (window > 0 && max_t >= window) {
+                t.fits = "any length";
+                t.fits_note = "the " + with_commas(window) + "-token window fits";
+            } else {
+                t.fits = max_t == 0 ? "not even one token" : "up to " + with_commas(max_t) + " tokens";
+                if (window > 0) t.fits_note = "the window does not fit";
+            }
             for (size_t i = 0; i < d.series.size(); ++i)
                 if (d.series[i].model == m.name && same_layout(d.series[i].layout, row.layout)) t.series = static_cast<int>(i);
             d.rows.push_back(std::move(t));
@@ -245,13 +256,15 @@ void FileDialog::go(const std::string& folder) {
     }
 }
 
-bool FileDialog::draw(const char* title, const std::function<std::string(const std::string& path)>& try_open) {
+bool FileDialog::draw(const char* title, bool dark, const std::function<std::string(const std::string& path)>& try_open) {
     if (open) {
         ImGui::OpenPopup(title);
         open = false;
     }
     const float font = ImGui::GetFontSize();
     ImGui::SetNextWindowSize(ImVec2(font * 44, font * 30), ImGuiCond_Appearing);
+    const ImVec2 centre(ImGui::GetIO().DisplaySize.x * 0.5f, ImGui::GetIO().DisplaySize.y * 0.5f);
+    ImGui::SetNextWindowPos(centre, ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
     if (!ImGui::BeginPopupModal(title, nullptr, ImGuiWindowFlags_NoSavedSettings)) return false;
     ImGui::TextWrapped("Pick a model's config.json (the Hugging Face file with num_attention_heads, num_key_value_heads, "
                        "...). Click a folder to enter it; double-click a file, or type a path and press Enter.");
@@ -259,7 +272,7 @@ bool FileDialog::draw(const char* title, const std::function<std::string(const s
     std::string want, nav;
     ImGui::SetNextItemWidth(-1);
     if (ImGui::InputText("##path", path, sizeof path, ImGuiInputTextFlags_EnterReturnsTrue)) want = path;
-    if (!error.empty()) text_wrapped_colored(palette(ImGui::GetStyle().Colors[ImGuiCol_WindowBg].x < 0.5f).warn, "%s", error.c_str());
+    if (!error.empty()) text_wrapped_colored(palette(dark).warn, "%s", error.c_str());
 
     ImGui::BeginChild("##entries", ImVec2(0, -ImGui::GetFrameHeightWithSpacing()), true);
     for (const DirEntry& e : entries) {
@@ -308,7 +321,7 @@ namespace {
 // Lines of text under the plot: the callouts, the article note (two lines each), the windows.
 float notes_height(const CurvesData& d) {
     const float line = ImGui::GetTextLineHeightWithSpacing();
-    return line * static_cast<float>(d.callouts.size() + 2 * d.article.size() + d.windows.size() * 2) + line * 0.5f;
+    return line * static_cast<float>(d.callouts.size() + d.article.size() + d.windows.size() * 2 + 1);
 }
 
 }  // namespace
@@ -329,8 +342,7 @@ void draw_curves_chart(const CurvesData& d, const CurvesSettings& s, float heigh
     (void)mono;
     const Palette pal = palette(dark);
     ImGui::TextUnformatted("KV cache size vs context length");
-    ImGui::SameLine();
-    ImGui::TextDisabled("  %s", d.subtitle.c_str());
+    text_wrapped_colored(pal.dim, "%s", d.subtitle.c_str());
     if (height <= 0) height = std::max(ImGui::GetFontSize() * 12, ImGui::GetContentRegionAvail().y - notes_height(d));
 
     using namespace widgets;
@@ -405,7 +417,7 @@ void CurvesView::draw(const Frame& f, Commands& cmds) {
     update();
     const float font = ImGui::GetFontSize();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
-    ImGui::BeginChild("##curves_controls", ImVec2(std::min(font * 16.5f, avail.x * 0.35f), avail.y), true);
+    ImGui::BeginChild("##curves_controls", ImVec2(std::min(font * 18.0f, avail.x * 0.35f), avail.y), true);
     draw_controls(f);
     ImGui::EndChild();
     ImGui::SameLine();
@@ -423,7 +435,7 @@ void CurvesView::draw(const Frame& f, Commands& cmds) {
     }
     ImGui::EndChild();
 
-    dialog.draw("Open config.json##curves", [this](const std::string& path) {
+    dialog.draw("Open config.json##curves", f.dark, [this](const std::string& path) {
         try {
             add_config_model(models, path);
             dirty = true;
@@ -503,12 +515,14 @@ void CurvesView::draw_controls(const Frame& f) {
         dirty = true;
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("The right end of the chart (Ctrl+click to type a number)");
-    for (uint64_t t : {uint64_t{4096}, uint64_t{32768}, uint64_t{131072}, uint64_t{1000000}}) {
-        if (ImGui::SmallButton(format_tokens_short(static_cast<double>(t)).c_str())) {
+    const std::pair<const char*, uint64_t> quick[] = {{"4k", 4096}, {"32k", 32768}, {"128k", 131072}, {"1M", 1000000}};
+    for (const auto& [text, t] : quick) {
+        if (ImGui::SmallButton(text)) {
             settings.max_tokens = t;
             dirty = true;
         }
-        if (t != 1000000) ImGui::SameLine();
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("max tokens = %s", with_commas(t).c_str());
+        if (t != quick[3].second) ImGui::SameLine();
     }
     if (ImGui::RadioButton("log-log", settings.log)) settings.log = true, dirty = true;
     ImGui::SameLine();
@@ -539,14 +553,13 @@ void CurvesView::draw_table(const Frame& f) {
     const float font = ImGui::GetFontSize();
     ImGui::Text("Per token, from the formula (the same numbers as `mla-lab cache`); batch %s", with_commas(data.request.batch).c_str());
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit;
-    if (ImGui::BeginTable("##curves_table", 5, flags)) {
+    if (ImGui::BeginTable("##curves_table", 4, flags)) {
         const std::string at = "at " + with_commas(settings.table_tokens) + " tokens";
         const std::string fits = "fits in " + capacity_text(settings.fits_gb);
-        ImGui::TableSetupColumn("model");
-        ImGui::TableSetupColumn("attention");
+        ImGui::TableSetupColumn("model, attention", ImGuiTableColumnFlags_WidthFixed, font * 10);
         ImGui::TableSetupColumn("per token: numbers x L layers x b bytes", ImGuiTableColumnFlags_WidthStretch);
-        ImGui::TableSetupColumn(at.c_str());
-        ImGui::TableSetupColumn(fits.c_str());
+        ImGui::TableSetupColumn(at.c_str(), ImGuiTableColumnFlags_WidthFixed, font * 10);
+        ImGui::TableSetupColumn(fits.c_str(), ImGuiTableColumnFlags_WidthFixed, font * 11.5f);
         ImGui::TableHeadersRow();
         for (const CurvesRow& r : data.rows) {
             ImGui::TableNextRow();
@@ -560,15 +573,20 @@ void CurvesView::draw_table(const Frame& f) {
                 ImGui::SameLine();
             }
             ImGui::TextUnformatted(r.model.c_str());
-            ImGui::TableNextColumn();
+            ImGui::Indent(font * 1.4f);
             ImGui::TextUnformatted(r.kind.c_str());
+            ImGui::Unindent(font * 1.4f);
             ImGui::TableNextColumn();
             ImGui::TextDisabled("%s", r.symbolic.c_str());
-            mono_text(f, "%s", r.row.formula.c_str());
+            if (f.mono) ImGui::PushFont(f.mono);
+            ImGui::TextWrapped("%s", r.row.formula.c_str());
+            if (f.mono) ImGui::PopFont();
             ImGui::TableNextColumn();
-            ImGui::TextUnformatted(r.size.c_str());
+            ImGui::TextWrapped("%s", r.size.c_str());
+            text_wrapped_colored(pal.dim, "%s", r.size_note.c_str());
             ImGui::TableNextColumn();
-            ImGui::TextUnformatted(r.fits.c_str());
+            ImGui::TextWrapped("%s", r.fits.c_str());
+            if (!r.fits_note.empty()) text_wrapped_colored(pal.dim, "%s", r.fits_note.c_str());
         }
         ImGui::EndTable();
     }

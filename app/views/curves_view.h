@@ -49,8 +49,10 @@ struct CurvesRow {
     CacheRow row;               // from cache_report: layout, bytes per token, bytes, bytes held, formula
     std::string kind;           // "mla (own)", "mha", "gqa (G 8)"
     std::string symbolic;       // "(C + Dr) x L x b"
-    std::string size;           // "at 100,000 tokens: 7.03 GB (6.54 GiB)", the held size with a window
-    std::string fits;           // "fits in 80 GB: up to 1,138,433 tokens (cache only)"
+    std::string size;           // at the table's context length: "7.03 GB"; with a window "0.54 GB held"
+    std::string size_note;      // "6.54 GiB" (the other unit); with a window "window 4,096; every token: 13.11 GB"
+    std::string fits;           // in the capacity: "up to 1,138,433 tokens"; "any length" when a window fits
+    std::string fits_note;      // "" or, with a window, "the 4,096-token window fits"
     int series = -1;            // index of its curve in CurvesData::series (-1: none)
 };
 
@@ -71,8 +73,8 @@ struct CurvesData {
     CurveRequest request;                // what curve_series was asked
     std::vector<CurveSeries> series;     // the curves (from core)
     std::vector<CurveCallout> callouts;  // "deepseek-v3: MLA caches 56.9x less than MHA ..."
-    std::vector<CurvesMark> marks;       // the callouts' points at 100,000 tokens (when in range)
-    std::vector<std::string> article;    // article_units_note of each MLA model ("400 GB -> 6 GB" mixes GB and GiB)
+    std::vector<CurvesMark> marks;       // MHA and MLA at 100,000 tokens (when in range) of DeepSeek-V3, else the first MLA model
+    std::vector<std::string> article;    // article_units_note's lines: "400 GB -> 6 GB" mixes GB and GiB (once), each MLA model's numbers
     std::vector<std::string> windows;    // per sliding-window model: which size the curve and table show
     std::vector<std::string> notes;      // cache_report's notes ("model: ..."), without repeats
     std::vector<CurvesRow> rows;         // the table
@@ -116,7 +118,7 @@ struct FileDialog {
     void go(const std::string& folder);       // lists folder, or sets error and keeps the old list
     // Draws the popup. When the user opens a file (Open, Enter, double-click), calls
     // try_open(path): "" = done (the popup closes, draw returns true), else the error to show.
-    bool draw(const char* title, const std::function<std::string(const std::string& path)>& try_open);
+    bool draw(const char* title, bool dark, const std::function<std::string(const std::string& path)>& try_open);
 };
 
 // [SECTION] The view

@@ -81,13 +81,26 @@ TEST_CASE("curves: DeepSeek-V3 at 100,000 tokens is called out with the article'
     CHECK(d.marks[0].label == "deepseek-v3 MHA 399.8 GB");
     CHECK(d.marks[1].bytes == 7027200000ull);    // 70,272 B/token x 100,000
     CHECK(d.marks[1].label == "deepseek-v3 MLA 7.03 GB, 56.9x less");
-    REQUIRE(d.article.size() == 1);
-    CHECK(contains(d.article[0], "399.8 GB vs MLA 7.03 GB = 372.3 GiB vs 6.54 GiB"));
+    REQUIRE(d.article.size() == 2);
+    CHECK(contains(d.article[0], "mixes GB and GiB"));
+    CHECK(contains(d.article[1], "399.8 GB vs MLA 7.03 GB = 372.3 GiB vs 6.54 GiB"));
 
     s.gib = true;  // the same points in GiB
     d = curves_data(models, s);
     CHECK(d.marks[0].label == "deepseek-v3 MHA 372.3 GiB");
     CHECK(d.marks[1].label == "deepseek-v3 MLA 6.54 GiB, 56.9x less");
+    CHECK(row_of(d, "deepseek-v3", "mla (own)").size == "6.54 GiB");
+    CHECK(row_of(d, "deepseek-v3", "mla (own)").size_note == "7.03 GB");
+
+    // Two MLA models: both callout sentences, the article's line once, marks on DeepSeek-V3 only.
+    std::vector<CurvesModel> two = preset_models({"deepseek-v2-lite", "deepseek-v3"});
+    d = curves_data(two, CurvesSettings{});
+    CHECK(d.callouts.size() == 2);
+    CHECK(contains(d.callouts[0].text, "deepseek-v2-lite: MLA caches 7.1x less"));
+    REQUIRE(d.article.size() == 3);
+    CHECK(contains(d.article[1], "deepseek-v2-lite at 100,000 tokens"));
+    REQUIRE(d.marks.size() == 2);
+    CHECK(d.series[static_cast<size_t>(d.marks[0].series)].label == "deepseek-v3 mha");
 
     s.max_tokens = 50000;  // 100,000 is off the chart: no marks, the callout sentence stays
     d = curves_data(models, s);
@@ -104,23 +117,27 @@ TEST_CASE("curves: table rows carry core's formula, the size and the fits-in lin
     const CurvesRow& mla = row_of(d, "deepseek-v3", "mla (own)");
     CHECK(mla.symbolic == "(C + Dr) x L x b");
     CHECK(mla.row.formula == "(512 + 64) x 61 layers x 2 B = 70,272 B/token");
-    CHECK(mla.size == "7.03 GB (6.54 GiB)");
+    CHECK(mla.size == "7.03 GB");
+    CHECK(mla.size_note == "6.54 GiB");
     CHECK(mla.fits == "up to 1,138,433 tokens");  // 80e9 / 70,272
     CHECK(d.series[static_cast<size_t>(mla.series)].label == "deepseek-v3 mla (own)");
 
     const CurvesRow& mha = row_of(d, "deepseek-v3", "mha");
     CHECK(mha.row.formula == "2 x 128 x 128 x 61 layers x 2 B = 3,997,696 B/token");
-    CHECK(mha.size == "399.8 GB (372.3 GiB)");
+    CHECK(mha.size == "399.8 GB");
+    CHECK(mha.size_note == "372.3 GiB");
     CHECK(mha.fits == "up to 20,011 tokens");
 
     const CurvesRow& llama = row_of(d, "llama-3-8b", "gqa (own)");
     CHECK(llama.row.formula == "2 x 8 x 128 x 32 layers x 2 B = 131,072 B/token");
-    CHECK(llama.size == "13.11 GB (12.21 GiB)");
+    CHECK(llama.size == "13.11 GB");
 
     // Sliding window: the row says which size it shows; the note says it once more.
     const CurvesRow& mistral = row_of(d, "mistral-7b", "gqa (own)");
-    CHECK(mistral.size == "0.54 GB held (window 4,096); every token kept: 13.11 GB");  // 131,072 x 4,096
-    CHECK(contains(mistral.fits, "any length: the 4,096-token window fits"));
+    CHECK(mistral.size == "0.54 GB held");  // 131,072 x 4,096
+    CHECK(mistral.size_note == "window 4,096; every token: 13.11 GB");
+    CHECK(mistral.fits == "any length");
+    CHECK(mistral.fits_note == "the 4,096-token window fits");
     REQUIRE(d.windows.size() == 1);
     CHECK(contains(d.windows[0], "mistral-7b has a sliding window of 4,096 tokens"));
     CHECK(contains(d.subtitle, "sliding-window"));

@@ -543,11 +543,15 @@ private:
             if (rest.empty()) bad("@show with nothing after it: write keys, e.g. @show kind=gqa kv_heads=2 steps=12");
             if (!p.page.has_show) p.page.show_line = n;
             p.page.has_show = true;
-            for (const auto& [k, v] : split_show(rest)) {
-                if (std::find(p.show_keys_seen.begin(), p.show_keys_seen.end(), k) != p.show_keys_seen.end())
-                    bad("'" + k + "' is set twice in this page's @show");
-                set_show_key(p.page.show, k, v, env_);
-                p.show_keys_seen.push_back(k);
+            try {
+                for (const auto& [k, v] : split_show(rest)) {
+                    if (std::find(p.show_keys_seen.begin(), p.show_keys_seen.end(), k) != p.show_keys_seen.end())
+                        bad("'" + k + "' is set twice in this page's @show");
+                    set_show_key(p.page.show, k, v, env_);
+                    p.show_keys_seen.push_back(k);
+                }
+            } catch (const InputError& e) {
+                bad(std::string("@show: ") + e.what());
             }
         } else if (word == "@question") {
             if (p.question_line) bad("a second @question on this page: one question per page");
@@ -693,7 +697,9 @@ Lesson load_lesson(const std::string& dir, const LessonEnv& env) {
         if (e.is_regular_file() && e.path().extension() == ".md") files.push_back(e.path());
     std::sort(files.begin(), files.end());
     if (files.empty()) lesson.errors.push_back({dir, 0, "no chapter files (*.md) in the lesson folder"});
+    int number = 0;
     for (const fs::path& f : files) {
+        ++number;
         std::ifstream in(f, std::ios::binary);
         if (!in) {
             lesson.errors.push_back({f.string(), 0, "cannot be read"});
@@ -703,6 +709,7 @@ Lesson load_lesson(const std::string& dir, const LessonEnv& env) {
         text << in.rdbuf();
         const size_t before = lesson.errors.size();
         LessonChapter c = parse_lesson_chapter(text.str(), f.string(), env, lesson.errors);
+        c.number = number;
         if (lesson.errors.size() == before) lesson.chapters.push_back(std::move(c));
     }
     return lesson;

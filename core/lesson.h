@@ -105,6 +105,8 @@ struct LessonChapter {
     std::string file;              // as opened
     std::string id;                // the file name without extension: "04-mqa-gqa"
     std::string title;
+    int number = 0;                // its place among all the folder's chapter files, from 1 (kept when
+                                   // an earlier file has a mistake, so "chapter 7" stays chapter 7)
     std::vector<LessonPage> pages;
 };
 

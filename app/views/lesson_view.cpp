@@ -159,6 +159,12 @@ bool accent_button(const Frame& f, const char* label, ImVec2 size = ImVec2(0, 0)
     return r;
 }
 
+// "7. Decoupled RoPE: ...", numbered by the chapter's file (a left-out chapter keeps its number).
+std::string chapter_label(const Lesson& l, int index) {
+    const LessonChapter& c = l.chapters[static_cast<size_t>(index)];
+    return std::to_string(c.number > 0 ? c.number : index + 1) + ". " + c.title;
+}
+
 // A selectable row whose label wraps onto as many lines as it needs.
 bool wrapped_selectable(const char* id, const std::string& text, bool selected, ImU32 color) {
     const float w = ImGui::GetContentRegionAvail().x;
@@ -186,11 +192,10 @@ void LessonView::draw_header(const Frame& f, bool list_shown) {
     if (ImGui::SmallButton(list_shown ? "Hide chapters" : "Show chapters")) chapter_list = list_shown ? 0 : 1;
     ImGui::SameLine();
     ImGui::SetNextItemWidth(font * 17.0f);
-    const std::string current = std::to_string(r.chapter + 1) + ". " + c.title;
+    const std::string current = chapter_label(lesson, r.chapter);
     if (ImGui::BeginCombo("##chapter", current.c_str(), ImGuiComboFlags_HeightLarge)) {
         for (int ci = 0; ci < static_cast<int>(lesson.chapters.size()); ++ci) {
-            const std::string label = std::to_string(ci + 1) + ". " + lesson.chapters[static_cast<size_t>(ci)].title;
-            if (ImGui::Selectable(label.c_str(), ci == r.chapter)) progress.go(lesson, page_index(lesson, ci, 0));
+            if (ImGui::Selectable(chapter_label(lesson, ci).c_str(), ci == r.chapter)) progress.go(lesson, page_index(lesson, ci, 0));
         }
         ImGui::EndCombo();
     }
@@ -215,8 +220,7 @@ void LessonView::draw_chapters(const Frame& f) {
     for (int ci = 0; ci < static_cast<int>(lesson.chapters.size()); ++ci) {
         const LessonChapter& c = lesson.chapters[static_cast<size_t>(ci)];
         ImGui::PushID(ci);
-        const std::string label = std::to_string(ci + 1) + ". " + c.title;
-        if (wrapped_selectable("##chapter", label, false, ci == cur.chapter ? pal.accent : pal.text))
+        if (wrapped_selectable("##chapter", chapter_label(lesson, ci), false, ci == cur.chapter ? pal.accent : pal.text))
             progress.go(lesson, page_index(lesson, ci, 0));
         if (ci == cur.chapter) {
             ImGui::Indent();
@@ -246,8 +250,7 @@ void LessonView::draw_page(const Frame& f, Commands& cmds) {
     if (shown_page_ != progress.page) ImGui::SetScrollY(0);
     shown_page_ = progress.page;
 
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "%d. %s",
-                       r.chapter + 1, lesson.chapters[static_cast<size_t>(r.chapter)].title.c_str());
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "%s", chapter_label(lesson, r.chapter).c_str());
     ImGui::SetWindowFontScale(1.3f);
     wrapped(pal.text, p.title);
     ImGui::SetWindowFontScale(1.0f);

@@ -37,6 +37,7 @@
 #include "views/attention_view.h"
 #include "views/cache_view.h"
 #include "views/compare_view.h"
+#include "views/curves_view.h"
 #include "views/shapes_view.h"
 #include "views/sidebar.h"
 #include "views/timeline.h"
@@ -105,13 +106,14 @@ const char* view_title(const std::string& id) {
     if (id == "attention") return AttentionView::kTitle;
     if (id == "absorption") return AbsorptionView::kTitle;
     if (id == "compare") return CompareView::kTitle;
+    if (id == "curves") return CurvesView::kTitle;
     return "?";
 }
 
 void check_view(const std::string& v) {
     const auto& ids = view_ids();
     if (!v.empty() && std::find(ids.begin(), ids.end(), v) == ids.end())
-        throw InputError("view '" + v + "' is not known; use shapes, cache, attention, absorption or compare");
+        throw InputError("view '" + v + "' is not known; use shapes, cache, attention, absorption, compare or curves");
 }
 
 }  // namespace
@@ -162,6 +164,7 @@ private:
     AttentionView attention_;
     AbsorptionView absorption_;
     CompareView compare_;
+    CurvesView curves_;
     std::string select_view_;               // a tab to bring to front next frame
     std::vector<ExportRequest> pending_;    // exports asked for last frame, done this frame
     bool exporting_ = false;
@@ -528,6 +531,7 @@ void App::draw_view(const std::string& id, ImVec2 size, const Frame& f, Commands
     else if (id == "attention") attention_.draw(f, cmds);
     else if (id == "absorption") absorption_.draw(f, cmds);
     else if (id == "compare") compare_.draw(f, cmds);
+    else if (id == "curves") curves_.draw(f, cmds);
     ImGui::EndChild();
     if (id == ui_.active_view) {
         view_min_ = wmin;
@@ -728,7 +732,7 @@ void add_window_args(CLI::App& a, CliWindowArgs& w, bool screenshot) {
     a.add_option("--layout", w.layout, "tabs (one view) or tiles (all open views)");
     if (screenshot) a.add_flag("--view-only", w.view_only, "crop the PNG to the view (no sidebar, no timeline)");
     if (!screenshot) {
-        a.add_option("--view", w.view, "view to show first: shapes, cache, attention, absorption or compare");
+        a.add_option("--view", w.view, "view to show first: shapes, cache, attention, absorption, compare or curves");
         a.add_option("--frames", w.frames,
                      "benchmark: render N frames (all views as tiles unless --layout), print frame times and exit");
     }

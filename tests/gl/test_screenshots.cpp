@@ -63,7 +63,8 @@ TEST_CASE("screenshots: every view, every kind: not blank, distinct, changes wit
     gl::reset_error_count();
     for (AttnKind kind : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {
         std::map<std::string, Image> at16;
-        for (const std::string& view : view_ids()) {
+        // The five views of the live model (Curves and Lesson do not follow the step).
+        for (const std::string view : {"shapes", "cache", "attention", "absorption", "compare"}) {
             INFO("view " << view << ", kind " << to_string(kind));
             Image a = shot(view, kind, 16);
             REQUIRE(a.width > 100);

@@ -38,6 +38,7 @@
 #include "views/cache_view.h"
 #include "views/compare_view.h"
 #include "views/curves_view.h"
+#include "views/lesson_view.h"
 #include "views/shapes_view.h"
 #include "views/sidebar.h"
 #include "views/timeline.h"
@@ -107,13 +108,14 @@ const char* view_title(const std::string& id) {
     if (id == "absorption") return AbsorptionView::kTitle;
     if (id == "compare") return CompareView::kTitle;
     if (id == "curves") return CurvesView::kTitle;
+    if (id == "lesson") return LessonView::kTitle;
     return "?";
 }
 
 void check_view(const std::string& v) {
     const auto& ids = view_ids();
     if (!v.empty() && std::find(ids.begin(), ids.end(), v) == ids.end())
-        throw InputError("view '" + v + "' is not known; use shapes, cache, attention, absorption, compare or curves");
+        throw InputError("view '" + v + "' is not known; use shapes, cache, attention, absorption, compare, curves or lesson");
 }
 
 }  // namespace
@@ -165,6 +167,7 @@ private:
     AbsorptionView absorption_;
     CompareView compare_;
     CurvesView curves_;
+    LessonView lesson_;
     std::string select_view_;               // a tab to bring to front next frame
     std::vector<ExportRequest> pending_;    // exports asked for last frame, done this frame
     bool exporting_ = false;
@@ -181,6 +184,15 @@ public:
 App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
     check_view(o.view);
     validate_settings(m);  // bad settings fail before a window opens
+    lesson_.remember = o.remember && !o.offscreen;
+    if (o.lesson_page > 0) lesson_.open(static_cast<int>(o.lesson_page) - 1, true);  // throws for a page not in the lesson
+    lesson_.draw_live = [this](const std::string& id, const Frame& f, Commands& c) {
+        if (id == "shapes") shapes_.draw(f, c);
+        else if (id == "cache") cache_.draw(f, c);
+        else if (id == "attention") attention_.draw(f, c);
+        else if (id == "absorption") absorption_.draw(f, c);
+        else if (id == "compare") compare_.draw(f, c);
+    };
     if (o.remember) {
         settings_path_ = default_settings_path();
         std::string warn;
@@ -385,17 +397,19 @@ void App::shortcuts(Commands& cmds) {
         if (ImGui::IsKeyPressed(GLFW_KEY_MINUS) || ImGui::IsKeyPressed(GLFW_KEY_KP_SUBTRACT))
             ui_.scale = std::max(0.5f, std::round(ui_.scale * 9.0f) / 10.0f);
         if (ImGui::IsKeyPressed(GLFW_KEY_0)) ui_.scale = 1.0f;
-        for (int k = 0; k < 5; ++k)
+        for (int k = 0; k < static_cast<int>(view_ids().size()) && k < 9; ++k)
             if (ImGui::IsKeyPressed(GLFW_KEY_1 + k)) select_view_ = view_ids()[static_cast<size_t>(k)];
         return;
     }
     if (io.WantTextInput) return;
+    if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) transport_.playing = !transport_.playing;
+    lesson_.arrows = !ui_.tiles && ui_.active_view == "lesson";
+    if (lesson_.arrows) return;  // the lesson's tab: arrows turn pages
     const int64_t sel = session_->selected();
     if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) cmds.step();
     if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) && sel > 0) cmds.select(sel - 1);
     if (ImGui::IsKeyPressed(GLFW_KEY_HOME)) cmds.select(0);
     if (ImGui::IsKeyPressed(GLFW_KEY_END)) cmds.select(session_->steps() - 1);
-    if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) transport_.playing = !transport_.playing;
 }
 
 // ============================================================================ [SECTION] App: layout
@@ -532,6 +546,12 @@ void App::draw_view(const std::string& id, ImVec2 size, const Frame& f, Commands
     else if (id == "absorption") absorption_.draw(f, cmds);
     else if (id == "compare") compare_.draw(f, cmds);
     else if (id == "curves") curves_.draw(f, cmds);
+    else if (id == "lesson") lesson_.draw(f, cmds);
+    if (const auto focus = lesson_.take_focus()) {  // after Show me: the page's layer and head
+        shapes_.layer = attention_.layer = compare_.layer = focus->layer;
+        if (focus->head >= 0) attention_.head = compare_.head = focus->head;
+        attention_.enlarged = focus->view == "attention" && focus->head >= 0;
+    }
     ImGui::EndChild();
     if (id == ui_.active_view) {
         view_min_ = wmin;
@@ -698,6 +718,9 @@ WindowOptions CliWindowArgs::options() const {
     o.view = view;
     o.layout = layout;
     o.view_only = view_only;
+    if (page < 0) throw InputError("--page must be 1 or more");
+    if (page > 0 && view != "lesson") throw InputError("--page needs --view lesson");
+    o.lesson_page = page;
     o.scale = scale;
     if (steps < 0) throw InputError("--steps must be 0 or more");
     o.steps = steps;
@@ -732,7 +755,7 @@ void add_window_args(CLI::App& a, CliWindowArgs& w, bool screenshot) {
     a.add_option("--layout", w.layout, "tabs (one view) or tiles (all open views)");
     if (screenshot) a.add_flag("--view-only", w.view_only, "crop the PNG to the view (no sidebar, no timeline)");
     if (!screenshot) {
-        a.add_option("--view", w.view, "view to show first: shapes, cache, attention, absorption, compare or curves");
+        a.add_option("--view", w.view, "view to show first: shapes, cache, attention, absorption, compare, curves or lesson");
         a.add_option("--frames", w.frames,
                      "benchmark: render N frames (all views as tiles unless --layout), print frame times and exit");
     }

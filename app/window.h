@@ -24,6 +24,7 @@ struct WindowOptions {
     int frames = 0;              // > 0: benchmark, render this many frames, print frame times, exit
     bool offscreen = false;      // hidden window, render into an off-screen framebuffer
     bool view_only = false;      // screenshot: crop to the view's area (no sidebar, no timeline)
+    int64_t lesson_page = 0;     // > 0: open this lesson page (from 1) and run its Show me
     bool remember = true;        // read and write ~/.config/mla-lab/settings.json
 };
 
@@ -55,6 +56,7 @@ struct CliWindowArgs {
     float scale = 0;
     int64_t steps = 0;
     int frames = 0;
+    int64_t page = 0;                // screenshot --view lesson --page N
     WindowOptions options() const;   // throws InputError
 };
 

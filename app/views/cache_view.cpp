@@ -116,7 +116,7 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     if (!t) return empty_state("Step once to see the cache grow: each token adds one row to every layer's cache.");
     const Config& c = s.config();
     const RunOptions& o = t->options;
-    const int64_t T = t->cache_tokens;
+    const int64_t T = t->position + 1;  // tokens seen (the no-cache mode holds none between steps)
     const int L = static_cast<int>(c.num_hidden_layers);
     const float font = ImGui::GetFontSize();
     const ImVec2 avail = ImGui::GetContentRegionAvail();

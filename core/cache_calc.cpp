@@ -9,6 +9,8 @@
 // [SECTION] Number formatting
 #include "cache_calc.h"
 
+#include "builtin.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -444,33 +446,12 @@ std::vector<CurveCallout> curve_callouts(const std::vector<CurveModel>& models, 
 
 // [SECTION] Presets
 
-namespace {
-
-std::vector<fs::path> preset_dir_candidates() {
-    std::vector<fs::path> dirs;
-    std::error_code ec;
-    const fs::path exe = fs::canonical("/proc/self/exe", ec);
-    if (!ec) {
-        dirs.push_back(exe.parent_path().parent_path() / "assets" / "presets");
-        dirs.push_back(exe.parent_path() / "assets" / "presets");
-    }
-#ifdef MLA_ASSETS_DIR
-    dirs.push_back(fs::path(MLA_ASSETS_DIR) / "presets");
-#endif
-    return dirs;
-}
-
-}  // namespace
-
 std::string presets_dir() {
-    std::string tried;
-    for (const fs::path& d : preset_dir_candidates()) {
-        std::error_code ec;
-        if (fs::is_directory(d, ec)) return d.string();
-        tried += (tried.empty() ? "" : ", ") + d.string();
-    }
-    throw InputError("no presets folder found (looked in " + tried +
-                     "); keep assets/presets next to the executable's folder, or give --config FILE");
+    const std::string dir = find_assets_subdir("presets");
+    if (dir.empty())
+        throw InputError("no presets folder found (looked for assets/presets next to the executable's folder and "
+                         "in the source tree); keep assets/presets next to the executable's folder, or give --config FILE");
+    return dir;
 }
 
 std::vector<std::string> preset_names() {

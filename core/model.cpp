@@ -200,7 +200,7 @@ void Decoder::forward_token(int64_t token, int64_t pos, Trace* trace, bool want_
         LayerBufs& b = L_[l];
         record(trace, "x", l, view(x_), 1, D);
         be_.rmsnorm(view(xn_), view(x_), view(b.attn_norm), D, eps);
-        attention(l, pos, trace, true);
+        attention(l, pos, trace);
         record(trace, "attn_output", l, view(attn_y_), 1, D);
         be_.add(view(x_), view(attn_y_), D);
         be_.rmsnorm(view(xn_), view(x_), view(b.mlp_norm), D, eps);
@@ -218,12 +218,11 @@ void Decoder::forward_token(int64_t token, int64_t pos, Trace* trace, bool want_
 
 // ============================================================================ [SECTION] attention: MHA / GQA / MQA
 
-void Decoder::attention(int l, int64_t pos, Trace* trace, bool append) {
+void Decoder::attention(int l, int64_t pos, Trace* trace) {
     const Config& c = w_->cfg;
     LayerBufs& b = L_[l];
     const int64_t D = c.hidden_size, H = c.num_attention_heads, T = pos + 1;
     const float theta = static_cast<float>(c.rope_theta);
-    (void)append;
     if (!c.is_mla()) {
         const int64_t G = c.num_key_value_heads, Dh = c.head_dim, W = G * Dh;
         // q (H, Dh) = W_Q x; k, v (G, Dh) written straight into row `pos` of the caches
@@ -388,7 +387,7 @@ void Decoder::fill_cache_random(int64_t T, uint64_t seed) {
 // T + 1 cached tokens, output projection). The new row is written at T and not kept.
 void Decoder::attention_only_step(int64_t T) {
     ensure_capacity(T + 1);
-    attention(0, T, nullptr, false);
+    attention(0, T, nullptr);
     be_.finish();
 }
 

@@ -38,7 +38,7 @@ public:
     int64_t cache_capacity() const { return cap_; }
 
     // Attention block of one layer only, for `bench`: reads the cache of layer 0 filled to
-    // T tokens with `fill_cache_random` and computes one new token, no trace, no append.
+    // T tokens with `fill_cache_random` and computes one new token (its row at T is overwritten by the next call), no trace.
     void fill_cache_random(int64_t T, uint64_t seed);
     void attention_only_step(int64_t T);
 
@@ -47,7 +47,7 @@ private:
     void upload();
     void ensure_capacity(int64_t T);
     void forward_token(int64_t token, int64_t pos, Trace* trace, bool want_logits);
-    void attention(int layer, int64_t pos, Trace* trace, bool append);
+    void attention(int layer, int64_t pos, Trace* trace);  // writes the new token's cache row at pos
     void record(Trace* trace, const char* name, int layer, View v, int64_t rows, int64_t cols);
     void collect(Trace* trace);
 

@@ -3,7 +3,8 @@
 //   mla-lab train --attn mha|gqa|mqa|mla [--hidden D --layers L --heads H --ffn F
 //                 --kv-heads G --head-dim Dh | --kv-lora-rank C --q-lora-rank Cq
 //                 --nope-dim Dn --rope-dim Dr --v-dim Dv] --corpus FILE --steps N --out DIR
-//   mla-lab train --report DIR1,DIR2,...   (or one folder holding model folders)
+//   mla-lab train --report DIR1,DIR2,...   (or one folder holding model folders); re-scores
+//                 each model's last validation loss with the decoder, exit 1 when it differs
 //
 // A progress line goes to stderr; Ctrl-C writes a checkpoint and stops; the same command
 // resumes from it (--restart starts over).
@@ -34,6 +35,7 @@
 #include "model.h"
 #include "model_io.h"
 #include "train.h"
+#include "train_report.h"
 
 namespace mla::cli {
 
@@ -194,76 +196,76 @@ int run_train(const TrainArgs& a) {
 
 // ============================================================================ [SECTION] report
 
-struct Trained {
-    std::string name;  // folder name
-    Config cfg;
-    std::vector<TrainCurvePoint> rows;
-};
-
-std::vector<std::string> report_dirs(const std::string& spec) {
-    std::vector<std::string> dirs;
-    std::stringstream ss(spec);
-    std::string item;
-    while (std::getline(ss, item, ','))
-        if (!item.empty()) dirs.push_back(item);
-    if (dirs.size() == 1 && !fs::exists(fs::path(dirs[0]) / "train.csv")) {
-        // a folder of model folders
-        const std::string parent = dirs[0];
-        if (!fs::is_directory(parent)) throw InputError("--report: '" + parent + "' is not a folder");
-        dirs.clear();
-        for (const auto& e : fs::directory_iterator(parent))
-            if (e.is_directory() && fs::exists(e.path() / "train.csv")) dirs.push_back(e.path().string());
-        std::sort(dirs.begin(), dirs.end());
-        if (dirs.empty())
-            throw InputError("--report: '" + parent + "' holds no training folder (a folder with train.csv and config.json)");
-    }
-    return dirs;
-}
-
 int run_report(const std::string& spec) {
-    std::vector<Trained> models;
-    for (const std::string& d : report_dirs(spec)) {
-        Trained t;
-        t.name = fs::path(d).lexically_normal().filename().string();
-        if (t.name.empty()) t.name = fs::path(d).lexically_normal().parent_path().filename().string();
-        t.cfg = load_config_file((fs::path(d) / "config.json").string());
-        t.rows = read_train_csv((fs::path(d) / "train.csv").string());
-        if (t.rows.empty()) throw InputError(d + "/train.csv has no rows yet");
-        models.push_back(std::move(t));
+    const std::vector<TrainedModel> models = load_trained_models(spec);
+    // Re-score each model's final validation loss with the inference decoder (train_report.h).
+    std::vector<double> again(models.size(), -1);
+    std::vector<std::string> why;
+    bool all_good = true;
+    for (size_t i = 0; i < models.size(); ++i) {
+        const TrainedModel& m = models[i];
+        if (!m.record) {
+            why.push_back(m.name + ": no train.json, so its held-out text is not known (trained before it was written)");
+            continue;
+        }
+        const Weights w = load_model(m.dir);
+        CpuBackend cpu(1);
+        again[i] = heldout_loss(w, RunOptions{}, cpu, read_heldout(m), m.record->options.seq_len,
+                                m.record->options.val_windows);
+        if (!(std::abs(again[i] - m.last().val_loss) <= kRescoreTolerance)) all_good = false;
     }
-    if (spec.find(',') == std::string::npos)  // a folder of models: MHA, GQA, MQA, MLA, then by name
-        std::stable_sort(models.begin(), models.end(), [](const Trained& x, const Trained& y) {
-            return x.cfg.attn_kind() < y.cfg.attn_kind();
-        });
     size_t w = 10;
-    for (const Trained& t : models) w = std::max(w, t.name.size() + 2);
-    std::printf("%-*s %-5s %10s %12s %16s %8s %9s %9s %9s\n", int(w), "model", "kind", "params", "cache el/tok",
-                "cache B/tok fp32", "steps", "tokens", "time", "val loss");
-    for (const Trained& t : models) {
-        const TrainCurvePoint& last = t.rows.back();
-        // MLA caches its latent (recompute and absorbed paths): C + Dr per layer
-        const int64_t el = cache_elements_per_token(t.cfg, MlaPath::Absorbed) * t.cfg.num_hidden_layers;
-        std::printf("%-*s %-5s %10s %12lld %16lld %8lld %9s %9s %9.4f\n", int(w), t.name.c_str(),
-                    to_string(t.cfg.attn_kind()), count_short(double(train::make_layout(t.cfg).size)).c_str(),
-                    static_cast<long long>(el), static_cast<long long>(el * 4), static_cast<long long>(last.step),
-                    count_short(double(last.tokens_seen)).c_str(), duration(last.seconds).c_str(), last.val_loss);
+    for (const TrainedModel& m : models) w = std::max(w, m.name.size() + 2);
+    std::printf("%-*s %-5s %10s %12s %16s %8s %9s %9s %9s %10s %9s\n", int(w), "model", "kind", "params", "cache el/tok",
+                "cache B/tok fp32", "steps", "tokens", "time", "val loss", "re-scored", "diff");
+    for (size_t i = 0; i < models.size(); ++i) {
+        const TrainedModel& m = models[i];
+        const TrainCurvePoint& last = m.last();
+        char rescored[32] = "-", diff[32] = "-";
+        if (again[i] >= 0) {
+            std::snprintf(rescored, sizeof rescored, "%.4f", again[i]);
+            std::snprintf(diff, sizeof diff, "%+.1e", again[i] - last.val_loss);
+        }
+        std::printf("%-*s %-5s %10s %12lld %16lld %8lld %9s %9s %9.4f %10s %9s\n", int(w), m.name.c_str(),
+                    to_string(m.cfg.attn_kind()), count_short(double(m.params)).c_str(),
+                    static_cast<long long>(m.cache_elements), static_cast<long long>(m.cache_elements * 4),
+                    static_cast<long long>(last.step), count_short(double(last.tokens_seen)).c_str(),
+                    duration(last.seconds).c_str(), last.val_loss, rescored, diff);
     }
-    std::printf("(cache per token: all layers; MLA holds its latent c_kv and the shared RoPE key)\n\n");
-    std::printf("validation loss (nats per byte) by step\n%8s", "step");
-    for (const Trained& t : models) std::printf(" %*s", int(std::max<size_t>(9, t.name.size())), t.name.c_str());
+    std::printf("cache per token: all layers; MLA holds its latent c_kv and the shared RoPE key (its cached-kv path "
+                "would hold more: ");
+    bool first = true;
+    for (const TrainedModel& m : models)
+        if (m.cfg.attn_kind() == AttnKind::MLA) {
+            std::printf("%s%s %lld el", first ? "" : ", ", m.name.c_str(), static_cast<long long>(m.cache_elements_cached_kv));
+            first = false;
+        }
+    std::printf("%s)\n", first ? "none here" : "");
+    std::printf("re-scored: the saved weights run by the inference decoder (absorbed path for MLA), one byte at a time,\n"
+                "over the same held-out windows as train.csv's last val_loss; reproduced when |diff| <= %.0e\n",
+                kRescoreTolerance);
+    for (const std::string& line : why) std::printf("  %s\n", line.c_str());
+    std::printf("\nvalidation loss (nats per byte) by step\n%8s", "step");
+    for (const TrainedModel& m : models) std::printf(" %*s", int(std::max<size_t>(9, m.name.size())), m.name.c_str());
     std::printf("\n");
     std::set<int64_t> steps;
-    for (const Trained& t : models)
-        for (const TrainCurvePoint& p : t.rows) steps.insert(p.step);
+    for (const TrainedModel& m : models)
+        for (const TrainCurvePoint& p : m.rows) steps.insert(p.step);
     for (int64_t s : steps) {
         std::printf("%8lld", static_cast<long long>(s));
-        for (const Trained& t : models) {
-            const int width = int(std::max<size_t>(9, t.name.size()));
-            auto it = std::find_if(t.rows.begin(), t.rows.end(), [&](const TrainCurvePoint& p) { return p.step == s; });
-            if (it == t.rows.end()) std::printf(" %*s", width, "-");
+        for (const TrainedModel& m : models) {
+            const int width = int(std::max<size_t>(9, m.name.size()));
+            auto it = std::find_if(m.rows.begin(), m.rows.end(), [&](const TrainCurvePoint& p) { return p.step == s; });
+            if (it == m.rows.end()) std::printf(" %*s", width, "-");
             else std::printf(" %*.4f", width, it->val_loss);
         }
         std::printf("\n");
+    }
+    if (!all_good) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "error: a re-scored validation loss differs from train.csv by more than %.0e (see diff); "
+                             "the weights, the held-out text or train.json do not belong together\n", kRescoreTolerance);
+        return 1;
     }
     return 0;
 }

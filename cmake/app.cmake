@@ -41,7 +41,9 @@ file(GLOB MLA_APP_TESTS CONFIGURE_DEPENDS tests/app/*.cpp)
 add_executable(app_tests ${CMAKE_SOURCE_DIR}/tests/catch_main.cpp ${MLA_APP_TESTS})
 target_link_libraries(app_tests PRIVATE mla_app Catch2::Catch2)
 target_compile_definitions(app_tests PRIVATE MLA_FIXTURES_DIR="${CMAKE_SOURCE_DIR}/tests/fixtures"
+                                             MLA_ASSETS_DIR="${CMAKE_SOURCE_DIR}/assets"
                                              MLA_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
+add_dependencies(app_tests mla-lab)  # the CLI tests run the executable
 catch_discover_tests(app_tests TEST_PREFIX "app:")
 
 file(GLOB MLA_GL_TESTS CONFIGURE_DEPENDS tests/gl/*.cpp)

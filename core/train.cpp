@@ -24,6 +24,7 @@
 #include "check.h"
 #include "model_io.h"
 #include "rng.h"
+#include "train_report.h"
 
 namespace mla {
 
@@ -67,13 +68,10 @@ Weights init_weights(const Config& cfg, uint64_t seed) {
 
 namespace {
 
-// n windows of T + 1 tokens spread evenly over [begin, end)
+// n windows of T + 1 tokens spread evenly over [begin, end), as heldout_window_starts
 std::vector<int64_t> spread_windows(int64_t begin, int64_t end, int64_t T, int64_t n) {
-    const int64_t room = end - begin - (T + 1);  // last possible start - begin
-    MLA_CHECK(room >= 0);
-    n = std::max<int64_t>(1, std::min<int64_t>(n, room + 1));
-    std::vector<int64_t> starts;
-    for (int64_t i = 0; i < n; ++i) starts.push_back(begin + (n == 1 ? 0 : i * room / (n - 1)));
+    std::vector<int64_t> starts = heldout_window_starts(end - begin, T, n);
+    for (int64_t& s : starts) s += begin;
     return starts;
 }
 
@@ -120,8 +118,7 @@ Trainer::Trainer(const Config& cfg, const TrainOptions& opt, std::string corpus)
     check_options(opt_, cfg);
     L_ = train::make_layout(cfg);
     const int64_t n = static_cast<int64_t>(corpus_.size()), T = opt_.seq_len;
-    const int64_t n_val = std::max<int64_t>(T + 1, static_cast<int64_t>(std::llround(opt_.val_fraction * double(n))));
-    train_end_ = n - n_val;
+    train_end_ = n - heldout_size(n, opt_);
     if (train_end_ < T + 1)
         throw InputError("the corpus has " + std::to_string(n) + " bytes; with seq_len " + std::to_string(T) +
                          " and val_fraction " + std::to_string(opt_.val_fraction) + " it needs at least " +
@@ -390,10 +387,26 @@ TrainResult run_training(const Config& cfg, const TrainOptions& opt, const std::
                          const std::string& out_dir, bool restart, const std::atomic<bool>* stop,
                          const std::function<void(const TrainProgress&)>& on_progress) {
     using clock = std::chrono::steady_clock;
-    Trainer tr(cfg, opt, read_corpus(corpus_path));
+    const std::string corpus = read_corpus(corpus_path);
+    Trainer tr(cfg, opt, corpus);
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (ec) throw InputError("cannot create the output folder '" + out_dir + "': " + ec.message());
+    {  // train.json and heldout.txt: what it takes to re-score train.csv's val_loss later
+        TrainRecord rec;
+        rec.options = opt;
+        rec.corpus_bytes = static_cast<int64_t>(corpus.size());
+        rec.corpus_fnv1a = fnv1a_hex(corpus);
+        rec.corpus_name = fs::path(corpus_path).filename().string();
+        const std::string heldout = corpus.substr(corpus.size() - static_cast<size_t>(heldout_size(rec.corpus_bytes, opt)));
+        rec.heldout_bytes = static_cast<int64_t>(heldout.size());
+        rec.heldout_fnv1a = fnv1a_hex(heldout);
+        const std::string path = (fs::path(out_dir) / rec.heldout).string();
+        std::ofstream f(path, std::ios::binary | std::ios::trunc);
+        f.write(heldout.data(), static_cast<std::streamsize>(heldout.size()));
+        if (!f.flush()) throw InputError("cannot write '" + path + "'");
+        write_train_record(out_dir, rec);
+    }
     const std::string ckpt = (fs::path(out_dir) / "checkpoint.bin").string();
     const std::string csv = (fs::path(out_dir) / "train.csv").string();
     struct ThreadsGuard {  // Eigen's thread count is global: give the caller's back

@@ -7,6 +7,8 @@
 //   checkpoint.bin                   weights + AdamW moments + step + sampler state, written
 //                                    atomically (temporary file, fsync, rename)
 //   train.csv                        step,train_loss,val_loss,tokens_seen,seconds
+//   train.json, heldout.txt          the run's options, the corpus hash and the held-out text,
+//                                    to re-score val_loss later (train_report.h)
 //
 // The maths is in train_model.h (forward and backward) and train_ops.h (each op).
 #pragma once

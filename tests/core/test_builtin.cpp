@@ -1,4 +1,5 @@
-// The built-in trained models load, run, and their three MLA paths agree.
+// The built-in trained models load, run, their three MLA paths agree, and the validation
+// losses in their train.csv are reproduced from the weights by the inference decoder.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 #include "builtin.h"
 #include "cpu_backend.h"
 #include "model.h"
+#include "model_io.h"
+#include "train_report.h"
 
 using namespace mla;
 
@@ -61,4 +64,35 @@ TEST_CASE("the trained MLA model's three paths agree and it writes English-like 
     int letters = 0;
     for (size_t s = prompt.size(); s < tokens.size(); ++s) letters += (tokens[s] == ' ' || std::islower(static_cast<int>(tokens[s])));
     CHECK(letters >= static_cast<int>(tokens.size() - prompt.size()) * 8 / 10);
+}
+
+TEST_CASE("the built-in models' validation losses in train.csv are reproduced from their weights", "[builtin][report]") {
+    // What `mla-lab train --report assets/models` prints as re-scored: the decoder over the
+    // shipped held-out text (assets/models/fortunes-heldout.txt), every MLA path.
+    const std::string dir = find_assets_subdir("models");
+    REQUIRE(!dir.empty());
+    const std::vector<TrainedModel> models = load_trained_models(dir);
+    int fortunes = 0;
+    for (const TrainedModel& m : models) {
+        INFO(m.name);
+        REQUIRE(m.record);
+        CHECK(m.last().step == m.record->options.steps);
+        const std::string held = read_heldout(m);  // checks size and hash against train.json
+        const Weights w = load_model(m.dir);
+        for (MlaPath path : {MlaPath::Absorbed, MlaPath::CachedKV, MlaPath::Recompute}) {
+            INFO(static_cast<int>(path));
+            CpuBackend cpu(1);
+            RunOptions run;
+            run.mla_path = path;
+            CHECK(std::abs(heldout_loss(w, run, cpu, held, m.record->options.seq_len, m.record->options.val_windows) -
+                           m.last().val_loss) <= kRescoreTolerance);
+            if (m.cfg.attn_kind() != AttnKind::MLA) break;
+        }
+        if (m.name.find("-fortunes") != std::string::npos) {
+            ++fortunes;
+            CHECK(m.record->options.steps == 2000);  // the same budget for every kind
+            CHECK(m.last().tokens_seen == 2000 * 8 * 256);
+        }
+    }
+    CHECK(fortunes == 4);
 }

@@ -14,6 +14,7 @@
 #include "model.h"
 #include "model_io.h"
 #include "train.h"
+#include "train_report.h"
 
 using namespace mla;
 namespace fs = std::filesystem;
@@ -223,4 +224,66 @@ TEST_CASE("training refuses bad input with a message", "[train]") {
     CHECK_THROWS_AS(run_training(small_config(AttnKind::MHA), small_options(), "/nonexistent/corpus.txt",
                                  "/tmp/unused", false, nullptr, {}),
                     InputError);
+}
+
+TEST_CASE("the decoder re-scores train.csv's validation loss from the saved folder", "[train][report]") {
+    // run_training leaves train.json and heldout.txt; the inference decoder, one byte at a
+    // time, gives back the trainer's whole-sequence validation loss, for every kind.
+    for (AttnKind kind : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {
+        INFO(to_string(kind));
+        TempDir tmp;
+        const std::string corpus = tmp / "corpus.txt";
+        std::ofstream(corpus, std::ios::binary) << tiny_corpus();
+        const TrainOptions o = small_options();
+        run_training(small_config(kind), o, corpus, tmp / "run", false, nullptr, {});
+        const TrainedModel m = load_trained_model(tmp / "run");
+        REQUIRE(m.record);
+        CHECK(m.record->options.seq_len == o.seq_len);
+        CHECK(m.record->options.val_windows == o.val_windows);
+        CHECK(m.record->corpus_bytes == static_cast<int64_t>(tiny_corpus().size()));
+        const std::string held = read_heldout(m);
+        CHECK(held == tiny_corpus().substr(tiny_corpus().size() - held.size()));
+        CHECK(static_cast<int64_t>(held.size()) == std::llround(o.val_fraction * double(tiny_corpus().size())));
+        const Weights w = load_model(tmp / "run");
+        for (MlaPath path : {MlaPath::CachedKV, MlaPath::Recompute, MlaPath::Absorbed}) {
+            CpuBackend cpu(1);
+            RunOptions run;
+            run.mla_path = path;
+            const double again = heldout_loss(w, run, cpu, held, o.seq_len, o.val_windows);
+            CHECK(std::abs(again - m.last().val_loss) <= kRescoreTolerance);
+            if (kind != AttnKind::MLA) break;
+        }
+        // A changed held-out byte is caught by the record's hash, naming both.
+        std::string changed = held;
+        changed[3] ^= 1;
+        std::ofstream(tmp / "run/heldout.txt", std::ios::binary | std::ios::trunc) << changed;
+        CHECK_THROWS_WITH(read_heldout(m), Catch::Contains("is not the held-out text") && Catch::Contains("hash"));
+    }
+}
+
+TEST_CASE("held-out windows: evenly spread, first at 0, last at the end", "[train][report]") {
+    CHECK(heldout_window_starts(1000, 99, 5) == std::vector<int64_t>{0, 225, 450, 675, 900});
+    CHECK(heldout_window_starts(100, 99, 5) == std::vector<int64_t>{0});     // room for one window only
+    CHECK(heldout_window_starts(103, 99, 64) == std::vector<int64_t>{0, 1, 2, 3});
+    TrainOptions o;
+    o.seq_len = 256;
+    CHECK(heldout_size(2555574, o) == 127779);  // the fortunes corpus: 5%, rounded
+    CHECK(heldout_size(1000, o) == 257);        // never shorter than one window
+    CHECK(fnv1a_hex("") == "cbf29ce484222325");
+    CHECK(fnv1a_hex("a") == "af63dc4c8601ec8c");
+}
+
+TEST_CASE("train.json with a missing or wrong field is refused naming it", "[train][report]") {
+    TempDir tmp;
+    TrainRecord r;
+    r.corpus_bytes = 1000;
+    r.heldout_bytes = 200;
+    r.options.seq_len = 24;
+    write_train_record(tmp.path.string(), r);
+    CHECK(read_train_record(tmp / "train.json").heldout_bytes == 200);
+    std::ofstream(tmp / "bad.json") << R"({"options": {"steps": 1}, "corpus": {}, "heldout": {}})";
+    CHECK_THROWS_WITH(read_train_record(tmp / "bad.json"), Catch::Contains("missing field options.batch"));
+    r.heldout_bytes = 10;
+    write_train_record(tmp.path.string(), r);
+    CHECK_THROWS_WITH(read_train_record(tmp / "train.json"), Catch::Contains("heldout.bytes = 10"));
 }

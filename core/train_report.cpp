@@ -1,0 +1,237 @@
+// train.json, the held-out text and re-scoring it with the decoder (train_report.h).
+#include "train_report.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "check.h"
+#include "model.h"
+#include "train_model.h"
+
+namespace mla {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// ============================================================================================
+// [SECTION] split, windows, hash
+// ============================================================================================
+
+int64_t heldout_size(int64_t corpus_bytes, const TrainOptions& o) {
+    return std::max<int64_t>(o.seq_len + 1, static_cast<int64_t>(std::llround(o.val_fraction * double(corpus_bytes))));
+}
+
+std::vector<int64_t> heldout_window_starts(int64_t bytes, int64_t seq_len, int64_t windows) {
+    const int64_t room = bytes - (seq_len + 1);  // the last possible start
+    MLA_CHECK(room >= 0);
+    const int64_t n = std::max<int64_t>(1, std::min<int64_t>(windows, room + 1));
+    std::vector<int64_t> starts;
+    for (int64_t i = 0; i < n; ++i) starts.push_back(n == 1 ? 0 : i * room / (n - 1));
+    return starts;
+}
+
+std::string fnv1a_hex(const std::string& bytes) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016" PRIx64, h);
+    return buf;
+}
+
+// ============================================================================================
+// [SECTION] train.json
+// ============================================================================================
+
+void write_train_record(const std::string& dir, const TrainRecord& r) {
+    const TrainOptions& o = r.options;
+    json j;
+    j["options"] = json{{"steps", o.steps},
+                        {"batch", o.batch},
+                        {"seq_len", o.seq_len},
+                        {"lr", o.lr},
+                        {"min_lr_ratio", o.min_lr_ratio},
+                        {"warmup", o.warmup},
+                        {"weight_decay", o.weight_decay},
+                        {"beta1", o.beta1},
+                        {"beta2", o.beta2},
+                        {"adam_eps", o.adam_eps},
+                        {"grad_clip", o.grad_clip},
+                        {"val_fraction", o.val_fraction},
+                        {"val_windows", o.val_windows},
+                        {"eval_every", o.eval_every},
+                        {"checkpoint_every", o.checkpoint_every},
+                        {"seed", o.seed},
+                        {"threads", o.threads}};
+    j["corpus"] = json{{"name", r.corpus_name}, {"bytes", r.corpus_bytes}, {"fnv1a", r.corpus_fnv1a}};
+    j["heldout"] = json{{"file", r.heldout}, {"bytes", r.heldout_bytes}, {"fnv1a", r.heldout_fnv1a}};
+    const std::string path = (fs::path(dir) / "train.json").string(), tmp = path + ".tmp";
+    {
+        std::ofstream f(tmp, std::ios::trunc);
+        f << j.dump(2) << "\n";
+        if (!f.flush()) throw InputError("cannot write '" + tmp + "'");
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) throw InputError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+}
+
+TrainRecord read_train_record(const std::string& path) {
+    std::ifstream f(path);
+    if (!f) throw InputError("cannot open '" + path + "'");
+    json j;
+    try {
+        j = json::parse(f);
+    } catch (const json::exception& e) {
+        throw InputError(path + ": not valid JSON (" + e.what() + ")");
+    }
+    auto field = [&](const char* section, const char* key) -> const json& {
+        if (!j.contains(section) || !j[section].is_object() || !j[section].contains(key))
+            throw InputError(path + ": missing field " + section + "." + key);
+        return j[section][key];
+    };
+    auto number = [&](const char* section, const char* key) {
+        const json& v = field(section, key);
+        if (!v.is_number()) throw InputError(path + ": field " + std::string(section) + "." + key + " must be a number");
+        return v;
+    };
+    auto text = [&](const char* section, const char* key) {
+        const json& v = field(section, key);
+        if (!v.is_string()) throw InputError(path + ": field " + std::string(section) + "." + key + " must be a string");
+        return v.get<std::string>();
+    };
+    TrainRecord r;
+    TrainOptions& o = r.options;
+    o.steps = number("options", "steps").get<int64_t>();
+    o.batch = number("options", "batch").get<int64_t>();
+    o.seq_len = number("options", "seq_len").get<int64_t>();
+    o.lr = number("options", "lr").get<double>();
+    o.min_lr_ratio = number("options", "min_lr_ratio").get<double>();
+    o.warmup = number("options", "warmup").get<int64_t>();
+    o.weight_decay = number("options", "weight_decay").get<double>();
+    o.beta1 = number("options", "beta1").get<double>();
+    o.beta2 = number("options", "beta2").get<double>();
+    o.adam_eps = number("options", "adam_eps").get<double>();
+    o.grad_clip = number("options", "grad_clip").get<double>();
+    o.val_fraction = number("options", "val_fraction").get<double>();
+    o.val_windows = number("options", "val_windows").get<int64_t>();
+    o.eval_every = number("options", "eval_every").get<int64_t>();
+    o.checkpoint_every = number("options", "checkpoint_every").get<int64_t>();
+    o.seed = number("options", "seed").get<uint64_t>();
+    o.threads = number("options", "threads").get<int>();
+    r.corpus_name = text("corpus", "name");
+    r.corpus_bytes = number("corpus", "bytes").get<int64_t>();
+    r.corpus_fnv1a = text("corpus", "fnv1a");
+    r.heldout = text("heldout", "file");
+    r.heldout_bytes = number("heldout", "bytes").get<int64_t>();
+    r.heldout_fnv1a = text("heldout", "fnv1a");
+    if (o.seq_len <= 0 || o.val_windows <= 0)
+        throw InputError(path + ": options.seq_len and options.val_windows must be positive");
+    if (r.heldout_bytes < o.seq_len + 1)
+        throw InputError(path + ": heldout.bytes = " + std::to_string(r.heldout_bytes) +
+                         " is shorter than one window (seq_len + 1 = " + std::to_string(o.seq_len + 1) + ")");
+    return r;
+}
+
+// ============================================================================================
+// [SECTION] scoring with the decoder
+// ============================================================================================
+
+double heldout_loss(const Weights& w, const RunOptions& run, Backend& backend, const std::string& heldout,
+                    int64_t seq_len, int64_t windows) {
+    if (w.cfg.vocab_size != 256)
+        throw InputError("vocab_size = " + std::to_string(w.cfg.vocab_size) + " is not byte-level: it must be 256");
+    if (seq_len <= 0 || static_cast<int64_t>(heldout.size()) < seq_len + 1)
+        throw InputError("the held-out text has " + std::to_string(heldout.size()) + " bytes; one window needs seq_len + 1 = " +
+                         std::to_string(seq_len + 1));
+    auto shared = std::make_shared<const Weights>(w);
+    Decoder dec(shared, backend, run);
+    double total = 0;
+    int64_t scored = 0;
+    for (int64_t start : heldout_window_starts(static_cast<int64_t>(heldout.size()), seq_len, windows)) {
+        dec.reset();
+        for (int64_t t = 0; t < seq_len; ++t) {
+            const std::vector<float>& z = dec.step(static_cast<unsigned char>(heldout[static_cast<size_t>(start + t)]));
+            const int target = static_cast<unsigned char>(heldout[static_cast<size_t>(start + t + 1)]);
+            // cross-entropy = log-sum-exp(z) - z[target], in double
+            const double m = *std::max_element(z.begin(), z.end());
+            double s = 0;
+            for (float v : z) s += std::exp(static_cast<double>(v) - m);
+            total += m + std::log(s) - static_cast<double>(z[static_cast<size_t>(target)]);
+            ++scored;
+        }
+    }
+    return total / static_cast<double>(scored);
+}
+
+// ============================================================================================
+// [SECTION] trained model folders
+// ============================================================================================
+
+TrainedModel load_trained_model(const std::string& dir) {
+    TrainedModel m;
+    const fs::path p = fs::path(dir).lexically_normal();
+    m.dir = dir;
+    m.name = p.filename().string();
+    if (m.name.empty()) m.name = p.parent_path().filename().string();
+    m.cfg = load_config_file((p / "config.json").string());
+    m.rows = read_train_csv((p / "train.csv").string());
+    if (m.rows.empty()) throw InputError(dir + "/train.csv has no rows yet");
+    if (fs::exists(p / "train.json")) m.record = read_train_record((p / "train.json").string());
+    m.params = train::make_layout(m.cfg).size;
+    const int64_t L = m.cfg.num_hidden_layers;
+    m.cache_elements = cache_elements_per_token(m.cfg, MlaPath::Absorbed) * L;
+    m.cache_elements_cached_kv = cache_elements_per_token(m.cfg, MlaPath::CachedKV) * L;
+    return m;
+}
+
+std::vector<TrainedModel> load_trained_models(const std::string& spec) {
+    std::vector<std::string> dirs;
+    std::stringstream ss(spec);
+    std::string item;
+    while (std::getline(ss, item, ','))
+        if (!item.empty()) dirs.push_back(item);
+    if (dirs.empty()) throw InputError("no model folder given; name one or more, separated by commas");
+    const bool parent = dirs.size() == 1 && !fs::exists(fs::path(dirs[0]) / "train.csv");
+    if (parent) {
+        const std::string folder = dirs[0];
+        if (!fs::is_directory(folder)) throw InputError("'" + folder + "' is not a folder");
+        dirs.clear();
+        for (const auto& e : fs::directory_iterator(folder))
+            if (e.is_directory() && fs::exists(e.path() / "train.csv")) dirs.push_back(e.path().string());
+        std::sort(dirs.begin(), dirs.end());
+        if (dirs.empty())
+            throw InputError("'" + folder + "' holds no training folder (a folder with train.csv and config.json)");
+    }
+    std::vector<TrainedModel> models;
+    for (const std::string& d : dirs) models.push_back(load_trained_model(d));
+    if (parent)
+        std::stable_sort(models.begin(), models.end(), [](const TrainedModel& x, const TrainedModel& y) {
+            return x.cfg.attn_kind() < y.cfg.attn_kind();
+        });
+    return models;
+}
+
+std::string read_heldout(const TrainedModel& m) {
+    if (!m.record) throw InputError(m.dir + " has no train.json, so its held-out text is not known");
+    const std::string path = (fs::path(m.dir) / m.record->heldout).lexically_normal().string();
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw InputError("cannot open the held-out text '" + path + "' named by " + m.dir + "/train.json");
+    std::ostringstream s;
+    s << f.rdbuf();
+    std::string text = s.str();
+    if (static_cast<int64_t>(text.size()) != m.record->heldout_bytes || fnv1a_hex(text) != m.record->heldout_fnv1a)
+        throw InputError(path + " is not the held-out text of " + m.dir + ": train.json says " +
+                         std::to_string(m.record->heldout_bytes) + " bytes, hash " + m.record->heldout_fnv1a + "; it has " +
+                         std::to_string(text.size()) + " bytes, hash " + fnv1a_hex(text));
+    return text;
+}
+
+}  // namespace mla

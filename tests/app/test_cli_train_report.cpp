@@ -1,0 +1,91 @@
+// `mla-lab train --report`: the table of the built-in models, each final validation loss
+// re-scored by the decoder, and exit status 1 when a train.csv does not match its weights.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+    int status = -1;
+    std::string out;
+};
+
+// Runs the command with stderr joined to stdout.
+Run run(const std::string& cmd) {
+    Run r;
+    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+    REQUIRE(p);
+    std::array<char, 4096> buf{};
+    size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+    const int st = ::pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+std::string line_of(const std::string& text, const std::string& start) {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(start, 0) == 0) return line;
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("train --report re-scores the built-in models and matches train.csv", "[cli][report]") {
+    const Run r = run(std::string(MLA_BIN_DIR) + "/mla-lab train --report " + MLA_ASSETS_DIR + "/models");
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    for (const char* name : {"mha-fortunes", "gqa-fortunes", "mqa-fortunes", "mla-fortunes"}) {
+        const std::string row = line_of(r.out, name);
+        INFO(name);
+        REQUIRE(!row.empty());
+        // ... val loss, re-scored, diff: the two losses print the same to 4 decimals
+        std::istringstream cols(row);
+        std::vector<std::string> c;
+        for (std::string s; cols >> s;) c.push_back(s);
+        REQUIRE(c.size() == 11);
+        CHECK(c[8] == c[9]);
+        CHECK(std::abs(std::stod(c[10])) <= 1e-4);
+    }
+    CHECK(line_of(r.out, "mla-fortunes").find(" 480 ") != std::string::npos);  // 120 elements x 4 bytes, all 3 layers
+}
+
+TEST_CASE("train --report exits 1 when train.csv does not belong to the weights", "[cli][report]") {
+    // root/gqa-changed holds the model; its train.json names ../fortunes-heldout.txt
+    const fs::path root = fs::temp_directory_path() / ("mla_report_test_" + std::to_string(::getpid()));
+    const fs::path tmp = root / "gqa-changed";
+    fs::remove_all(root);
+    fs::create_directories(tmp);
+    const fs::path src = fs::path(MLA_ASSETS_DIR) / "models" / "gqa-fortunes";
+    for (const char* f : {"config.json", "model.safetensors", "train.json"}) fs::copy_file(src / f, tmp / f);
+    fs::copy_file(fs::path(MLA_ASSETS_DIR) / "models" / "fortunes-heldout.txt", root / "fortunes-heldout.txt");
+    {  // the last val_loss off by 0.01
+        std::ifstream in(src / "train.csv");
+        std::ofstream out(tmp / "train.csv");
+        std::string line, last;
+        std::getline(in, line);
+        out << line << "\n";
+        std::vector<std::string> rows;
+        while (std::getline(in, line)) rows.push_back(line);
+        for (size_t i = 0; i + 1 < rows.size(); ++i) out << rows[i] << "\n";
+        out << "2000,1.683853,1.716500,4096000,507.3\n";
+    }
+    const Run r = run(std::string(MLA_BIN_DIR) + "/mla-lab train --report " + tmp.string());
+    INFO(r.out);
+    CHECK(r.status == 1);
+    CHECK(r.out.find("differs from train.csv") != std::string::npos);
+    fs::remove_all(root);
+}

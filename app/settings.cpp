@@ -10,7 +10,7 @@
 namespace mla::app {
 
 const std::vector<std::string>& view_ids() {
-    static const std::vector<std::string> ids = {"shapes", "cache", "attention", "absorption", "compare", "curves", "lesson"};
+    static const std::vector<std::string> ids = {"shapes", "cache", "attention", "absorption", "compare", "curves", "lesson", "quality"};
     return ids;
 }
 

@@ -39,6 +39,7 @@
 #include "views/compare_view.h"
 #include "views/curves_view.h"
 #include "views/lesson_view.h"
+#include "views/quality_view.h"
 #include "views/shapes_view.h"
 #include "views/sidebar.h"
 #include "views/timeline.h"
@@ -109,13 +110,14 @@ const char* view_title(const std::string& id) {
     if (id == "compare") return CompareView::kTitle;
     if (id == "curves") return CurvesView::kTitle;
     if (id == "lesson") return LessonView::kTitle;
+    if (id == "quality") return QualityView::kTitle;
     return "?";
 }
 
 void check_view(const std::string& v) {
     const auto& ids = view_ids();
     if (!v.empty() && std::find(ids.begin(), ids.end(), v) == ids.end())
-        throw InputError("view '" + v + "' is not known; use shapes, cache, attention, absorption, compare, curves or lesson");
+        throw InputError("view '" + v + "' is not known; use shapes, cache, attention, absorption, compare, curves, lesson or quality");
 }
 
 }  // namespace
@@ -168,6 +170,7 @@ private:
     CompareView compare_;
     CurvesView curves_;
     LessonView lesson_;
+    QualityView quality_;
     std::string select_view_;               // a tab to bring to front next frame
     std::vector<ExportRequest> pending_;    // exports asked for last frame, done this frame
     bool exporting_ = false;
@@ -439,9 +442,10 @@ void App::draw_ui(Commands& cmds) {
 
     // Status line
     ImGui::Separator();
-    ImGui::TextDisabled("%s %s | step %.2f ms (%s) | frame %.1f ms | Ctrl+= / Ctrl+- scale %.0f%% | Ctrl+1..5 views",
+    ImGui::TextDisabled("%s %s | step %.2f ms (%s) | frame %.1f ms | Ctrl+= / Ctrl+- scale %.0f%% | Ctrl+1..%d views",
                         session_->backend_name().c_str(), session_->backend_device().c_str(), session_->last_step_ms(),
-                        session_->has_compare() ? "8 decoders in lockstep" : "1 decoder", frame_ms_, ui_.scale * 100.0f);
+                        session_->has_compare() ? "8 decoders in lockstep" : "1 decoder", frame_ms_, ui_.scale * 100.0f,
+                        static_cast<int>(std::min<size_t>(9, view_ids().size())));
     if (status_time_ > 0 && !status_.empty()) {
         ImGui::SameLine();
         ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(palette(ui_.dark).good), "  %s", status_.c_str());
@@ -547,6 +551,7 @@ void App::draw_view(const std::string& id, ImVec2 size, const Frame& f, Commands
     else if (id == "compare") compare_.draw(f, cmds);
     else if (id == "curves") curves_.draw(f, cmds);
     else if (id == "lesson") lesson_.draw(f, cmds);
+    else if (id == "quality") quality_.draw(f, cmds);
     if (const auto focus = lesson_.take_focus()) {  // after Show me: the page's layer and head
         shapes_.layer = attention_.layer = compare_.layer = focus->layer;
         if (focus->head >= 0) attention_.head = compare_.head = focus->head;
@@ -755,7 +760,7 @@ void add_window_args(CLI::App& a, CliWindowArgs& w, bool screenshot) {
     a.add_option("--layout", w.layout, "tabs (one view) or tiles (all open views)");
     if (screenshot) a.add_flag("--view-only", w.view_only, "crop the PNG to the view (no sidebar, no timeline)");
     if (!screenshot) {
-        a.add_option("--view", w.view, "view to show first: shapes, cache, attention, absorption, compare, curves or lesson");
+        a.add_option("--view", w.view, "view to show first: shapes, cache, attention, absorption, compare, curves, lesson or quality");
         a.add_option("--frames", w.frames,
                      "benchmark: render N frames (all views as tiles unless --layout), print frame times and exit");
     }

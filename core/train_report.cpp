@@ -219,6 +219,75 @@ std::vector<TrainedModel> load_trained_models(const std::string& spec) {
     return models;
 }
 
+std::string model_set(const TrainedModel& m) {
+    const size_t dash = m.name.find('-');
+    return dash == std::string::npos ? m.name : m.name.substr(dash + 1);
+}
+
+namespace {
+
+std::string fixed(double v, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
+std::string with_commas(int64_t n) {
+    std::string s = std::to_string(n), out;
+    const int lead = static_cast<int>(s.size()) % 3;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (i != 0 && (static_cast<int>(i) - lead) % 3 == 0) out += ',';
+        out += s[i];
+    }
+    return out;
+}
+
+}  // namespace
+
+QualityFindings quality_findings(const std::vector<TrainedModel>& models) {
+    QualityFindings q;
+    const TrainedModel* mha = nullptr;
+    for (const TrainedModel& m : models)
+        if (m.cfg.attn_kind() == AttnKind::MHA && !mha) mha = &m;
+    const double nan = std::nan("");
+    for (const TrainedModel& m : models) {
+        QualityRow r;
+        r.name = m.name;
+        r.kind = m.cfg.attn_kind();
+        r.val_loss = m.last().val_loss;
+        r.cache_bytes = m.cache_elements * 4;
+        r.loss_vs_mha = mha ? r.val_loss - mha->last().val_loss : nan;
+        r.cache_vs_mha = mha ? double(mha->cache_elements) / double(m.cache_elements) : nan;
+        q.rows.push_back(r);
+    }
+    for (QualityRow& r : q.rows) {
+        r.rank = 1;
+        for (const QualityRow& o : q.rows) r.rank += o.val_loss < r.val_loss;
+    }
+    if (q.rows.empty()) return q;
+    const QualityRow* best = &q.rows[0];
+    for (const QualityRow& r : q.rows)
+        if (r.val_loss < best->val_loss) best = &r;
+    q.lines.push_back("Lowest validation loss: " + best->name + " (" + to_string(best->kind) + "), " +
+                      fixed(best->val_loss, 4) + " nats per byte.");
+    if (!mha) {
+        q.lines.push_back("No MHA model in this set, so nothing is compared against MHA.");
+        return q;
+    }
+    for (const QualityRow& r : q.rows) {
+        if (r.name == mha->name) continue;
+        const double d = r.loss_vs_mha;
+        const std::string how = d > 0 ? fixed(d, 4) + " higher than" : d < 0 ? fixed(-d, 4) + " lower than" : "the same as";
+        const std::string cache = r.cache_vs_mha > 1   ? fixed(r.cache_vs_mha, 1) + "x less cache"
+                                  : r.cache_vs_mha < 1 ? fixed(1 / r.cache_vs_mha, 1) + "x more cache"
+                                                       : "the same cache";
+        q.lines.push_back(r.name + ": validation loss " + how + " MHA's (" + fixed(r.val_loss, 4) + " vs " +
+                          fixed(mha->last().val_loss, 4) + ") with " + cache + " (" + with_commas(r.cache_bytes) + " vs " +
+                          with_commas(mha->cache_elements * 4) + " B per token).");
+    }
+    return q;
+}
+
 std::string read_heldout(const TrainedModel& m) {
     if (!m.record) throw InputError(m.dir + " has no train.json, so its held-out text is not known");
     const std::string path = (fs::path(m.dir) / m.record->heldout).lexically_normal().string();

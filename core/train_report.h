@@ -92,6 +92,29 @@ TrainedModel load_trained_model(const std::string& dir);
 // MHA, GQA, MQA, MLA, then by name. Throws InputError naming what is missing.
 std::vector<TrainedModel> load_trained_models(const std::string& spec);
 
+// The set a model folder belongs to: its name after the kind ("mla-fortunes" -> "fortunes").
+std::string model_set(const TrainedModel& m);
+
+// ---- the trade-off, in numbers and sentences (the Quality view and `train --report`) -------
+
+struct QualityRow {
+    std::string name;
+    AttnKind kind = AttnKind::MHA;
+    double val_loss = 0;           // train.csv's last row
+    int64_t cache_bytes = 0;       // per token, all layers, fp32
+    double loss_vs_mha = 0;        // val_loss - the MHA model's (NaN without an MHA model)
+    double cache_vs_mha = 0;       // the MHA model's cache / this one's (NaN without one)
+    int rank = 0;                  // 1 = lowest validation loss
+};
+
+struct QualityFindings {
+    std::vector<QualityRow> rows;  // in the order given
+    // Plain sentences from the numbers: the best model, then each model against MHA
+    // ("mla-fortunes: 0.0016 higher than MHA (1.7226 vs 1.7210) with 3.2x less cache").
+    std::vector<std::string> lines;
+};
+QualityFindings quality_findings(const std::vector<TrainedModel>& models);
+
 // The held-out text of a model whose folder has train.json; throws InputError when the file
 // is missing or its size or hash is not the record's.
 std::string read_heldout(const TrainedModel& m);

@@ -96,3 +96,34 @@ TEST_CASE("the built-in models' validation losses in train.csv are reproduced fr
     }
     CHECK(fortunes == 4);
 }
+
+TEST_CASE("quality findings of the built-in models: loss and cache against MHA", "[builtin][report]") {
+    const std::vector<TrainedModel> all = load_trained_models(find_assets_subdir("models"));
+    std::vector<TrainedModel> ms;
+    for (const TrainedModel& m : all)
+        if (m.name.find("-fortunes") != std::string::npos) ms.push_back(m);
+    REQUIRE(ms.size() == 4);
+    const QualityFindings q = quality_findings(ms);
+    REQUIRE(q.rows.size() == 4);
+    // cache per token, fp32, 3 layers: 2 x 4 x 16 = 128 (MHA), 64 (GQA, 2 KV heads), 32 (MQA),
+    // 32 + 8 = 40 (MLA latent + RoPE key) elements per layer
+    CHECK(q.rows[0].cache_bytes == 128 * 3 * 4);
+    CHECK(q.rows[1].cache_bytes == 64 * 3 * 4);
+    CHECK(q.rows[2].cache_bytes == 32 * 3 * 4);
+    CHECK(q.rows[3].cache_bytes == 40 * 3 * 4);
+    CHECK(q.rows[3].cache_vs_mha == Approx(128.0 / 40.0));
+    CHECK(q.rows[2].cache_vs_mha == Approx(4.0));
+    CHECK(ms[3].cache_elements_cached_kv == 4 * (16 + 8 + 16) * 3);
+    for (size_t i = 0; i < 4; ++i) CHECK(q.rows[i].loss_vs_mha == Approx(ms[i].last().val_loss - ms[0].last().val_loss));
+    // ranks are a permutation of 1..4, rank 1 holding the smallest loss
+    int seen = 0;
+    for (const QualityRow& r : q.rows) {
+        seen |= 1 << r.rank;
+        for (const QualityRow& o : q.rows) CHECK((r.rank < o.rank) == (r.val_loss < o.val_loss));
+    }
+    CHECK(seen == 0b11110);
+    REQUIRE(q.lines.size() == 4);
+    CHECK(q.lines[0].rfind("Lowest validation loss: ", 0) == 0);
+    CHECK(q.lines[3].find("mla-fortunes: validation loss") == 0);
+    CHECK(q.lines[3].find("3.2x less cache (480 vs 1,536 B per token)") != std::string::npos);
+}

@@ -13,6 +13,7 @@
 
 #include "gl/gl_context.h"
 #include "settings.h"
+#include "widgets/colormap.h"
 #include "window.h"
 
 using namespace mla;
@@ -148,5 +149,25 @@ TEST_CASE("session on the GPU backend: a scripted run with no GL error", "[gl][s
     CHECK(s.selected() == 13);
     CHECK(s.compare(AttnKind::MLA).cfg.qk_rope_head_dim == 16);
     for (const PathDiff& d : s.path_diffs()) CHECK(d.absorbed_vs_recompute < 1e-3);
+    CHECK(gl::error_count() == 0);
+}
+
+TEST_CASE("screenshots: the Quality view draws the four trained models", "[gl][screenshot][quality]") {
+    if (!have_display()) return;
+    gl::reset_error_count();
+    const Image a = shot("quality", AttnKind::MLA, 4);
+    CHECK_FALSE(a.blank());
+    CHECK(colours(a) > 8);
+    // Each kind's colour (the Cache view's: MHA 0, GQA 1, MQA 3, MLA 2) is on screen: its
+    // curve, its point on the trade-off chart and its swatch in the table.
+    for (int c : {0, 1, 3, 2}) {
+        const ImU32 col = widgets::categorical_color(c);
+        const uint8_t r = col & 0xFF, g = (col >> 8) & 0xFF, b = (col >> 16) & 0xFF;
+        size_t n = 0;
+        for (size_t i = 0; i < a.rgba.size(); i += 4) n += a.rgba[i] == r && a.rgba[i + 1] == g && a.rgba[i + 2] == b;
+        INFO("colour " << c);
+        CHECK(n > 200);
+    }
+    CHECK(diff_fraction(a, shot("curves", AttnKind::MLA, 4)) > 0.05);
     CHECK(gl::error_count() == 0);
 }

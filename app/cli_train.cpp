@@ -245,6 +245,13 @@ int run_report(const std::string& spec) {
                 "over the same held-out windows as train.csv's last val_loss; reproduced when |diff| <= %.0e\n",
                 kRescoreTolerance);
     for (const std::string& line : why) std::printf("  %s\n", line.c_str());
+    std::printf("\n");
+    const std::vector<std::string> sets = quality_sets(models);
+    for (const std::string& set : sets) {
+        if (sets.size() > 1) std::printf("%s:\n", set.c_str());
+        for (const std::string& line : quality_findings(models_in_set(models, set)).lines)
+            std::printf("%s%s\n", sets.size() > 1 ? "  " : "", line.c_str());
+    }
     std::printf("\nvalidation loss (nats per byte) by step\n%8s", "step");
     for (const TrainedModel& m : models) std::printf(" %*s", int(std::max<size_t>(9, m.name.size())), m.name.c_str());
     std::printf("\n");

@@ -224,6 +224,20 @@ std::string model_set(const TrainedModel& m) {
     return dash == std::string::npos ? m.name : m.name.substr(dash + 1);
 }
 
+std::vector<std::string> quality_sets(const std::vector<TrainedModel>& models) {
+    std::vector<std::string> sets;
+    for (const TrainedModel& m : models)
+        if (std::find(sets.begin(), sets.end(), model_set(m)) == sets.end()) sets.push_back(model_set(m));
+    return sets;
+}
+
+std::vector<TrainedModel> models_in_set(const std::vector<TrainedModel>& models, const std::string& set) {
+    std::vector<TrainedModel> out;
+    for (const TrainedModel& m : models)
+        if (model_set(m) == set) out.push_back(m);
+    return out;
+}
+
 namespace {
 
 std::string fixed(double v, int decimals) {

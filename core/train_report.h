@@ -95,6 +95,11 @@ std::vector<TrainedModel> load_trained_models(const std::string& spec);
 // The set a model folder belongs to: its name after the kind ("mla-fortunes" -> "fortunes").
 std::string model_set(const TrainedModel& m);
 
+// The sets in a list of trained models ("fortunes", ...), in first-seen order, and the
+// models of one set in the order given.
+std::vector<std::string> quality_sets(const std::vector<TrainedModel>& models);
+std::vector<TrainedModel> models_in_set(const std::vector<TrainedModel>& models, const std::string& set);
+
 // ---- the trade-off, in numbers and sentences (the Quality view and `train --report`) -------
 
 struct QualityRow {

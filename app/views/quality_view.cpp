@@ -21,20 +21,6 @@ namespace mla::app {
 // [SECTION] What to show (no ImGui)
 // ============================================================================================
 
-std::vector<std::string> quality_sets(const std::vector<TrainedModel>& models) {
-    std::vector<std::string> sets;
-    for (const TrainedModel& m : models)
-        if (std::find(sets.begin(), sets.end(), model_set(m)) == sets.end()) sets.push_back(model_set(m));
-    return sets;
-}
-
-std::vector<TrainedModel> models_in_set(const std::vector<TrainedModel>& models, const std::string& set) {
-    std::vector<TrainedModel> out;
-    for (const TrainedModel& m : models)
-        if (model_set(m) == set) out.push_back(m);
-    return out;
-}
-
 const char* paper_capability(AttnKind kind) {
     switch (kind) {
         case AttnKind::MHA: return "Strong";

@@ -19,12 +19,6 @@ namespace mla::app {
 
 // [SECTION] What to show (no ImGui)
 
-// The sets in a list of trained models ("fortunes", ...), in first-seen order.
-std::vector<std::string> quality_sets(const std::vector<TrainedModel>& models);
-
-// The models of one set, in the order given.
-std::vector<TrainedModel> models_in_set(const std::vector<TrainedModel>& models, const std::string& set);
-
 // The paper's capability column (DeepSeek-V2, Table 1): Strong, Moderate, Weak, Stronger.
 const char* paper_capability(AttnKind kind);
 

@@ -39,6 +39,7 @@ struct ModelArgs {
     std::string mla_path = "absorbed";
     uint64_t weights_seed = 1;
     std::string weights = "auto";
+    std::string trained_on = kDefaultTrainedSet;
     std::string backend = "cpu";
     bool no_cache = false;
     bool rope_on_latent = false;
@@ -53,6 +54,8 @@ void add_model_options(CLI::App* s, ModelArgs& a, bool with_path = true) {
     s->add_option("--weights", a.weights,
                   "built-in model: trained (assets/models), random (seeded), or auto = trained when one has these sizes")
         ->default_val("auto");
+    s->add_option("--trained-on", a.trained_on, "built-in model, trained weights: fortunes (English text) or repeat (a synthetic copy task)")
+        ->default_val(a.trained_on);
     s->add_option("--weights-seed", a.weights_seed, "built-in model with random weights: their seed")->default_val(1);
     s->add_option("--backend", a.backend, "cpu or gpu (gpu needs a display with OpenGL 4.3)")->default_val("cpu");
 }
@@ -64,7 +67,9 @@ std::shared_ptr<const Weights> load_weights(const ModelArgs& a) {
         throw InputError("--kv-heads applies to --attn gqa only (MHA has 4 KV heads, MQA 1, MLA a latent)");
     Config cfg = builtin_config(kind, a.kv_heads);
     validate(cfg);
-    return builtin_weights(cfg, parse_weights_source(a.weights), a.weights_seed);
+    const WeightsSource src = parse_weights_source(a.weights);
+    if (src != WeightsSource::Random) check_trained_set(a.trained_on);
+    return builtin_weights(cfg, src, a.weights_seed, nullptr, a.trained_on);
 }
 
 RunOptions run_options(const ModelArgs& a) {

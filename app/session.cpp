@@ -48,7 +48,7 @@ Field field_of_message(const std::string& m, Field fallback) {
         {"num_key_value_heads", Field::KvHeads}, {"kv_lora_rank", Field::KvLoraRank},
         {"qk_rope_head_dim", Field::RopeDim},    {"q_lora_rank", Field::QLoraRank},
         {"qk_nope_head_dim", Field::KvLoraRank}, {"RoPE on the compressed keys", Field::RopeOnLatent},
-        {"no trained model", Field::Weights},
+        {"no trained model", Field::Weights},    {"trained set", Field::Weights},
     };
     for (const Key& k : keys)
         if (m.rfind(k.prefix, 0) == 0) return k.f;
@@ -71,6 +71,7 @@ void validate_settings(const ModelSettings& s) {
     if (!(s.temperature >= 0.0f) || !std::isfinite(s.temperature))
         bad("temperature = " + std::to_string(s.temperature) + " is not valid: use 0 (greedy) or a positive number");
     if (s.prompt.empty()) bad("the prompt is empty: type at least one character");
+    if (s.weights != WeightsSource::Random) check_trained_set(s.trained_set);
     for (AttnKind k : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {
         Config c = model_config(s, k);
         validate(c);
@@ -168,7 +169,7 @@ Session::Built Session::build(const ModelSettings& s) const {
     std::map<AttnKind, std::pair<std::shared_ptr<const Weights>, std::string>> weights;
     auto weights_of = [&](AttnKind k) {
         auto& w = weights[k];
-        if (!w.first) w.first = builtin_weights(model_config(s, k), s.weights, s.seed, &w.second);
+        if (!w.first) w.first = builtin_weights(model_config(s, k), s.weights, s.seed, &w.second, s.trained_set);
         return w;
     };
     auto make_lane = [&](const std::string& name, AttnKind k, RunOptions opt, bool keep_all) {

@@ -37,6 +37,7 @@ struct ModelSettings {
     bool rope_on_latent = false;  // MLA: RoPE on the compressed keys (breaks absorption)
     bool no_cache = false;        // re-run the whole prefix every step
     WeightsSource weights = WeightsSource::Auto;  // trained (assets/models) when one has these sizes, else random
+    std::string trained_set = kDefaultTrainedSet;  // trained weights: "fortunes" (English) or "repeat" (copy task)
     uint64_t seed = 1;            // random weights (the CLI's --weights-seed)
     uint64_t sample_seed = 1;     // sampling (the CLI's --seed); used when temperature > 0
     float temperature = 0.0f;     // 0 = greedy
@@ -44,6 +45,10 @@ struct ModelSettings {
     std::string prompt = "Make a travel plan for Spain";
     bool operator==(const ModelSettings&) const = default;
 };
+
+// A prompt for the "repeat" models (each line a random 8-letter word written three times):
+// after it they write "kvcachez" once more, then a new line.
+inline constexpr const char* kRepeatPrompt = "mlalabxy mlalabxy mlalabxy\nkvcachez kvcachez ";
 
 // The sidebar field a message belongs to.
 enum class Field { None, Kind, KvHeads, KvLoraRank, RopeDim, QLoraRank, MlaPath, RopeOnLatent, NoCache,

@@ -707,6 +707,7 @@ ModelSettings CliModelArgs::settings() const {
     m.rope_dim = rope_dim;
     m.q_lora_rank = q_lora_rank;
     m.weights = parse_weights_source(weights);
+    m.trained_set = trained_on;
     m.seed = weights_seed;
     m.sample_seed = seed;
     m.temperature = temperature;
@@ -746,6 +747,8 @@ void add_model_args(CLI::App& a, CliModelArgs& m) {
     a.add_option("--prompt", m.prompt, "prompt text")->default_val(m.prompt);
     a.add_option("--weights", m.weights,
                  "trained (assets/models), random (seeded), or auto = trained when one has these sizes")->default_val(m.weights);
+    a.add_option("--trained-on", m.trained_on, "trained weights: fortunes (English text) or repeat (a synthetic copy task)")
+        ->default_val(m.trained_on);
     a.add_option("--weights-seed", m.weights_seed, "seed of random weights")->default_val(m.weights_seed);
     a.add_option("--seed", m.seed, "sampling seed (with --temperature > 0)")->default_val(m.seed);
     a.add_option("--temperature", m.temperature, "0 = greedy")->default_val(m.temperature);

@@ -42,7 +42,8 @@ void parse_size(const std::string& s, int& w, int& h);
 // ---- command-line options shared by `mla-lab` (the window) and `mla-lab screenshot`
 
 struct CliModelArgs {
-    std::string attn = "mla", mla_path = "absorbed", backend = "cpu", prompt = ModelSettings{}.prompt, weights = "auto";
+    std::string attn = "mla", mla_path = "absorbed", backend = "cpu", prompt = ModelSettings{}.prompt, weights = "auto",
+                trained_on = kDefaultTrainedSet;
     int64_t kv_heads = 2, kv_lora_rank = 32, rope_dim = 8, q_lora_rank = 0;
     uint64_t weights_seed = 1, seed = 1;
     float temperature = 0;

@@ -1,5 +1,6 @@
 #include "builtin.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "model_io.h"
@@ -45,10 +46,39 @@ bool same_sizes(const Config& a, const Config& b) {
 }
 }  // namespace
 
-std::string trained_model_dir(const Config& cfg) {
+std::vector<std::string> trained_sets() {
+    std::vector<std::string> sets;
+    const std::string models = find_assets_subdir("models");
+    if (models.empty()) return sets;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(models, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind("mla-", 0) != 0 || !e.is_directory()) continue;
+        const std::string set = name.substr(4);
+        bool all = true;
+        for (const char* k : {"mha", "gqa", "mqa", "mla"})
+            all = all && fs::is_regular_file(fs::path(models) / (std::string(k) + "-" + set) / "config.json", ec);
+        if (all) sets.push_back(set);
+    }
+    std::sort(sets.begin(), sets.end(), [](const std::string& a, const std::string& b) {
+        if ((a == kDefaultTrainedSet) != (b == kDefaultTrainedSet)) return a == kDefaultTrainedSet;
+        return a < b;
+    });
+    return sets;
+}
+
+void check_trained_set(const std::string& set) {
+    const std::vector<std::string> sets = trained_sets();
+    if (std::find(sets.begin(), sets.end(), set) != sets.end()) return;
+    std::string known;
+    for (const std::string& s : sets) known += (known.empty() ? "" : ", ") + s;
+    throw InputError("trained set '" + set + "' is not known; use " + (known.empty() ? "none (no assets/models folder was found)" : known));
+}
+
+std::string trained_model_dir(const Config& cfg, const std::string& set) {
     const std::string models = find_assets_subdir("models");
     if (models.empty()) return "";
-    const std::string dir = (fs::path(models) / (std::string(to_string(cfg.attn_kind())) + "-fortunes")).string();
+    const std::string dir = (fs::path(models) / (std::string(to_string(cfg.attn_kind())) + "-" + set)).string();
     std::error_code ec;
     if (!fs::is_regular_file(fs::path(dir) / "config.json", ec)) return "";
     try {
@@ -59,9 +89,9 @@ std::string trained_model_dir(const Config& cfg) {
 }
 
 std::shared_ptr<const Weights> builtin_weights(const Config& cfg, WeightsSource src, uint64_t seed,
-                                               std::string* description) {
+                                               std::string* description, const std::string& set) {
     if (src != WeightsSource::Random) {
-        const std::string dir = trained_model_dir(cfg);
+        const std::string dir = trained_model_dir(cfg, set);
         if (!dir.empty()) {
             if (description) *description = "trained model " + fs::path(dir).filename().string();
             return std::make_shared<const Weights>(load_model(dir));

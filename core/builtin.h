@@ -1,11 +1,13 @@
-// The built-in models: the trained byte-level models in assets/models/<kind>-fortunes
-// (see assets/models/README.md), or weights drawn from a seed by the project's own
-// generator when no trained model has the requested sizes.
+// The built-in models: the trained byte-level models in assets/models/<kind>-<set> (see
+// assets/models/README.md; sets "fortunes", English text, the default, and "repeat", a
+// synthetic copy task), or weights drawn from a seed by the project's own generator when
+// no trained model has the requested sizes.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "weights.h"
 
@@ -18,12 +20,21 @@ WeightsSource parse_weights_source(const std::string& s);  // "auto", "trained",
 // then the source tree's. Empty if none exists.
 std::string find_assets_subdir(const std::string& name);
 
-// The trained model folder whose config has exactly the sizes of `cfg`, or "" if none.
-std::string trained_model_dir(const Config& cfg);
+inline constexpr const char* kDefaultTrainedSet = "fortunes";
 
-// Auto: trained when one matches cfg, else random(seed). Trained: throws InputError naming
-// the sizes when none matches. Random: random_weights(cfg, seed).
+// The trained sets in assets/models: every X with a folder <kind>-X/config.json for each of
+// mha, gqa, mqa and mla, the default first, then by name.
+std::vector<std::string> trained_sets();
+// Throws InputError naming the known sets when `set` is not one of them.
+void check_trained_set(const std::string& set);
+
+// The trained model folder of `set` whose config has exactly the sizes of `cfg`, or "" if none.
+std::string trained_model_dir(const Config& cfg, const std::string& set = kDefaultTrainedSet);
+
+// Auto: trained (of `set`) when one matches cfg, else random(seed). Trained: throws
+// InputError naming the sizes when none matches. Random: random_weights(cfg, seed).
 std::shared_ptr<const Weights> builtin_weights(const Config& cfg, WeightsSource src, uint64_t seed,
-                                               std::string* description = nullptr);
+                                               std::string* description = nullptr,
+                                               const std::string& set = kDefaultTrainedSet);
 
 }  // namespace mla

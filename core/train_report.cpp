@@ -204,8 +204,15 @@ std::vector<TrainedModel> load_trained_models(const std::string& spec) {
         const std::string folder = dirs[0];
         if (!fs::is_directory(folder)) throw InputError("'" + folder + "' is not a folder");
         dirs.clear();
-        for (const auto& e : fs::directory_iterator(folder))
-            if (e.is_directory() && fs::exists(e.path() / "train.csv")) dirs.push_back(e.path().string());
+        for (const auto& e : fs::directory_iterator(folder)) {
+            if (!e.is_directory()) continue;
+            if (fs::exists(e.path() / "train.csv")) {
+                dirs.push_back(e.path().string());
+                continue;
+            }
+            for (const auto& sub : fs::directory_iterator(e.path()))  // e.g. assets/models/seeds/*
+                if (sub.is_directory() && fs::exists(sub.path() / "train.csv")) dirs.push_back(sub.path().string());
+        }
         std::sort(dirs.begin(), dirs.end());
         if (dirs.empty())
             throw InputError("'" + folder + "' holds no training folder (a folder with train.csv and config.json)");
@@ -221,7 +228,12 @@ std::vector<TrainedModel> load_trained_models(const std::string& spec) {
 
 std::string model_set(const TrainedModel& m) {
     const size_t dash = m.name.find('-');
-    return dash == std::string::npos ? m.name : m.name.substr(dash + 1);
+    std::string set = dash == std::string::npos ? m.name : m.name.substr(dash + 1);
+    const size_t seed = set.rfind("-seed");
+    if (seed != std::string::npos && seed + 5 < set.size() &&
+        set.find_first_not_of("0123456789", seed + 5) == std::string::npos)
+        set.erase(seed);
+    return set;
 }
 
 std::vector<std::string> quality_sets(const std::vector<TrainedModel>& models) {
@@ -260,45 +272,89 @@ std::string with_commas(int64_t n) {
 
 QualityFindings quality_findings(const std::vector<TrainedModel>& models) {
     QualityFindings q;
-    const TrainedModel* mha = nullptr;
-    for (const TrainedModel& m : models)
-        if (m.cfg.attn_kind() == AttnKind::MHA && !mha) mha = &m;
     const double nan = std::nan("");
-    for (const TrainedModel& m : models) {
-        QualityRow r;
-        r.name = m.name;
-        r.kind = m.cfg.attn_kind();
-        r.val_loss = m.last().val_loss;
-        r.cache_bytes = m.cache_elements * 4;
-        r.loss_vs_mha = mha ? r.val_loss - mha->last().val_loss : nan;
-        r.cache_vs_mha = mha ? double(mha->cache_elements) / double(m.cache_elements) : nan;
-        q.rows.push_back(r);
+    for (AttnKind kind : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {
+        KindQuality k;
+        k.kind = kind;
+        for (size_t i = 0; i < models.size(); ++i)
+            if (models[i].cfg.attn_kind() == kind) k.runs.push_back(i);
+        if (k.runs.empty()) continue;
+        auto seed_of = [&](size_t i) { return models[i].record ? models[i].record->options.seed : uint64_t{0}; };
+        std::stable_sort(k.runs.begin(), k.runs.end(), [&](size_t a, size_t b) { return seed_of(a) < seed_of(b); });
+        double sum = 0;
+        k.min = k.max = models[k.runs[0]].last().val_loss;
+        for (size_t i : k.runs) {
+            const double v = models[i].last().val_loss;
+            k.seeds.push_back(seed_of(i));
+            sum += v;
+            k.min = std::min(k.min, v);
+            k.max = std::max(k.max, v);
+        }
+        k.first = models[k.runs[0]].last().val_loss;
+        k.mean = sum / static_cast<double>(k.runs.size());
+        k.params = models[k.runs[0]].params;
+        k.cache_bytes = models[k.runs[0]].cache_elements * 4;
+        q.seed_range = std::max(q.seed_range, k.max - k.min);
+        q.kinds.push_back(k);
     }
-    for (QualityRow& r : q.rows) {
-        r.rank = 1;
-        for (const QualityRow& o : q.rows) r.rank += o.val_loss < r.val_loss;
+    if (q.kinds.empty()) return q;
+    const KindQuality* mha = q.kinds[0].kind == AttnKind::MHA ? &q.kinds[0] : nullptr;
+    for (KindQuality& k : q.kinds) {
+        k.mean_vs_mha = mha ? k.mean - mha->mean : nan;
+        k.cache_vs_mha = mha ? double(mha->cache_bytes) / double(k.cache_bytes) : nan;
+        k.rank = 1;
+        for (const KindQuality& o : q.kinds) k.rank += o.mean < k.mean;
     }
-    if (q.rows.empty()) return q;
-    const QualityRow* best = &q.rows[0];
-    for (const QualityRow& r : q.rows)
-        if (r.val_loss < best->val_loss) best = &r;
-    q.lines.push_back("Lowest validation loss: " + best->name + " (" + to_string(best->kind) + "), " +
-                      fixed(best->val_loss, 4) + " nats per byte.");
-    if (!mha) {
+    auto upper = [](AttnKind kind) {
+        std::string s = to_string(kind);
+        for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return s;
+    };
+    bool one_run = true;
+    for (const KindQuality& k : q.kinds) one_run = one_run && k.runs.size() == 1;
+    auto runs_text = [&](const KindQuality& k) {
+        return k.runs.size() == 1 ? std::string("1 run") : std::to_string(k.runs.size()) + " seeds";
+    };
+    const KindQuality* best = &q.kinds[0];
+    for (const KindQuality& k : q.kinds)
+        if (k.mean < best->mean) best = &k;
+    q.lines.push_back(std::string(one_run ? "Lowest validation loss: " : "Lowest mean validation loss: ") + upper(best->kind) +
+                      ", " + fixed(best->mean, 4) + " nats per byte (" + runs_text(*best) + ").");
+    if (mha) {
+        for (const KindQuality& k : q.kinds) {
+            if (k.kind == AttnKind::MHA) continue;
+            const double d = k.mean_vs_mha;
+            const std::string how = d >= 5e-5 ? fixed(d, 4) + " higher than" : d <= -5e-5 ? fixed(-d, 4) + " lower than" : "the same as";
+            const std::string cache = k.cache_vs_mha > 1   ? fixed(k.cache_vs_mha, 1) + "x less cache"
+                                      : k.cache_vs_mha < 1 ? fixed(1 / k.cache_vs_mha, 1) + "x more cache"
+                                                           : "the same cache";
+            q.lines.push_back(upper(k.kind) + ": " + (one_run ? "validation loss " : "mean validation loss ") + how +
+                              " MHA's (" + fixed(k.mean, 4) + " vs " + fixed(mha->mean, 4) + ") with " + cache + " (" +
+                              with_commas(k.cache_bytes) + " vs " + with_commas(mha->cache_bytes) + " B per token).");
+        }
+    } else {
         q.lines.push_back("No MHA model in this set, so nothing is compared against MHA.");
+    }
+    if (one_run) {
+        q.lines.push_back("One training run per kind: how much the loss moves from one seed to another is not measured, "
+                          "so small differences may be chance.");
         return q;
     }
-    for (const QualityRow& r : q.rows) {
-        if (r.name == mha->name) continue;
-        const double d = r.loss_vs_mha;
-        const std::string how = d > 0 ? fixed(d, 4) + " higher than" : d < 0 ? fixed(-d, 4) + " lower than" : "the same as";
-        const std::string cache = r.cache_vs_mha > 1   ? fixed(r.cache_vs_mha, 1) + "x less cache"
-                                  : r.cache_vs_mha < 1 ? fixed(1 / r.cache_vs_mha, 1) + "x more cache"
-                                                       : "the same cache";
-        q.lines.push_back(r.name + ": validation loss " + how + " MHA's (" + fixed(r.val_loss, 4) + " vs " +
-                          fixed(mha->last().val_loss, 4) + ") with " + cache + " (" + with_commas(r.cache_bytes) + " vs " +
-                          with_commas(mha->cache_elements * 4) + " B per token).");
-    }
+    const KindQuality* widest = &q.kinds[0];
+    for (const KindQuality& k : q.kinds)
+        if (k.max - k.min > widest->max - widest->min) widest = &k;
+    std::string beyond;
+    int n_beyond = 0;
+    if (mha)
+        for (const KindQuality& k : q.kinds)
+            if (k.kind != AttnKind::MHA && std::abs(k.mean_vs_mha) > q.seed_range) {
+                beyond += (n_beyond++ ? ", " : "") + upper(k.kind);
+            }
+    q.lines.push_back("Between seeds of one kind the final loss moves by up to " + fixed(q.seed_range, 4) + " (" +
+                      upper(widest->kind) + ": " + fixed(widest->min, 4) + " to " + fixed(widest->max, 4) + "). " +
+                      (!mha          ? std::string("")
+                       : n_beyond == 0 ? std::string("No kind differs from MHA by more than that: at this size these runs do not tell the kinds apart.")
+                                       : "Differs from MHA by more than that: " + beyond + "; the other differences are within seed noise."));
     return q;
 }
 

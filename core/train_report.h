@@ -88,11 +88,13 @@ struct TrainedModel {
 // One folder with config.json and train.csv (and train.json when there is one).
 TrainedModel load_trained_model(const std::string& dir);
 
-// "DIR1,DIR2,..." in that order, or one folder that holds model folders: those, ordered
-// MHA, GQA, MQA, MLA, then by name. Throws InputError naming what is missing.
+// "DIR1,DIR2,..." in that order, or one folder that holds model folders: those and the model
+// folders one level further down (assets/models/seeds/...), ordered MHA, GQA, MQA, MLA, then
+// by path. Throws InputError naming what is missing.
 std::vector<TrainedModel> load_trained_models(const std::string& spec);
 
-// The set a model folder belongs to: its name after the kind ("mla-fortunes" -> "fortunes").
+// The set a model folder belongs to: its name after the kind, without a "-seedN" ending
+// ("mla-fortunes" and "mla-fortunes-seed2" -> "fortunes").
 std::string model_set(const TrainedModel& m);
 
 // The sets in a list of trained models ("fortunes", ...), in first-seen order, and the
@@ -102,20 +104,26 @@ std::vector<TrainedModel> models_in_set(const std::vector<TrainedModel>& models,
 
 // ---- the trade-off, in numbers and sentences (the Quality view and `train --report`) -------
 
-struct QualityRow {
-    std::string name;
+// One attention kind of a set: its training runs (one per seed) and their final losses.
+struct KindQuality {
     AttnKind kind = AttnKind::MHA;
-    double val_loss = 0;           // train.csv's last row
+    std::vector<size_t> runs;      // indices into the models given, by seed; runs[0] is the lowest seed
+    std::vector<uint64_t> seeds;   // train.json's seed of each run (0 when the folder has none)
+    double first = 0;              // runs[0]'s final validation loss (the built-in model: seed 1)
+    double mean = 0, min = 0, max = 0;  // over the runs
+    int64_t params = 0;
     int64_t cache_bytes = 0;       // per token, all layers, fp32
-    double loss_vs_mha = 0;        // val_loss - the MHA model's (NaN without an MHA model)
-    double cache_vs_mha = 0;       // the MHA model's cache / this one's (NaN without one)
-    int rank = 0;                  // 1 = lowest validation loss
+    double mean_vs_mha = 0;        // mean - MHA's mean (NaN without MHA runs)
+    double cache_vs_mha = 0;       // MHA's cache / this one's (NaN without MHA runs)
+    int rank = 0;                  // 1 = lowest mean
 };
 
 struct QualityFindings {
-    std::vector<QualityRow> rows;  // in the order given
-    // Plain sentences from the numbers: the best model, then each model against MHA
-    // ("mla-fortunes: 0.0016 higher than MHA (1.7226 vs 1.7210) with 3.2x less cache").
+    std::vector<KindQuality> kinds;  // MHA, GQA, MQA, MLA: those present
+    double seed_range = 0;           // the largest max - min of one kind (0 with one run each)
+    // Plain sentences from the numbers: the best kind, each kind against MHA ("MLA: mean
+    // validation loss 0.0016 higher than MHA's ... with 3.2x less cache ..."), and how the
+    // differences compare with the spread between seeds.
     std::vector<std::string> lines;
 };
 QualityFindings quality_findings(const std::vector<TrainedModel>& models);

@@ -50,7 +50,9 @@ void QualityView::load() {
 void QualityView::rescore() {
     if (sets.empty()) return;
     try {
-        for (const TrainedModel& m : models_in_set(models, sets[static_cast<size_t>(set)])) {
+        const std::vector<TrainedModel> ms = models_in_set(models, sets[static_cast<size_t>(set)]);
+        for (const KindQuality& k : quality_findings(ms).kinds) {
+            const TrainedModel& m = ms[k.runs[0]];
             if (!m.record) continue;
             CpuBackend cpu(1);
             rescored[m.name] = heldout_loss(load_model(m.dir), RunOptions{}, cpu, read_heldout(m),
@@ -91,7 +93,9 @@ std::string fixed(double v, int decimals) {
     return buf;
 }
 
-void loss_chart(const std::vector<TrainedModel>& ms, bool from_start, ImVec2 size) {
+ImU32 faded(ImU32 c) { return (c & ~IM_COL32_A_MASK) | (110u << IM_COL32_A_SHIFT); }
+
+void loss_chart(const std::vector<TrainedModel>& ms, const QualityFindings& q, bool from_start, ImVec2 size) {
     widgets::PlotAxes ax;
     ax.title = "Validation loss while training (held-out text, nats per byte; lower is better)";
     ax.x = {"training step", widgets::AxisScale::Linear, widgets::AxisFormat::Count};
@@ -99,34 +103,44 @@ void loss_chart(const std::vector<TrainedModel>& ms, bool from_start, ImVec2 siz
     ax.legend = widgets::LegendPos::TopRight;
     const int64_t first = from_start ? 0 : 300;  // before ~step 300 the loss falls from 6 to 2.2 and flattens the rest
     if (!widgets::BeginPlot("##quality_loss", size, ax)) return;
-    for (const TrainedModel& m : ms) {
-        std::vector<double> xs, ys;
-        for (const TrainCurvePoint& p : m.rows)
-            if (p.step >= first) {
-                xs.push_back(static_cast<double>(p.step));
-                ys.push_back(p.val_loss);
-            }
-        const std::string label = upper(to_string(m.cfg.attn_kind())) + "##" + m.name;
-        widgets::PlotLine(label.c_str(), xs.data(), ys.data(), static_cast<int>(xs.size()), kind_color(m.cfg.attn_kind()));
-    }
+    for (const KindQuality& k : q.kinds)
+        for (size_t j = k.runs.size(); j-- > 0;) {  // the built-in run last, on top
+            const TrainedModel& m = ms[k.runs[j]];
+            std::vector<double> xs, ys;
+            for (const TrainCurvePoint& p : m.rows)
+                if (p.step >= first) {
+                    xs.push_back(static_cast<double>(p.step));
+                    ys.push_back(p.val_loss);
+                }
+            const std::string label = (j == 0 ? upper(to_string(k.kind)) : std::string()) + "##" + m.dir;
+            const ImU32 col = kind_color(k.kind);
+            widgets::PlotLine(label.c_str(), xs.data(), ys.data(), static_cast<int>(xs.size()), j == 0 ? col : faded(col),
+                              j == 0 ? 0.0f : 1.5f);
+        }
     widgets::EndPlot();
 }
 
-void tradeoff_chart(const std::vector<TrainedModel>& ms, const QualityFindings& q, ImVec2 size) {
+void tradeoff_chart(const QualityFindings& q, ImVec2 size) {
     widgets::PlotAxes ax;
     ax.title = "Final validation loss against KV cache per token (lower left is better)";
     ax.x = {"cache per token (all layers, float32)", widgets::AxisScale::Linear, widgets::AxisFormat::Bytes};
     double widest = 0;
-    for (const QualityRow& r : q.rows) widest = std::max(widest, static_cast<double>(r.cache_bytes));
+    for (const KindQuality& k : q.kinds) widest = std::max(widest, static_cast<double>(k.cache_bytes));
     ax.x.min = 0;
-    ax.x.max = widest * 1.35;  // room on the right for the labels
+    ax.x.max = widest * 1.45;  // room on the right for the labels
     ax.y = {"validation loss", widgets::AxisScale::Linear, widgets::AxisFormat::Number};
     ax.legend = widgets::LegendPos::None;
     if (!widgets::BeginPlot("##quality_tradeoff", size, ax)) return;
-    for (size_t i = 0; i < ms.size(); ++i) {
-        const std::string label = upper(to_string(q.rows[i].kind)) + " " + fixed(q.rows[i].val_loss, 4);
-        widgets::PlotMarker(static_cast<double>(q.rows[i].cache_bytes), q.rows[i].val_loss, label.c_str(),
-                            kind_color(q.rows[i].kind));
+    for (const KindQuality& k : q.kinds) {
+        const double x = static_cast<double>(k.cache_bytes);
+        const ImU32 col = kind_color(k.kind);
+        if (k.runs.size() > 1) {  // the spread between seeds: a bar from the lowest to the highest
+            const double xs[2] = {x, x}, ys[2] = {k.min, k.max};
+            const std::string id = "##range" + std::string(to_string(k.kind));
+            widgets::PlotLine(id.c_str(), xs, ys, 2, col, ImGui::GetFontSize() * 0.3f);
+        }
+        const std::string label = upper(to_string(k.kind)) + (k.runs.size() > 1 ? " mean " : " ") + fixed(k.mean, 4);
+        widgets::PlotMarker(x, k.mean, label.c_str(), col);
     }
     widgets::EndPlot();
 }
@@ -148,6 +162,8 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
     }
     const std::vector<TrainedModel> ms = models_in_set(models, sets[static_cast<size_t>(set)]);
     const QualityFindings q = quality_findings(ms);
+    size_t most_runs = 1;
+    for (const KindQuality& k : q.kinds) most_runs = std::max(most_runs, k.runs.size());
 
     // ---- the question, and the set
     ImGui::TextWrapped("Does a smaller KV cache cost quality? One model per attention kind, the same size and the same "
@@ -163,10 +179,11 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
     }
     if (!ms.empty() && ms[0].record) {
         const TrainRecord& r = *ms[0].record;
-        ImGui::TextDisabled("trained on %s (%s bytes, %s held out); %lld steps of %lld x %lld bytes", r.corpus_name.c_str(),
-                            fmt_count(double(r.corpus_bytes)).c_str(), fmt_count(double(r.heldout_bytes)).c_str(),
-                            static_cast<long long>(r.options.steps), static_cast<long long>(r.options.batch),
-                            static_cast<long long>(r.options.seq_len));
+        ImGui::TextDisabled("trained on %s (%s bytes, %s held out); %lld steps of %lld x %lld bytes = %s bytes seen",
+                            r.corpus_name.c_str(), fmt_count(double(r.corpus_bytes)).c_str(),
+                            fmt_count(double(r.heldout_bytes)).c_str(), static_cast<long long>(r.options.steps),
+                            static_cast<long long>(r.options.batch), static_cast<long long>(r.options.seq_len),
+                            fmt_count(double(ms[0].last().tokens_seen)).c_str());
         ImGui::SameLine();
     }
     ImGui::Checkbox("from step 0", &from_start);
@@ -178,79 +195,77 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
 
     // ---- the two charts
     const ImVec2 avail = ImGui::GetContentRegionAvail();
-    const float chart_h = std::max(font * 12, avail.y * 0.46f);
-    const float left_w = avail.x * 0.58f;
+    const float chart_h = std::max(font * 12, avail.y * 0.44f);
+    const float left_w = avail.x * 0.56f;
     ImGui::BeginGroup();
-    loss_chart(ms, from_start, ImVec2(left_w, chart_h));
+    loss_chart(ms, q, from_start, ImVec2(left_w, chart_h));
     ImGui::EndGroup();
     ImGui::SameLine();
     ImGui::BeginGroup();
-    tradeoff_chart(ms, q, ImVec2(avail.x - left_w - ImGui::GetStyle().ItemSpacing.x, chart_h));
+    tradeoff_chart(q, ImVec2(avail.x - left_w - ImGui::GetStyle().ItemSpacing.x, chart_h));
     ImGui::EndGroup();
+    if (most_runs > 1)
+        ImGui::TextDisabled("Bold lines: the built-in model of each kind (seed 1); faint lines: the same training with other seeds. "
+                            "Right: the mean over seeds, the bar from the lowest to the highest.");
 
-    // ---- the table
+    // ---- the table, one row per kind
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit;
     if (ImGui::BeginTable("##quality_table", 9, flags)) {
-        ImGui::TableSetupColumn("model", ImGuiTableColumnFlags_WidthStretch);
+        ImGui::TableSetupColumn("kind: built-in model", ImGuiTableColumnFlags_WidthStretch);
         ImGui::TableSetupColumn("parameters");
         ImGui::TableSetupColumn("cache per token");
         ImGui::TableSetupColumn("vs MHA");
-        ImGui::TableSetupColumn("tokens seen");
-        ImGui::TableSetupColumn("training time");
-        ImGui::TableSetupColumn("validation loss");
+        ImGui::TableSetupColumn("val loss, seed 1");
         ImGui::TableSetupColumn("re-scored");
+        ImGui::TableSetupColumn("seeds");
+        ImGui::TableSetupColumn("mean (lowest - highest)");
         ImGui::TableSetupColumn("paper, Table 1");
         ImGui::TableHeadersRow();
-        for (size_t i = 0; i < ms.size(); ++i) {
-            const TrainedModel& m = ms[i];
-            const QualityRow& r = q.rows[i];
+        for (const KindQuality& k : q.kinds) {
+            const TrainedModel& m = ms[k.runs[0]];
             ImGui::TableNextRow();
             ImGui::TableNextColumn();
             const ImVec2 p = ImGui::GetCursorScreenPos();
             const float y = p.y + ImGui::GetTextLineHeight() * 0.5f;
-            ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x, y), ImVec2(p.x + font * 1.2f, y), kind_color(r.kind), font * 0.25f);
+            ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x, y), ImVec2(p.x + font * 1.2f, y), kind_color(k.kind), font * 0.25f);
             ImGui::Dummy(ImVec2(font * 1.4f, ImGui::GetTextLineHeight()));
             ImGui::SameLine();
-            ImGui::Text("%s  (%s)", m.name.c_str(), upper(to_string(r.kind)).c_str());
+            ImGui::Text("%s: %s", upper(to_string(k.kind)).c_str(), m.name.c_str());
             if (f.mono) ImGui::PushFont(f.mono);
             ImGui::TableNextColumn();
-            ImGui::TextUnformatted(fmt_count(double(m.params)).c_str());
+            ImGui::TextUnformatted(fmt_count(double(k.params)).c_str());
             ImGui::TableNextColumn();
-            ImGui::Text("%s el, %s", fmt_count(double(m.cache_elements)).c_str(), fmt_count(double(r.cache_bytes)).c_str());
-            ImGui::SameLine(0, 0);
-            ImGui::TextUnformatted(" B");
+            ImGui::Text("%s el, %s B", fmt_count(double(m.cache_elements)).c_str(), fmt_count(double(k.cache_bytes)).c_str());
             ImGui::TableNextColumn();
-            if (r.kind == AttnKind::MHA) ImGui::TextDisabled("baseline");
-            else if (std::isfinite(r.cache_vs_mha)) ImGui::Text("%sx less", fixed(r.cache_vs_mha, r.cache_vs_mha < 10 ? 2 : 1).c_str());
+            if (k.kind == AttnKind::MHA) ImGui::TextDisabled("baseline");
+            else if (std::isfinite(k.cache_vs_mha)) ImGui::Text("%sx less", fixed(k.cache_vs_mha, 2).c_str());
             ImGui::TableNextColumn();
-            ImGui::TextUnformatted(fmt_count(double(m.last().tokens_seen)).c_str());
-            ImGui::TableNextColumn();
-            const long secs = std::lround(m.last().seconds);
-            ImGui::Text("%ldm%02lds", secs / 60, secs % 60);
-            ImGui::TableNextColumn();
-            ImGui::Text("%.4f", r.val_loss);
-            if (std::isfinite(r.loss_vs_mha) && r.kind != AttnKind::MHA) {
-                ImGui::SameLine();
-                ImGui::TextDisabled("%+.4f", r.loss_vs_mha);
-            }
+            ImGui::Text("%.4f", k.first);
             ImGui::TableNextColumn();
             const auto it = rescored.find(m.name);
             if (it != rescored.end()) {
-                const bool same = std::abs(it->second - r.val_loss) <= kRescoreTolerance;
+                const bool same = std::abs(it->second - k.first) <= kRescoreTolerance;
                 ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(same ? pal.good : pal.warn), "%.4f %s", it->second,
                                    same ? "same" : "DIFFERS");
             } else {
                 ImGui::TextDisabled(m.record ? "-" : "no train.json");
             }
+            ImGui::TableNextColumn();
+            std::string seeds;
+            for (uint64_t sd : k.seeds) seeds += (seeds.empty() ? "" : ",") + std::to_string(sd);
+            ImGui::TextUnformatted(seeds.c_str());
+            ImGui::TableNextColumn();
+            if (k.runs.size() > 1) ImGui::Text("%.4f (%.4f - %.4f)", k.mean, k.min, k.max);
+            else ImGui::TextDisabled("one run");
             if (f.mono) ImGui::PopFont();
             ImGui::TableNextColumn();
-            ImGui::TextUnformatted(paper_capability(r.kind));
+            ImGui::TextUnformatted(paper_capability(k.kind));
         }
         ImGui::EndTable();
     }
     if (ImGui::Button("Re-score from the weights")) rescore();
     if (ImGui::IsItemHovered())
-        ImGui::SetTooltip("Run each saved model through the inference decoder, one byte at a time, over the same held-out\n"
+        ImGui::SetTooltip("Run each built-in model through the inference decoder, one byte at a time, over the same held-out\n"
                           "windows, and compare with the validation loss written while training (train.csv)");
     ImGui::SameLine();
     ImGui::TextDisabled("cache: MLA holds its latent c_KV and the shared RoPE key (absorbed path); parameters include embeddings");
@@ -261,8 +276,7 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
     text_wrapped_colored(pal.dim,
                          "The paper (DeepSeek-V2, Table 1) rates the kinds Strong (MHA), Moderate (GQA), Weak (MQA) and "
                          "Stronger (MLA), from its ablations of 7B-scale and larger models trained on hundreds of billions "
-                         "of tokens (its Appendix D). These models have under 200k parameters and saw %s bytes each: read "
-                         "small differences with care; one training run per kind is shown.",
+                         "of tokens (its Appendix D). These models have under 200k parameters and saw %s bytes each.",
                          ms.empty() ? "?" : fmt_count(double(ms[0].last().tokens_seen)).c_str());
 }
 

@@ -38,7 +38,7 @@ struct QualityView {
 
     void draw(const Frame& f, Commands& cmds);
     void load();                           // (re)reads the folder; keeps the last good models on error
-    void rescore();                        // heldout_loss of each model of the current set
+    void rescore();                        // heldout_loss of each kind's built-in (seed 1) model of the current set
 
 private:
     bool loaded_ = false;

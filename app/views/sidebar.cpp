@@ -111,6 +111,25 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
     }
     help("trained: the byte-level models in assets/models, trained on a corpus of fortunes (one per attention kind, "
          "the built-in sizes only). random: weights drawn from the seed. auto: trained when one has these sizes.");
+    if (edit.weights != WeightsSource::Random) {
+        if (sets.empty()) sets = trained_sets();
+        ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+        if (ImGui::BeginCombo("trained on", edit.trained_set.c_str())) {
+            for (const std::string& set : sets)
+                if (ImGui::Selectable(set.c_str(), set == edit.trained_set) && set != edit.trained_set) {
+                    // The copy task's models have nothing to copy in the article's prompt: give them
+                    // one of their lines, and the article's prompt back when leaving.
+                    if (set == "repeat" && edit.prompt == ModelSettings{}.prompt) edit.prompt = kRepeatPrompt;
+                    else if (set != "repeat" && edit.prompt == kRepeatPrompt) edit.prompt = ModelSettings{}.prompt;
+                    edit.trained_set = set;
+                    apply(Field::Weights);
+                }
+            ImGui::EndCombo();
+        }
+        help("fortunes: English text (Debian's fortunes), the lesson's models.\n"
+             "repeat: a synthetic task, each line one random 8-letter word written three times; heads learn to look "
+             "back exactly one word (9 bytes), so their attention is crisp. Its prompt is a line of that task.");
+    }
     field_error(f, Field::Weights);
     ImGui::PushTextWrapPos(0);
     ImGui::TextDisabled("%s", s.main().weights_desc.c_str());

@@ -44,6 +44,25 @@ TEST_CASE("session: sizes with no trained model fall back to random weights, or 
     CHECK(s.settings().weights == WeightsSource::Auto);
 }
 
+TEST_CASE("session: the trained set switches every kind's weights; an unknown set names the field", "[session]") {
+    Session s(ModelSettings{}, light());
+    ModelSettings t = s.settings();
+    t.trained_set = "repeat";
+    t.prompt = kRepeatPrompt;
+    REQUIRE(s.apply_settings(t, Field::Weights));
+    CHECK(s.main().weights_desc == "trained model mla-repeat");
+    t.kind = AttnKind::MQA;
+    REQUIRE(s.apply_settings(t, Field::Kind));
+    CHECK(s.main().weights_desc == "trained model mqa-repeat");
+    t.trained_set = "nosuch";
+    CHECK_FALSE(s.apply_settings(t, Field::Weights));
+    CHECK(s.error_field() == Field::Weights);
+    CHECK_THAT(s.error(), Catch::Contains("fortunes, repeat"));
+    CHECK(s.settings().trained_set == "repeat");  // the last good model keeps running
+    t.weights = WeightsSource::Random;            // random weights need no set
+    CHECK(s.apply_settings(t, Field::Weights));
+}
+
 TEST_CASE("session: steps feed the prompt bytes, then sampled tokens", "[session]") {
     ModelSettings ms;
     ms.prompt = "Hi";

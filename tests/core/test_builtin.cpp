@@ -9,6 +9,7 @@
 #include "builtin.h"
 #include "cpu_backend.h"
 #include "model.h"
+#include "cost.h"
 #include "model_io.h"
 #include "train_report.h"
 
@@ -98,32 +99,127 @@ TEST_CASE("the built-in models' validation losses in train.csv are reproduced fr
 }
 
 TEST_CASE("quality findings of the built-in models: loss and cache against MHA", "[builtin][report]") {
-    const std::vector<TrainedModel> all = load_trained_models(find_assets_subdir("models"));
-    std::vector<TrainedModel> ms;
-    for (const TrainedModel& m : all)
-        if (m.name.find("-fortunes") != std::string::npos) ms.push_back(m);
-    REQUIRE(ms.size() == 4);
+    const std::vector<TrainedModel> ms = models_in_set(load_trained_models(find_assets_subdir("models")), "fortunes");
     const QualityFindings q = quality_findings(ms);
-    REQUIRE(q.rows.size() == 4);
+    REQUIRE(q.kinds.size() == 4);
     // cache per token, fp32, 3 layers: 2 x 4 x 16 = 128 (MHA), 64 (GQA, 2 KV heads), 32 (MQA),
     // 32 + 8 = 40 (MLA latent + RoPE key) elements per layer
-    CHECK(q.rows[0].cache_bytes == 128 * 3 * 4);
-    CHECK(q.rows[1].cache_bytes == 64 * 3 * 4);
-    CHECK(q.rows[2].cache_bytes == 32 * 3 * 4);
-    CHECK(q.rows[3].cache_bytes == 40 * 3 * 4);
-    CHECK(q.rows[3].cache_vs_mha == Approx(128.0 / 40.0));
-    CHECK(q.rows[2].cache_vs_mha == Approx(4.0));
-    CHECK(ms[3].cache_elements_cached_kv == 4 * (16 + 8 + 16) * 3);
-    for (size_t i = 0; i < 4; ++i) CHECK(q.rows[i].loss_vs_mha == Approx(ms[i].last().val_loss - ms[0].last().val_loss));
-    // ranks are a permutation of 1..4, rank 1 holding the smallest loss
-    int seen = 0;
-    for (const QualityRow& r : q.rows) {
-        seen |= 1 << r.rank;
-        for (const QualityRow& o : q.rows) CHECK((r.rank < o.rank) == (r.val_loss < o.val_loss));
+    CHECK(q.kinds[0].cache_bytes == 128 * 3 * 4);
+    CHECK(q.kinds[1].cache_bytes == 64 * 3 * 4);
+    CHECK(q.kinds[2].cache_bytes == 32 * 3 * 4);
+    CHECK(q.kinds[3].cache_bytes == 40 * 3 * 4);
+    CHECK(q.kinds[3].cache_vs_mha == Approx(128.0 / 40.0));
+    CHECK(q.kinds[2].cache_vs_mha == Approx(4.0));
+    for (const KindQuality& k : q.kinds) {
+        INFO(to_string(k.kind));
+        const TrainedModel& first = ms[k.runs[0]];
+        CHECK(first.cfg.attn_kind() == k.kind);
+        CHECK(first.name == std::string(to_string(k.kind)) + "-fortunes");  // seed 1: the built-in model
+        CHECK(k.seeds[0] == 1);
+        CHECK(k.first == first.last().val_loss);
+        double sum = 0;
+        for (size_t i : k.runs) sum += ms[i].last().val_loss;
+        CHECK(k.mean == Approx(sum / double(k.runs.size())));
+        CHECK(k.min <= k.first);
+        CHECK(k.max >= k.first);
     }
-    CHECK(seen == 0b11110);
+    CHECK(q.lines[0].rfind("Lowest", 0) == 0);
+}
+
+namespace {
+
+TrainedModel fake_run(AttnKind kind, uint64_t seed, double val_loss) {
+    TrainedModel m;
+    m.cfg = builtin_config(kind);
+    m.name = std::string(to_string(kind)) + "-test" + (seed > 1 ? "-seed" + std::to_string(seed) : "");
+    m.rows.push_back({100, 2.0, val_loss, 1000, 1.0});
+    m.record = TrainRecord{};
+    m.record->options.seed = seed;
+    m.cache_elements = cache_elements_per_token(m.cfg, MlaPath::Absorbed) * m.cfg.num_hidden_layers;
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("quality findings: means over seeds, the spread, and what exceeds it", "[report]") {
+    // MHA 1.70 / 1.74, MLA 1.71 / 1.73, MQA 1.80 / 1.81 (seed order shuffled)
+    const std::vector<TrainedModel> ms = {fake_run(AttnKind::MLA, 2, 1.73), fake_run(AttnKind::MHA, 1, 1.70),
+                                          fake_run(AttnKind::MQA, 1, 1.80), fake_run(AttnKind::MLA, 1, 1.71),
+                                          fake_run(AttnKind::MHA, 2, 1.74), fake_run(AttnKind::MQA, 2, 1.81)};
+    CHECK(model_set(ms[0]) == "test");
+    CHECK(model_set(ms[1]) == "test");
+    const QualityFindings q = quality_findings(ms);
+    REQUIRE(q.kinds.size() == 3);
+    CHECK(q.kinds[0].kind == AttnKind::MHA);
+    CHECK(q.kinds[1].kind == AttnKind::MQA);
+    CHECK(q.kinds[2].kind == AttnKind::MLA);
+    CHECK(q.kinds[2].runs == std::vector<size_t>{3, 0});  // by seed
+    CHECK(q.kinds[2].first == 1.71);
+    CHECK(q.kinds[0].mean == Approx(1.72));
+    CHECK(q.kinds[2].mean_vs_mha == Approx(0.0));
+    CHECK(q.kinds[1].mean_vs_mha == Approx(0.085));
+    CHECK(q.seed_range == Approx(0.04));  // MHA: 1.70 to 1.74
+    CHECK(q.kinds[0].rank == 1);          // 1.72 and MLA's 1.72: ties share the rank
+    CHECK(q.kinds[2].rank == 1);
+    CHECK(q.kinds[1].rank == 3);
     REQUIRE(q.lines.size() == 4);
-    CHECK(q.lines[0].rfind("Lowest validation loss: ", 0) == 0);
-    CHECK(q.lines[3].find("mla-fortunes: validation loss") == 0);
-    CHECK(q.lines[3].find("3.2x less cache (480 vs 1,536 B per token)") != std::string::npos);
+    CHECK(q.lines[1] == "MQA: mean validation loss 0.0850 higher than MHA's (1.8050 vs 1.7200) with 4.0x less cache "
+                        "(384 vs 1,536 B per token).");
+    CHECK(q.lines[3] == "Between seeds of one kind the final loss moves by up to 0.0400 (MHA: 1.7000 to 1.7400). "
+                        "Differs from MHA by more than that: MQA; the other differences are within seed noise.");
+    // one run per kind: the spread is said to be unmeasured
+    const QualityFindings one = quality_findings({fake_run(AttnKind::MHA, 1, 1.7), fake_run(AttnKind::GQA, 1, 1.6)});
+    CHECK(one.lines.back().find("not measured") != std::string::npos);
+    CHECK(one.lines[0] == "Lowest validation loss: GQA, 1.6000 nats per byte (1 run).");
+}
+
+TEST_CASE("the trained sets: fortunes first, then repeat; unknown sets are refused naming the known", "[builtin]") {
+    const std::vector<std::string> sets = trained_sets();
+    REQUIRE(sets.size() >= 2);
+    CHECK(sets[0] == "fortunes");
+    CHECK(std::find(sets.begin(), sets.end(), "repeat") != sets.end());
+    CHECK_NOTHROW(check_trained_set("repeat"));
+    CHECK_THROWS_WITH(check_trained_set("nosuch"), Catch::Contains("'nosuch' is not known") && Catch::Contains("fortunes, repeat"));
+    std::string what;
+    builtin_weights(builtin_config(AttnKind::GQA), WeightsSource::Trained, 1, &what, "repeat");
+    CHECK(what == "trained model gqa-repeat");
+}
+
+TEST_CASE("the repeat models copy the word and their layer-1 heads look back exactly one word", "[builtin][repeat]") {
+    // Each line of the task is one random 8-letter word written three times. After
+    // "... kvcachez kvcachez " every kind writes "kvcachez" once more, and while it does, in
+    // layer 1 at least one head puts most of its weight on the key 8 positions back: in the
+    // previous copy, the letter that comes next (the one to write).
+    const std::string prompt = "mlalabxy mlalabxy mlalabxy\nkvcachez kvcachez ";
+    for (AttnKind kind : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {
+        INFO(to_string(kind));
+        auto w = builtin_weights(builtin_config(kind), WeightsSource::Trained, 1, nullptr, "repeat");
+        CpuBackend be;
+        Decoder dec(w, be, RunOptions{});
+        std::vector<float> logits;
+        std::vector<Trace> traces;
+        for (unsigned char ch : prompt) {
+            traces.emplace_back();
+            logits = dec.step(ch, &traces.back());
+        }
+        std::string out;
+        for (int i = 0; i < 9; ++i) {
+            const int64_t tok = std::max_element(logits.begin(), logits.end()) - logits.begin();
+            out += static_cast<char>(tok);
+            traces.emplace_back();
+            logits = dec.step(tok, &traces.back());
+        }
+        CHECK(out == "kvcachez\n");
+        // the third copy's first 7 letters, fed at prompt.size() .. +6, each predicting the next
+        for (size_t pos = prompt.size(); pos < prompt.size() + 7; ++pos) {
+            float best = 0;
+            for (int64_t h = 0; h < 4; ++h) {
+                const std::vector<float> p = traces[pos].head_probs(1, h);
+                REQUIRE(p.size() == pos + 1);
+                best = std::max(best, p[pos - 8]);  // the previous copy is 9 back; the letter after it, 8
+            }
+            INFO("position " << pos);
+            CHECK(best > 0.5f);
+        }
+    }
 }

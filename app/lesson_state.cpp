@@ -51,6 +51,7 @@ ModelSettings show_me_settings(const ShowMe& s, const ModelSettings& current) {
     m.no_cache = s.no_cache;
     m.seed = s.seed;
     m.prompt = s.prompt;
+    m.trained_set = s.trained;
     return m;
 }
 
@@ -93,8 +94,13 @@ std::string describe_show_me(const ShowMe& s) {
             break;
     }
     if (s.no_cache) out += ", no cache";
-    if (s.prompt != d.prompt) out += "; prompt \"" + s.prompt + "\"";
+    if (s.prompt != d.prompt) {
+        std::string shown;  // on one line: a new line as \n
+        for (char ch : s.prompt) shown += ch == '\n' ? std::string("\\n") : std::string(1, ch);
+        out += "; prompt \"" + shown + "\"";
+    }
     if (s.seed != d.seed) out += "; weights seed " + std::to_string(s.seed);
+    if (s.trained != d.trained) out += "; trained on " + s.trained;
     out += s.steps > 0 ? "; " + n(s.steps) + (s.steps == 1 ? " step" : " steps") : std::string("; reset");
     if (!s.view.empty()) {
         out += "; " + view_title_of(s.view) + " view";

@@ -195,6 +195,8 @@ App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
         else if (id == "attention") attention_.draw(f, c);
         else if (id == "absorption") absorption_.draw(f, c);
         else if (id == "compare") compare_.draw(f, c);
+        else if (id == "curves") curves_.draw(f, c);
+        else if (id == "quality") quality_.draw(f, c);
     };
     if (o.remember) {
         settings_path_ = default_settings_path();

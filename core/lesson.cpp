@@ -19,7 +19,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "builtin.h"
 #include "cache_calc.h"
+#include "train_report.h"
 
 namespace mla {
 
@@ -221,7 +223,8 @@ void eval_model(const Args& a, const ShowMe& show, const LessonEnv& env, LessonV
         bad("unknown value '" + n +
             "'; use elements, bytes_per_token, cache_bytes, flops, flops_total, ratio, config, or preset.elements, "
             "preset.terms, preset.symbolic, preset.formula, preset.bytes_per_token, preset.bytes, preset.gb, "
-            "preset.gib, preset.ratio, preset.field");
+            "preset.gib, preset.ratio, preset.field, or quality.loss, quality.mean, quality.range, quality.seeds, "
+            "quality.spread");
     }
 }
 
@@ -286,6 +289,51 @@ void eval_preset(const Args& a, LessonValue& v) {
     }
 }
 
+// [SECTION] Values measured on the trained models (assets/models)
+
+void eval_quality(const Args& a, LessonValue& v) {
+    const std::string what = a.name.substr(std::string("quality.").size());
+    if (what != "loss" && what != "mean" && what != "range" && what != "seeds" && what != "spread")
+        bad("unknown value '" + a.name + "'; quality values: quality.loss, quality.mean, quality.range, quality.seeds, quality.spread");
+    const bool per_kind = what != "spread";
+    const std::string usage = "quality." + what + (per_kind ? " KIND" : "") + " [set=S]";
+    a.allow(per_kind ? 1 : 0, {"set"}, false, usage.c_str());
+    if (a.pos.size() != (per_kind ? 1u : 0u)) bad("'" + a.name + "' needs " + (per_kind ? "a kind" : "no word") + "; use {{" + usage + "}}");
+    const std::string set = a.get("set") ? *a.get("set") : std::string(kDefaultTrainedSet);
+    const std::string dir = find_assets_subdir("models");
+    if (dir.empty()) bad("no assets/models folder was found for {{" + a.name + "}}");
+    const QualityFindings q = quality_findings(models_in_set(load_trained_models(dir), set));
+    if (q.kinds.empty()) bad("the trained set '" + set + "' has no models in " + dir);
+    auto fixed4 = [](double x) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.4f", x);
+        return std::string(buf);
+    };
+    if (what == "spread") {
+        v.value = q.seed_range;
+        v.text = fixed4(v.value);
+        return;
+    }
+    const AttnKind kind = parse_attn_kind(a.pos[0]);
+    const KindQuality* k = nullptr;
+    for (const KindQuality& x : q.kinds)
+        if (x.kind == kind) k = &x;
+    if (!k) bad("the trained set '" + set + "' has no " + a.pos[0] + " model");
+    if (what == "loss") {
+        v.value = k->first;
+        v.text = fixed4(v.value);
+    } else if (what == "mean") {
+        v.value = k->mean;
+        v.text = fixed4(v.value);
+    } else if (what == "range") {
+        v.value = k->max - k->min;
+        v.text = fixed4(k->min) + " to " + fixed4(k->max);
+    } else {  // seeds
+        v.value = static_cast<double>(k->runs.size());
+        v.text = std::to_string(k->runs.size());
+    }
+}
+
 }  // namespace
 
 LessonValue lesson_value(const std::string& expr, const ShowMe& show, const LessonEnv& env) {
@@ -296,10 +344,13 @@ LessonValue lesson_value(const std::string& expr, const ShowMe& show, const Less
     v.name = a.name;
     v.plain = a.kv.empty() && a.flags.empty();
     const bool preset = starts_with(a.name, "preset.");
-    if (!preset && !a.pos.empty() && a.name != "config") v.kind = a.pos[0];
-    if (!preset && a.name == "config" && a.pos.size() > 1) v.kind = a.pos[1];
+    const bool quality = starts_with(a.name, "quality.");
+    if (!preset && !quality && !a.pos.empty() && a.name != "config") v.kind = a.pos[0];
+    if (!preset && !quality && a.name == "config" && a.pos.size() > 1) v.kind = a.pos[1];
     if (preset)
         eval_preset(a, v);
+    else if (quality)
+        eval_quality(a, v);
     else
         eval_model(a, show, env, v);
     return v;
@@ -325,7 +376,7 @@ LessonEnv default_lesson_env() {
         return o;
     };
     env.validate = [config = env.config](const ShowMe& s) { validate(config(s, s.kind)); };
-    env.views = {"shapes", "cache", "attention", "absorption", "compare"};
+    env.views = {"shapes", "cache", "attention", "absorption", "compare", "curves", "quality"};
     return env;
 }
 
@@ -346,7 +397,7 @@ int64_t parse_int_key(const std::string& k, const std::string& v) {
 const std::vector<std::string>& show_keys() {
     static const std::vector<std::string> keys = {"kind",    "kv_heads", "kv_lora_rank", "rope_dim", "q_lora_rank",
                                                   "mla_path", "rope_on_latent", "no_cache", "seed",   "prompt",
-                                                  "steps",   "view",     "layer",        "head"};
+                                                  "steps",   "view",     "layer",        "head",     "trained"};
     return keys;
 }
 
@@ -369,7 +420,10 @@ void set_show_key(ShowMe& s, const std::string& k, const std::string& v, const L
             bad("view=" + v + " is not a view; use " + join(env.views));
         s.view = v;
     } else if (k == "layer") s.layer = static_cast<int>(parse_int_key(k, std::to_string(std::min<uint64_t>(parse_count(k, v), 1u << 30))));
-    else if (k == "head") s.head = v == "none" ? -1 : static_cast<int>(std::min<uint64_t>(parse_count(k, v), 1u << 30));
+    else if (k == "trained") {
+        check_trained_set(v);
+        s.trained = v;
+    } else if (k == "head") s.head = v == "none" ? -1 : static_cast<int>(std::min<uint64_t>(parse_count(k, v), 1u << 30));
     else bad("unknown key '" + k + "' in @show; keys: " + join(show_keys()));
 }
 
@@ -392,7 +446,7 @@ std::vector<std::pair<std::string, std::string>> split_show(const std::string& s
             bool closed = false;
             while (i < s.size()) {
                 if (s[i] == '\\' && i + 1 < s.size()) {
-                    val += s[i + 1];
+                    val += s[i + 1] == 'n' ? '\n' : s[i + 1];  // \n is a new line; \" and \\ themselves
                     i += 2;
                 } else if (s[i] == '"') {
                     closed = true;

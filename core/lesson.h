@@ -19,7 +19,8 @@
 //
 // Show-me keys (the rest keep the defaults of ShowMe below): kind (mha|gqa|mqa|mla),
 // kv_heads, kv_lora_rank, rope_dim, q_lora_rank, mla_path (cached-kv|recompute|absorbed),
-// rope_on_latent, no_cache (true|false), seed, prompt ("quoted text"), steps, view, layer, head.
+// rope_on_latent, no_cache (true|false), seed, prompt ("quoted text"; \n a new line), steps,
+// view, layer, head, trained (fortunes|repeat: the set of trained weights).
 //
 // Values, {{name args}}. On the page's model (the built-in model with the page's Show-me
 // sizes; KIND = mha|gqa|mqa|mla, default the page's kind; the simulator computes in fp32):
@@ -37,6 +38,12 @@
 //   preset.bytes_per_token NAME KIND "3,997,696 B" preset.bytes NAME KIND     "399,769,600,000 B"
 //   preset.gb NAME KIND            "399.8 GB"      preset.gib NAME KIND       "372.3 GiB"
 //   preset.ratio NAME KIND KIND    "56.9x"         preset.field NAME FIELD    "512"
+// Measured on the trained models (assets/models; set default fortunes, train_report.h):
+//   quality.loss KIND [set=S]   final validation loss of the built-in model (seed 1)  "1.7226"
+//   quality.mean KIND           its mean over the seeds trained                      "1.7xxx"
+//   quality.range KIND          lowest to highest over the seeds       "1.7226 to 1.7915"
+//   quality.seeds KIND          how many seeds                                       "5"
+//   quality.spread              the largest range of one kind                        "0.0689"
 #pragma once
 
 #include <cstdint>
@@ -69,6 +76,7 @@ struct ShowMe {
     std::string view;              // the view to show ("" = none)
     int layer = 0;                 // the layer the view shows
     int head = -1;                 // the query head highlighted (-1 = none)
+    std::string trained = "fortunes";  // the trained set (builtin.h): fortunes or repeat
 };
 
 enum class BlockKind { Paragraph, Equation, Note, Bullet };

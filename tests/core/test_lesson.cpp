@@ -9,7 +9,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "builtin.h"
 #include "lesson.h"
+#include "train_report.h"
 
 using namespace mla;
 using Catch::Matchers::Contains;
@@ -329,4 +331,37 @@ TEST_CASE("lesson: the preset examples in FORMAT.txt are what the values give", 
         ++checked;
     }
     CHECK(checked == 10);
+}
+
+TEST_CASE("lesson: values measured on the trained models, the trained set and a new line in a prompt", "[lesson][report]") {
+    const LessonEnv env = default_lesson_env();
+    const ShowMe s;
+    // quality.* reads assets/models through train_report.h: the same numbers as the Quality view
+    const QualityFindings q = quality_findings(models_in_set(load_trained_models(find_assets_subdir("models")), "fortunes"));
+    REQUIRE(q.kinds.size() == 4);
+    const KindQuality& mla = q.kinds[3];
+    CHECK(lesson_value("quality.loss mla", s, env).value == mla.first);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.4f", mla.first);
+    CHECK(lesson_value("quality.loss mla", s, env).text == buf);
+    CHECK(lesson_value("quality.mean mla", s, env).value == mla.mean);
+    CHECK(lesson_value("quality.seeds mha", s, env).value == static_cast<double>(q.kinds[0].runs.size()));
+    CHECK(lesson_value("quality.spread", s, env).value == q.seed_range);
+    CHECK(lesson_value("quality.range gqa", s, env).text.find(" to ") != std::string::npos);
+    CHECK(lesson_value("quality.loss mla set=repeat", s, env).value < 1.2);  // the copy task is learnt
+    CHECK_THROWS_WITH(lesson_value("quality.loss", s, env), Catch::Contains("needs a kind"));
+    CHECK_THROWS_WITH(lesson_value("quality.loss mla set=nosuch", s, env), Catch::Contains("'nosuch' has no models"));
+    CHECK_THROWS_WITH(lesson_value("quality.best", s, env), Catch::Contains("quality.spread"));
+
+    std::vector<LessonError> errors;
+    const LessonChapter c = parse_lesson_chapter("# C\n## P\nText.\n@show trained=repeat prompt=\"ab ab\\ncd \" view=quality\n",
+                                                 "t.md", env, errors);
+    REQUIRE(errors.empty());
+    CHECK(c.pages[0].show.trained == "repeat");
+    CHECK(c.pages[0].show.prompt == "ab ab\ncd ");
+    CHECK(c.pages[0].show.view == "quality");
+    parse_lesson_chapter("# C\n## P\nText.\n@show trained=nosuch\n", "t.md", env, errors);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].line == 4);
+    CHECK_THAT(errors[0].message, Catch::Contains("'nosuch' is not known"));
 }

@@ -153,7 +153,11 @@ void tradeoff_chart(const QualityFindings& q, ImVec2 size) {
 
 void QualityView::draw(const Frame& f, Commands& cmds) {
     (void)cmds;
-    if (!loaded_) load();
+    if (!loaded_) {  // first draw: open on the set of the weights that run
+        load();
+        const auto it = std::find(sets.begin(), sets.end(), f.session.settings().trained_set);
+        if (it != sets.end()) set = static_cast<int>(it - sets.begin());
+    }
     const Palette pal = palette(f.dark);
     const float font = ImGui::GetFontSize();
     if (sets.empty()) {

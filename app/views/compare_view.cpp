@@ -14,6 +14,15 @@ const AttnKind kKinds[] = {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind
 const char* kNames[] = {"MHA", "GQA", "MQA", "MLA"};
 
 // Query heads on top, the keys and values they read below, a line from each head to its source.
+// The sentence under a column's diagram.
+const char* reads_note(const Config& c) {
+    const int64_t H = c.num_attention_heads, S = c.num_key_value_heads;
+    return c.is_mla() ? "one latent for all heads; W_UK,h and W_UV,h give each head its own K and V"
+           : S == H   ? "every head has its own K and V"
+           : S == 1   ? "all heads share one K and one V"
+                      : "heads in a group share K and V";
+}
+
 void reads_diagram(ImDrawList* dl, ImVec2 p, float w, const Config& c, int selected_head, const Frame& f) {
     const Palette pal = palette(f.dark);
     const float font = ImGui::GetFontSize();
@@ -31,7 +40,7 @@ void reads_diagram(ImDrawList* dl, ImVec2 p, float w, const Config& c, int selec
         }
     for (int h = 0; h < H; ++h) {
         dl->AddCircleFilled(ImVec2(head_x(h), y0), font * 0.5f, h == selected_head ? pal.warn : widgets::categorical_color(5));
-        char lab[8];
+        char lab[16];
         std::snprintf(lab, sizeof lab, "q%d", h);
         const ImVec2 ls = ImGui::CalcTextSize(lab);
         dl->AddText(ImVec2(head_x(h) - ls.x * 0.5f, y0 - font * 1.55f), pal.dim, lab);
@@ -48,11 +57,7 @@ void reads_diagram(ImDrawList* dl, ImVec2 p, float w, const Config& c, int selec
         const ImVec2 ls = ImGui::CalcTextSize(lab);
         dl->AddText(ImVec2(src_x(g) - ls.x * 0.5f, y1 + font * 0.2f), pal.text, lab);
     }
-    const char* note = c.is_mla() ? "one latent for all heads;\nW_UK,h and W_UV,h give each\nhead its own K and V"
-                       : S == H    ? "every head has its own K and V"
-                       : S == 1    ? "all heads share one K and one V"
-                                   : "heads in a group share K and V";
-    dl->AddText(ImVec2(p.x, y1 + font * 1.8f), pal.dim, note);
+    dl->AddText(ImGui::GetFont(), font, ImVec2(p.x, y1 + font * 1.8f), pal.dim, reads_note(c), nullptr, w);  // wrapped to the column
 }
 
 }  // namespace
@@ -98,7 +103,10 @@ void CompareView::draw(const Frame& f, Commands& cmds) {
     const float bar_w = font * 4.5f;
     const float col_w = (avail.x - bar_w) / 4.0f - ImGui::GetStyle().ItemSpacing.x;
     const float table_h = ImGui::GetTextLineHeightWithSpacing() * 7.5f;
-    const float diag_h = font * 8.6f;
+    float note_h = 0;  // the tallest wrapped note, so the four columns stay aligned
+    for (int i = 0; i < 4; ++i)
+        note_h = std::max(note_h, ImGui::CalcTextSize(reads_note(s.compare(kKinds[i]).cfg), nullptr, false, col_w).y);
+    const float diag_h = font * 6.3f + note_h;
     const float side = std::max(font * 6, std::min(col_w, avail.y - table_h - diag_h - font * 2.5f));
     double mha_bytes = 0;
     widgets::HeatmapResult hit;
@@ -108,14 +116,16 @@ void CompareView::draw(const Frame& f, Commands& cmds) {
         const Trace* t = lane.trace(step);
         if (i) ImGui::SameLine();
         ImGui::BeginGroup();
+        // Narrow panels (the lesson's live view) wrap the text inside the column instead of widening it.
+        ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + col_w);
         const Config& c = lane.cfg;
         if (c.is_mla())
-            ImGui::Text("%s (latent d_c = %lld, d_r = %lld)", kNames[i], static_cast<long long>(c.kv_lora_rank),
+            ImGui::TextWrapped("%s (d_c = %lld, d_r = %lld)", kNames[i], static_cast<long long>(c.kv_lora_rank),
                         static_cast<long long>(c.qk_rope_head_dim));
         else
-            ImGui::Text("%s (%lld KV head%s)", kNames[i], static_cast<long long>(c.num_key_value_heads),
+            ImGui::TextWrapped("%s (%lld KV head%s)", kNames[i], static_cast<long long>(c.num_key_value_heads),
                         c.num_key_value_heads == 1 ? "" : "s");
-        ImGui::TextDisabled("%s", lane.weights_desc.c_str());
+        text_wrapped_colored(palette(f.dark).dim, "%s", lane.weights_desc.c_str());
         widgets::HeatmapOptions o;
         o.tooltip = !f.exporting;
         o.highlight_row = n - 1;
@@ -133,20 +143,21 @@ void CompareView::draw(const Frame& f, Commands& cmds) {
             const double bytes = t->cost.cache_bytes(4);
             if (i == 0) mha_bytes = bytes;
             const int64_t per = cache_elements_per_token(c, lane.opt.mla_path);
-            ImGui::Text("cache: %s", fmt_bytes(bytes).c_str());
+            ImGui::TextWrapped("cache: %s", fmt_bytes(bytes).c_str());
             // a bar relative to MHA
             const ImVec2 b0 = ImGui::GetCursorScreenPos();
             const float frac = mha_bytes > 0 ? static_cast<float>(bytes / mha_bytes) : 1.0f;
             ImGui::GetWindowDrawList()->AddRectFilled(b0, ImVec2(b0.x + col_w * 0.9f * std::min(frac, 1.0f), b0.y + font * 0.6f),
                                                       widgets::categorical_color(c.is_mla() ? 2 : 1));
             ImGui::Dummy(ImVec2(col_w, font * 0.7f));
-            ImGui::Text("%lld numbers / token / layer (%.0f%% of MHA)", static_cast<long long>(per), 100.0 * frac);
-            ImGui::Text("step FLOPs: %s", fmt_count(t->cost.flops()).c_str());
+            ImGui::TextWrapped("%lld numbers / token / layer (%.0f%% of MHA)", static_cast<long long>(per), 100.0 * frac);
+            ImGui::TextWrapped("step FLOPs: %s", fmt_count(t->cost.flops()).c_str());
             double attn = 0;
             for (const LayerCost& lc : t->cost.layers) attn += lc.attn_flops;
-            ImGui::Text("attention FLOPs: %s", fmt_count(attn).c_str());
-            ImGui::Text("cache read: %s B", fmt_count(t->cost.cache_read_bytes()).c_str());
+            ImGui::TextWrapped("attention FLOPs: %s", fmt_count(attn).c_str());
+            ImGui::TextWrapped("cache read: %s B", fmt_count(t->cost.cache_read_bytes()).c_str());
         }
+        ImGui::PopTextWrapPos();
         ImGui::EndGroup();
     }
     ImGui::SameLine();

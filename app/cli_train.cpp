@@ -208,6 +208,10 @@ int run_report(const std::string& spec) {
             why.push_back(m.name + ": no train.json, so its held-out text is not known (trained before it was written)");
             continue;
         }
+        if (!fs::exists(fs::path(m.dir) / "model.safetensors")) {
+            why.push_back(m.name + ": its weights are not kept (only config.json, train.csv and train.json); train it again to check");
+            continue;
+        }
         const Weights w = load_model(m.dir);
         CpuBackend cpu(1);
         again[i] = heldout_loss(w, RunOptions{}, cpu, read_heldout(m), m.record->options.seq_len,

@@ -224,7 +224,7 @@ void eval_model(const Args& a, const ShowMe& show, const LessonEnv& env, LessonV
             "'; use elements, bytes_per_token, cache_bytes, flops, flops_total, ratio, config, or preset.elements, "
             "preset.terms, preset.symbolic, preset.formula, preset.bytes_per_token, preset.bytes, preset.gb, "
             "preset.gib, preset.ratio, preset.field, or quality.loss, quality.mean, quality.range, quality.seeds, "
-            "quality.spread");
+            "quality.spread, quality.verdict");
     }
 }
 
@@ -293,9 +293,10 @@ void eval_preset(const Args& a, LessonValue& v) {
 
 void eval_quality(const Args& a, LessonValue& v) {
     const std::string what = a.name.substr(std::string("quality.").size());
-    if (what != "loss" && what != "mean" && what != "range" && what != "seeds" && what != "spread")
-        bad("unknown value '" + a.name + "'; quality values: quality.loss, quality.mean, quality.range, quality.seeds, quality.spread");
-    const bool per_kind = what != "spread";
+    if (what != "loss" && what != "mean" && what != "range" && what != "seeds" && what != "spread" && what != "verdict")
+        bad("unknown value '" + a.name + "'; quality values: quality.loss, quality.mean, quality.range, quality.seeds, "
+            "quality.spread, quality.verdict");
+    const bool per_kind = what != "spread" && what != "verdict";
     const std::string usage = "quality." + what + (per_kind ? " KIND" : "") + " [set=S]";
     a.allow(per_kind ? 1 : 0, {"set"}, false, usage.c_str());
     if (a.pos.size() != (per_kind ? 1u : 0u)) bad("'" + a.name + "' needs " + (per_kind ? "a kind" : "no word") + "; use {{" + usage + "}}");
@@ -312,6 +313,11 @@ void eval_quality(const Args& a, LessonValue& v) {
     if (what == "spread") {
         v.value = q.seed_range;
         v.text = fixed4(v.value);
+        return;
+    }
+    if (what == "verdict") {  // the findings' last sentence: the spread between seeds against the differences
+        v.value = q.seed_range;
+        v.text = q.lines.back();
         return;
     }
     const AttnKind kind = parse_attn_kind(a.pos[0]);

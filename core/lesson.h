@@ -44,6 +44,8 @@
 //   quality.range KIND          lowest to highest over the seeds       "1.7226 to 1.7915"
 //   quality.seeds KIND          how many seeds                                       "5"
 //   quality.spread              the largest range of one kind                        "0.0689"
+//   quality.verdict             the sentence comparing that spread with the differences
+//                               between kinds (quality_findings' last line)
 #pragma once
 
 #include <cstdint>

@@ -347,6 +347,7 @@ TEST_CASE("lesson: values measured on the trained models, the trained set and a 
     CHECK(lesson_value("quality.mean mla", s, env).value == mla.mean);
     CHECK(lesson_value("quality.seeds mha", s, env).value == static_cast<double>(q.kinds[0].runs.size()));
     CHECK(lesson_value("quality.spread", s, env).value == q.seed_range);
+    CHECK(lesson_value("quality.verdict", s, env).text == q.lines.back());
     CHECK(lesson_value("quality.range gqa", s, env).text.find(" to ") != std::string::npos);
     CHECK(lesson_value("quality.loss mla set=repeat", s, env).value < 1.2);  // the copy task is learnt
     CHECK_THROWS_WITH(lesson_value("quality.loss", s, env), Catch::Contains("needs a kind"));

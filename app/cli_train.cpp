@@ -256,21 +256,28 @@ int run_report(const std::string& spec) {
         for (const std::string& line : quality_findings(models_in_set(models, set)).lines)
             std::printf("%s%s\n", sets.size() > 1 ? "  " : "", line.c_str());
     }
-    std::printf("\nvalidation loss (nats per byte) by step\n%8s", "step");
-    for (const TrainedModel& m : models) std::printf(" %*s", int(std::max<size_t>(9, m.name.size())), m.name.c_str());
-    std::printf("\n");
-    std::set<int64_t> steps;
-    for (const TrainedModel& m : models)
-        for (const TrainCurvePoint& p : m.rows) steps.insert(p.step);
-    for (int64_t s : steps) {
-        std::printf("%8lld", static_cast<long long>(s));
-        for (const TrainedModel& m : models) {
-            const int width = int(std::max<size_t>(9, m.name.size()));
-            auto it = std::find_if(m.rows.begin(), m.rows.end(), [&](const TrainCurvePoint& p) { return p.step == s; });
-            if (it == m.rows.end()) std::printf(" %*s", width, "-");
-            else std::printf(" %*.4f", width, it->val_loss);
-        }
+    // by step: per set, the first (lowest-seed) run of each kind
+    for (const std::string& set : sets) {
+        const std::vector<TrainedModel> in_set = models_in_set(models, set);
+        std::vector<const TrainedModel*> cols;
+        for (const KindQuality& k : quality_findings(in_set).kinds) cols.push_back(&in_set[k.runs[0]]);
+        std::printf("\nvalidation loss (nats per byte) by step%s%s\n%8s", sets.size() > 1 ? ", " : "",
+                    sets.size() > 1 ? set.c_str() : "", "step");
+        for (const TrainedModel* m : cols) std::printf(" %*s", int(std::max<size_t>(9, m->name.size())), m->name.c_str());
         std::printf("\n");
+        std::set<int64_t> steps;
+        for (const TrainedModel* m : cols)
+            for (const TrainCurvePoint& p : m->rows) steps.insert(p.step);
+        for (int64_t s : steps) {
+            std::printf("%8lld", static_cast<long long>(s));
+            for (const TrainedModel* m : cols) {
+                const int width = int(std::max<size_t>(9, m->name.size()));
+                auto it = std::find_if(m->rows.begin(), m->rows.end(), [&](const TrainCurvePoint& p) { return p.step == s; });
+                if (it == m->rows.end()) std::printf(" %*s", width, "-");
+                else std::printf(" %*.4f", width, it->val_loss);
+            }
+            std::printf("\n");
+        }
     }
     if (!all_good) {
         std::fflush(stdout);

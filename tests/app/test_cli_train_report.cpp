@@ -89,3 +89,20 @@ TEST_CASE("train --report exits 1 when train.csv does not belong to the weights"
     CHECK(r.out.find("differs from train.csv") != std::string::npos);
     fs::remove_all(root);
 }
+
+TEST_CASE("train --report lists a folder whose weights are not kept, without re-scoring it", "[cli][report]") {
+    const fs::path root = fs::temp_directory_path() / ("mla_report_noweights_" + std::to_string(::getpid()));
+    const fs::path tmp = root / "mqa-fortunes-seed9";
+    fs::remove_all(root);
+    fs::create_directories(tmp);
+    const fs::path src = fs::path(MLA_ASSETS_DIR) / "models" / "mqa-fortunes";
+    for (const char* f : {"config.json", "train.csv", "train.json"}) fs::copy_file(src / f, tmp / f);
+    const Run r = run(std::string(MLA_BIN_DIR) + "/mla-lab train --report " + tmp.string());
+    INFO(r.out);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("mqa-fortunes-seed9: its weights are not kept") != std::string::npos);
+    const std::string row = line_of(r.out, "mqa-fortunes-seed9 ");
+    REQUIRE(!row.empty());
+    CHECK(row.substr(row.size() - 2) == " -");  // no diff
+    fs::remove_all(root);
+}

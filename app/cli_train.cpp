@@ -200,7 +200,7 @@ int run_report(const std::string& spec) {
     const std::vector<TrainedModel> models = load_trained_models(spec);
     // Re-score each model's final validation loss with the inference decoder (train_report.h).
     std::vector<double> again(models.size(), -1);
-    std::vector<std::string> why;
+    std::vector<std::string> why, no_weights;
     bool all_good = true;
     for (size_t i = 0; i < models.size(); ++i) {
         const TrainedModel& m = models[i];
@@ -209,7 +209,7 @@ int run_report(const std::string& spec) {
             continue;
         }
         if (!fs::exists(fs::path(m.dir) / "model.safetensors")) {
-            why.push_back(m.name + ": its weights are not kept (only config.json, train.csv and train.json); train it again to check");
+            no_weights.push_back(m.name);
             continue;
         }
         const Weights w = load_model(m.dir);
@@ -236,19 +236,23 @@ int run_report(const std::string& spec) {
                     static_cast<long long>(last.step), count_short(double(last.tokens_seen)).c_str(),
                     duration(last.seconds).c_str(), last.val_loss, rescored, diff);
     }
-    std::printf("cache per token: all layers; MLA holds its latent c_kv and the shared RoPE key (its cached-kv path "
-                "would hold more: ");
-    bool first = true;
+    std::set<int64_t> cached_kv;
     for (const TrainedModel& m : models)
-        if (m.cfg.attn_kind() == AttnKind::MLA) {
-            std::printf("%s%s %lld el", first ? "" : ", ", m.name.c_str(), static_cast<long long>(m.cache_elements_cached_kv));
-            first = false;
-        }
-    std::printf("%s)\n", first ? "none here" : "");
+        if (m.cfg.attn_kind() == AttnKind::MLA) cached_kv.insert(m.cache_elements_cached_kv);
+    std::printf("cache per token: all layers; MLA holds its latent c_kv and the shared RoPE key");
+    for (int64_t el : cached_kv)
+        std::printf("%s %lld", el == *cached_kv.begin() ? " (run the cached-kv way it would hold" : ",", static_cast<long long>(el));
+    std::printf("%s\n", cached_kv.empty() ? "" : " elements)");
     std::printf("re-scored: the saved weights run by the inference decoder (absorbed path for MLA), one byte at a time,\n"
                 "over the same held-out windows as train.csv's last val_loss; reproduced when |diff| <= %.0e\n",
                 kRescoreTolerance);
     for (const std::string& line : why) std::printf("  %s\n", line.c_str());
+    if (!no_weights.empty()) {
+        std::printf("  not re-scored, their weights are not kept (config.json, train.csv and train.json only; train again "
+                    "to check):");
+        for (size_t i = 0; i < no_weights.size(); ++i) std::printf("%s %s", i ? "," : "", no_weights[i].c_str());
+        std::printf("\n");
+    }
     std::printf("\n");
     const std::vector<std::string> sets = quality_sets(models);
     for (const std::string& set : sets) {

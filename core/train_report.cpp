@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -219,9 +220,11 @@ std::vector<TrainedModel> load_trained_models(const std::string& spec) {
     }
     std::vector<TrainedModel> models;
     for (const std::string& d : dirs) models.push_back(load_trained_model(d));
-    if (parent)
+    if (parent)  // by kind, then set, then seed
         std::stable_sort(models.begin(), models.end(), [](const TrainedModel& x, const TrainedModel& y) {
-            return x.cfg.attn_kind() < y.cfg.attn_kind();
+            auto seed = [](const TrainedModel& m) { return m.record ? m.record->options.seed : uint64_t{0}; };
+            return std::make_tuple(x.cfg.attn_kind(), model_set(x), seed(x)) <
+                   std::make_tuple(y.cfg.attn_kind(), model_set(y), seed(y));
         });
     return models;
 }
@@ -291,7 +294,24 @@ QualityFindings quality_findings(const std::vector<TrainedModel>& models) {
             k.max = std::max(k.max, v);
         }
         k.first = models[k.runs[0]].last().val_loss;
+        for (const TrainCurvePoint& p : models[k.runs[0]].rows) {
+            double total = 0;
+            size_t found = 0;
+            for (size_t i : k.runs)
+                for (const TrainCurvePoint& o : models[i].rows)
+                    if (o.step == p.step) {
+                        total += o.val_loss;
+                        ++found;
+                        break;
+                    }
+            if (found != k.runs.size()) continue;
+            k.curve_steps.push_back(p.step);
+            k.curve_mean.push_back(total / static_cast<double>(found));
+        }
         k.mean = sum / static_cast<double>(k.runs.size());
+        double sq = 0;
+        for (size_t i : k.runs) sq += (models[i].last().val_loss - k.mean) * (models[i].last().val_loss - k.mean);
+        k.sd = k.runs.size() > 1 ? std::sqrt(sq / static_cast<double>(k.runs.size() - 1)) : nan;
         k.params = models[k.runs[0]].params;
         k.cache_bytes = models[k.runs[0]].cache_elements * 4;
         q.seed_range = std::max(q.seed_range, k.max - k.min);
@@ -301,6 +321,8 @@ QualityFindings quality_findings(const std::vector<TrainedModel>& models) {
     const KindQuality* mha = q.kinds[0].kind == AttnKind::MHA ? &q.kinds[0] : nullptr;
     for (KindQuality& k : q.kinds) {
         k.mean_vs_mha = mha ? k.mean - mha->mean : nan;
+        k.se_vs_mha = mha ? std::sqrt(k.sd * k.sd / double(k.runs.size()) + mha->sd * mha->sd / double(mha->runs.size())) : nan;
+        k.beyond_noise = k.kind != AttnKind::MHA && std::isfinite(k.se_vs_mha) && std::abs(k.mean_vs_mha) > 2 * k.se_vs_mha;
         k.cache_vs_mha = mha ? double(mha->cache_bytes) / double(k.cache_bytes) : nan;
         k.rank = 1;
         for (const KindQuality& o : q.kinds) k.rank += o.mean < k.mean;
@@ -341,20 +363,41 @@ QualityFindings quality_findings(const std::vector<TrainedModel>& models) {
         return q;
     }
     const KindQuality* widest = &q.kinds[0];
-    for (const KindQuality& k : q.kinds)
+    const KindQuality* noisiest = &q.kinds[0];
+    for (const KindQuality& k : q.kinds) {
         if (k.max - k.min > widest->max - widest->min) widest = &k;
-    std::string beyond;
-    int n_beyond = 0;
-    if (mha)
-        for (const KindQuality& k : q.kinds)
-            if (k.kind != AttnKind::MHA && std::abs(k.mean_vs_mha) > q.seed_range) {
-                beyond += (n_beyond++ ? ", " : "") + upper(k.kind);
+        if (std::isfinite(k.sd) && (!std::isfinite(noisiest->sd) || k.sd > noisiest->sd)) noisiest = &k;
+    }
+    std::string line = "From seed to seed one kind's final loss moves by up to " + fixed(q.seed_range, 4) + " (" +
+                       upper(widest->kind) + ": " + fixed(widest->min, 4) + " to " + fixed(widest->max, 4) +
+                       "; standard deviation up to " + fixed(noisiest->sd, 4) + ", " + upper(noisiest->kind) + ").";
+    if (mha) {
+        std::string beyond, within;
+        for (const KindQuality& k : q.kinds) {
+            if (k.kind == AttnKind::MHA) continue;
+            std::string& list = k.beyond_noise ? beyond : within;
+            if (!list.empty()) list += ", ";
+            list += upper(k.kind);
+            list += k.mean_vs_mha >= 0 ? " +" : " ";
+            list += fixed(k.mean_vs_mha, 4);
+            list += " (";
+            list += fixed(std::abs(k.mean_vs_mha) / k.se_vs_mha, 1);
+            list += " standard errors)";
+        }
+        if (beyond.empty()) {
+            line += " No mean differs from MHA's by more than two standard errors, so these runs do not tell the kinds apart: ";
+            line += within;
+        } else {
+            line += " Differs from MHA's mean by more than two standard errors: ";
+            line += beyond;
+            if (!within.empty()) {
+                line += "; within that noise: ";
+                line += within;
             }
-    q.lines.push_back("Between seeds of one kind the final loss moves by up to " + fixed(q.seed_range, 4) + " (" +
-                      upper(widest->kind) + ": " + fixed(widest->min, 4) + " to " + fixed(widest->max, 4) + "). " +
-                      (!mha          ? std::string("")
-                       : n_beyond == 0 ? std::string("No kind differs from MHA by more than that: at this size these runs do not tell the kinds apart.")
-                                       : "Differs from MHA by more than that: " + beyond + "; the other differences are within seed noise."));
+        }
+        line += ".";
+    }
+    q.lines.push_back(line);
     return q;
 }
 

@@ -90,7 +90,7 @@ TrainedModel load_trained_model(const std::string& dir);
 
 // "DIR1,DIR2,..." in that order, or one folder that holds model folders: those and the model
 // folders one level further down (assets/models/seeds/...), ordered MHA, GQA, MQA, MLA, then
-// by path. Throws InputError naming what is missing.
+// by set and seed. Throws InputError naming what is missing.
 std::vector<TrainedModel> load_trained_models(const std::string& spec);
 
 // The set a model folder belongs to: its name after the kind, without a "-seedN" ending
@@ -111,19 +111,25 @@ struct KindQuality {
     std::vector<uint64_t> seeds;   // train.json's seed of each run (0 when the folder has none)
     double first = 0;              // runs[0]'s final validation loss (the built-in model: seed 1)
     double mean = 0, min = 0, max = 0;  // over the runs
+    double sd = 0;                 // sample standard deviation over the runs (n - 1; NaN with one run)
     int64_t params = 0;
     int64_t cache_bytes = 0;       // per token, all layers, fp32
     double mean_vs_mha = 0;        // mean - MHA's mean (NaN without MHA runs)
+    double se_vs_mha = 0;          // standard error of that difference: sqrt(sd^2/n + sd_mha^2/n_mha) (NaN with one run)
+    bool beyond_noise = false;     // |mean_vs_mha| > 2 se_vs_mha
     double cache_vs_mha = 0;       // MHA's cache / this one's (NaN without MHA runs)
     int rank = 0;                  // 1 = lowest mean
+    // The mean validation loss over the runs at each step that every run logged.
+    std::vector<int64_t> curve_steps;
+    std::vector<double> curve_mean;
 };
 
 struct QualityFindings {
     std::vector<KindQuality> kinds;  // MHA, GQA, MQA, MLA: those present
     double seed_range = 0;           // the largest max - min of one kind (0 with one run each)
     // Plain sentences from the numbers: the best kind, each kind against MHA ("MLA: mean
-    // validation loss 0.0016 higher than MHA's ... with 3.2x less cache ..."), and how the
-    // differences compare with the spread between seeds.
+    // validation loss 0.0016 higher than MHA's ... with 3.2x less cache ..."), and, last,
+    // which differences are larger than twice their standard error (the seed-to-seed noise).
     std::vector<std::string> lines;
 };
 QualityFindings quality_findings(const std::vector<TrainedModel>& models);

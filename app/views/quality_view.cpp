@@ -93,42 +93,51 @@ std::string fixed(double v, int decimals) {
     return buf;
 }
 
-ImU32 faded(ImU32 c) { return (c & ~IM_COL32_A_MASK) | (110u << IM_COL32_A_SHIFT); }
+ImU32 faded(ImU32 c) { return (c & ~IM_COL32_A_MASK) | (80u << IM_COL32_A_SHIFT); }
 
 void loss_chart(const std::vector<TrainedModel>& ms, const QualityFindings& q, bool from_start, ImVec2 size) {
     widgets::PlotAxes ax;
-    ax.title = "Validation loss while training (held-out text, nats per byte; lower is better)";
+    ax.title = "Validation loss while training (lower is better)";
     ax.x = {"training step", widgets::AxisScale::Linear, widgets::AxisFormat::Count};
-    ax.y = {"validation loss", widgets::AxisScale::Linear, widgets::AxisFormat::Number};
+    ax.y = {"nats per byte", widgets::AxisScale::Linear, widgets::AxisFormat::Number};
     ax.legend = widgets::LegendPos::TopRight;
     const int64_t first = from_start ? 0 : 300;  // before ~step 300 the loss falls from 6 to 2.2 and flattens the rest
     if (!widgets::BeginPlot("##quality_loss", size, ax)) return;
-    for (const KindQuality& k : q.kinds)
-        for (size_t j = k.runs.size(); j-- > 0;) {  // the built-in run last, on top
-            const TrainedModel& m = ms[k.runs[j]];
-            std::vector<double> xs, ys;
-            for (const TrainCurvePoint& p : m.rows)
-                if (p.step >= first) {
-                    xs.push_back(static_cast<double>(p.step));
-                    ys.push_back(p.val_loss);
-                }
-            const std::string label = (j == 0 ? upper(to_string(k.kind)) : std::string()) + "##" + m.dir;
-            const ImU32 col = kind_color(k.kind);
-            widgets::PlotLine(label.c_str(), xs.data(), ys.data(), static_cast<int>(xs.size()), j == 0 ? col : faded(col),
-                              j == 0 ? 0.0f : 1.5f);
-        }
+    for (const KindQuality& k : q.kinds) {
+        const ImU32 col = kind_color(k.kind);
+        if (k.runs.size() > 1)  // each seed, faint (no legend entry)
+            for (size_t j = 0; j < k.runs.size(); ++j) {
+                const TrainedModel& m = ms[k.runs[j]];
+                std::vector<double> xs, ys;
+                for (const TrainCurvePoint& p : m.rows)
+                    if (p.step >= first) {
+                        xs.push_back(static_cast<double>(p.step));
+                        ys.push_back(p.val_loss);
+                    }
+                const std::string id = "##" + m.dir;
+                widgets::PlotLine(id.c_str(), xs.data(), ys.data(), static_cast<int>(xs.size()), faded(col), 1.0f);
+            }
+        std::vector<double> xs, ys;  // the mean over the seeds (the one run when there is one)
+        for (size_t i = 0; i < k.curve_steps.size(); ++i)
+            if (k.curve_steps[i] >= first) {
+                xs.push_back(static_cast<double>(k.curve_steps[i]));
+                ys.push_back(k.curve_mean[i]);
+            }
+        const std::string label = upper(to_string(k.kind)) + "##mean";
+        widgets::PlotLine(label.c_str(), xs.data(), ys.data(), static_cast<int>(xs.size()), col);
+    }
     widgets::EndPlot();
 }
 
 void tradeoff_chart(const QualityFindings& q, ImVec2 size) {
     widgets::PlotAxes ax;
-    ax.title = "Final validation loss against KV cache per token (lower left is better)";
+    ax.title = "Final loss against cache per token (lower left is better)";
     ax.x = {"cache per token (all layers, float32)", widgets::AxisScale::Linear, widgets::AxisFormat::Bytes};
     double widest = 0;
     for (const KindQuality& k : q.kinds) widest = std::max(widest, static_cast<double>(k.cache_bytes));
     ax.x.min = 0;
     ax.x.max = widest * 1.45;  // room on the right for the labels
-    ax.y = {"validation loss", widgets::AxisScale::Linear, widgets::AxisFormat::Number};
+    ax.y = {"nats per byte", widgets::AxisScale::Linear, widgets::AxisFormat::Number};
     ax.legend = widgets::LegendPos::None;
     if (!widgets::BeginPlot("##quality_tradeoff", size, ax)) return;
     for (const KindQuality& k : q.kinds) {
@@ -139,7 +148,7 @@ void tradeoff_chart(const QualityFindings& q, ImVec2 size) {
             const std::string id = "##range" + std::string(to_string(k.kind));
             widgets::PlotLine(id.c_str(), xs, ys, 2, col, ImGui::GetFontSize() * 0.3f);
         }
-        const std::string label = upper(to_string(k.kind)) + (k.runs.size() > 1 ? " mean " : " ") + fixed(k.mean, 4);
+        const std::string label = upper(to_string(k.kind)) + " " + fixed(k.mean, 4);
         widgets::PlotMarker(x, k.mean, label.c_str(), col);
     }
     widgets::EndPlot();
@@ -181,26 +190,26 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
         }
         ImGui::SameLine();
     }
-    if (!ms.empty() && ms[0].record) {
-        const TrainRecord& r = *ms[0].record;
-        ImGui::TextDisabled("trained on %s (%s bytes, %s held out); %lld steps of %lld x %lld bytes = %s bytes seen",
-                            r.corpus_name.c_str(), fmt_count(double(r.corpus_bytes)).c_str(),
-                            fmt_count(double(r.heldout_bytes)).c_str(), static_cast<long long>(r.options.steps),
-                            static_cast<long long>(r.options.batch), static_cast<long long>(r.options.seq_len),
-                            fmt_count(double(ms[0].last().tokens_seen)).c_str());
-        ImGui::SameLine();
-    }
     ImGui::Checkbox("from step 0", &from_start);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Also plot the first 300 steps, where the loss falls from 6.0 (a uniform guess over 256 bytes) to about 2.2");
     ImGui::SameLine();
     if (ImGui::SmallButton("Reload")) load();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Read the model folders again (after training a new model into assets/models)");
+    if (!ms.empty() && ms[0].record) {
+        const TrainRecord& r = *ms[0].record;
+        ImGui::SameLine();
+        text_wrapped_colored(pal.dim, "trained on %s (%s bytes, %s held out); %lld steps of %lld x %lld bytes = %s bytes seen",
+                             r.corpus_name.c_str(), fmt_count(double(r.corpus_bytes)).c_str(),
+                             fmt_count(double(r.heldout_bytes)).c_str(), static_cast<long long>(r.options.steps),
+                             static_cast<long long>(r.options.batch), static_cast<long long>(r.options.seq_len),
+                             fmt_count(double(ms[0].last().tokens_seen)).c_str());
+    }
     if (!error.empty()) text_wrapped_colored(pal.warn, "%s", error.c_str());
 
     // ---- the two charts
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const float chart_h = std::max(font * 12, avail.y * 0.44f);
-    const float left_w = avail.x * 0.56f;
+    const float left_w = avail.x * (avail.x > font * 62 ? 0.56f : 0.48f);  // narrow: more room for the point labels
     ImGui::BeginGroup();
     loss_chart(ms, q, from_start, ImVec2(left_w, chart_h));
     ImGui::EndGroup();
@@ -209,20 +218,27 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
     tradeoff_chart(q, ImVec2(avail.x - left_w - ImGui::GetStyle().ItemSpacing.x, chart_h));
     ImGui::EndGroup();
     if (most_runs > 1)
-        ImGui::TextDisabled("Bold lines: the built-in model of each kind (seed 1); faint lines: the same training with other seeds. "
-                            "Right: the mean over seeds, the bar from the lowest to the highest.");
+        text_wrapped_colored(pal.dim, "Validation loss on held-out text, in nats per byte. Bold lines: the mean over the seeds; faint "
+                             "lines: each seed (seed 1 is the built-in model the app runs). Right: the mean, and a bar from the "
+                             "lowest seed to the highest.");
+    else
+        text_wrapped_colored(pal.dim, "Validation loss on held-out text, in nats per byte.");
 
     // ---- the table, one row per kind
+    // A narrow panel (the lesson's live view) keeps the kind, cache, mean and paper columns.
+    const bool wide = avail.x > font * 62;
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit;
-    if (ImGui::BeginTable("##quality_table", 9, flags)) {
-        ImGui::TableSetupColumn("kind: built-in model", ImGuiTableColumnFlags_WidthStretch);
-        ImGui::TableSetupColumn("parameters");
+    if (ImGui::BeginTable("##quality_table", wide ? 9 : 5, flags)) {
+        ImGui::TableSetupColumn(wide ? "kind: built-in model" : "kind", ImGuiTableColumnFlags_WidthStretch);
+        if (wide) ImGui::TableSetupColumn("parameters");
         ImGui::TableSetupColumn("cache per token");
         ImGui::TableSetupColumn("vs MHA");
-        ImGui::TableSetupColumn("val loss, seed 1");
-        ImGui::TableSetupColumn("re-scored");
-        ImGui::TableSetupColumn("seeds");
-        ImGui::TableSetupColumn("mean (lowest - highest)");
+        if (wide) {
+            ImGui::TableSetupColumn("val loss, seed 1");
+            ImGui::TableSetupColumn("re-scored");
+            ImGui::TableSetupColumn("seeds");
+        }
+        ImGui::TableSetupColumn(most_runs > 1 ? "mean (lowest - highest)" : "validation loss");
         ImGui::TableSetupColumn("paper, Table 1");
         ImGui::TableHeadersRow();
         for (const KindQuality& k : q.kinds) {
@@ -234,33 +250,41 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
             ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x, y), ImVec2(p.x + font * 1.2f, y), kind_color(k.kind), font * 0.25f);
             ImGui::Dummy(ImVec2(font * 1.4f, ImGui::GetTextLineHeight()));
             ImGui::SameLine();
-            ImGui::Text("%s: %s", upper(to_string(k.kind)).c_str(), m.name.c_str());
+            if (wide) ImGui::Text("%s: %s", upper(to_string(k.kind)).c_str(), m.name.c_str());
+            else ImGui::TextUnformatted(upper(to_string(k.kind)).c_str());
             if (f.mono) ImGui::PushFont(f.mono);
-            ImGui::TableNextColumn();
-            ImGui::TextUnformatted(fmt_count(double(k.params)).c_str());
+            if (wide) {
+                ImGui::TableNextColumn();
+                ImGui::TextUnformatted(fmt_count(double(k.params)).c_str());
+            }
             ImGui::TableNextColumn();
             ImGui::Text("%s el, %s B", fmt_count(double(m.cache_elements)).c_str(), fmt_count(double(k.cache_bytes)).c_str());
             ImGui::TableNextColumn();
             if (k.kind == AttnKind::MHA) ImGui::TextDisabled("baseline");
             else if (std::isfinite(k.cache_vs_mha)) ImGui::Text("%sx less", fixed(k.cache_vs_mha, 2).c_str());
-            ImGui::TableNextColumn();
-            ImGui::Text("%.4f", k.first);
-            ImGui::TableNextColumn();
-            const auto it = rescored.find(m.name);
-            if (it != rescored.end()) {
-                const bool same = std::abs(it->second - k.first) <= kRescoreTolerance;
-                ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(same ? pal.good : pal.warn), "%.4f %s", it->second,
-                                   same ? "same" : "DIFFERS");
-            } else {
-                ImGui::TextDisabled(m.record ? "-" : "no train.json");
+            if (wide) {
+                ImGui::TableNextColumn();
+                ImGui::Text("%.4f", k.first);
+                ImGui::TableNextColumn();
+                const auto it = rescored.find(m.name);
+                if (it != rescored.end()) {
+                    const bool same = std::abs(it->second - k.first) <= kRescoreTolerance;
+                    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(same ? pal.good : pal.warn), "%.4f %s", it->second,
+                                       same ? "same" : "DIFFERS");
+                } else {
+                    ImGui::TextDisabled(m.record ? "-" : "no train.json");
+                }
+                ImGui::TableNextColumn();
+                std::string seeds;
+                for (uint64_t sd : k.seeds) {
+                    if (!seeds.empty()) seeds += ',';
+                    seeds += std::to_string(sd);
+                }
+                ImGui::TextUnformatted(seeds.c_str());
             }
             ImGui::TableNextColumn();
-            std::string seeds;
-            for (uint64_t sd : k.seeds) seeds += (seeds.empty() ? "" : ",") + std::to_string(sd);
-            ImGui::TextUnformatted(seeds.c_str());
-            ImGui::TableNextColumn();
             if (k.runs.size() > 1) ImGui::Text("%.4f (%.4f - %.4f)", k.mean, k.min, k.max);
-            else ImGui::TextDisabled("one run");
+            else ImGui::Text("%.4f", k.mean);
             if (f.mono) ImGui::PopFont();
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(paper_capability(k.kind));
@@ -272,11 +296,14 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
         ImGui::SetTooltip("Run each built-in model through the inference decoder, one byte at a time, over the same held-out\n"
                           "windows, and compare with the validation loss written while training (train.csv)");
     ImGui::SameLine();
-    ImGui::TextDisabled("cache: MLA holds its latent c_KV and the shared RoPE key (absorbed path); parameters include embeddings");
+    text_wrapped_colored(pal.dim, "cache: MLA holds its latent c_KV and the shared RoPE key (absorbed path); parameters include embeddings");
 
     // ---- what the numbers say, and what the paper says
     ImGui::Spacing();
-    for (const std::string& line : q.lines) ImGui::BulletText("%s", line.c_str());
+    for (const std::string& line : q.lines) {
+        ImGui::Bullet();
+        ImGui::TextWrapped("%s", line.c_str());
+    }
     text_wrapped_colored(pal.dim,
                          "The paper (DeepSeek-V2, Table 1) rates the kinds Strong (MHA), Moderate (GQA), Weak (MQA) and "
                          "Stronger (MLA), from its ablations of 7B-scale and larger models trained on hundreds of billions "

@@ -100,7 +100,8 @@ TEST_CASE("train --report lists a folder whose weights are not kept, without re-
     const Run r = run(std::string(MLA_BIN_DIR) + "/mla-lab train --report " + tmp.string());
     INFO(r.out);
     CHECK(r.status == 0);
-    CHECK(r.out.find("mqa-fortunes-seed9: its weights are not kept") != std::string::npos);
+    CHECK(r.out.find("their weights are not kept (config.json, train.csv and train.json only; train again to check): "
+                     "mqa-fortunes-seed9") != std::string::npos);
     const std::string row = line_of(r.out, "mqa-fortunes-seed9 ");
     REQUIRE(!row.empty());
     CHECK(row.substr(row.size() - 2) == " -");  // no diff

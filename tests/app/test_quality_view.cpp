@@ -14,11 +14,15 @@ TEST_CASE("quality view: the built-in models form the fortunes set, MHA to MLA",
     REQUIRE(!sets.empty());
     CHECK(sets[0] == "fortunes");
     const std::vector<TrainedModel> ms = models_in_set(all, "fortunes");
-    REQUIRE(ms.size() == 4);
+    REQUIRE(ms.size() == 20);  // seed 1 of each kind, and seeds/ 2 to 5
     CHECK(ms[0].name == "mha-fortunes");
-    CHECK(ms[1].name == "gqa-fortunes");
-    CHECK(ms[2].name == "mqa-fortunes");
-    CHECK(ms[3].name == "mla-fortunes");
+    CHECK(ms[1].name == "mha-fortunes-seed2");
+    CHECK(ms[5].name == "gqa-fortunes");
+    CHECK(ms[10].name == "mqa-fortunes");
+    CHECK(ms[15].name == "mla-fortunes");
+    const QualityFindings q = quality_findings(ms);
+    REQUIRE(q.kinds.size() == 4);
+    for (const KindQuality& k : q.kinds) CHECK(k.runs.size() == 5);
     CHECK(models_in_set(all, "nosuch").empty());
     CHECK(std::string(paper_capability(AttnKind::MLA)) == "Stronger");
     CHECK(std::string(paper_capability(AttnKind::MQA)) == "Weak");
@@ -43,6 +47,10 @@ TEST_CASE("quality view: a folder without models leaves an error and no sets", "
     v.folder.clear();
     v.load();
     v.rescore();
-    REQUIRE(v.rescored.size() == 4);
-    for (const TrainedModel& m : models_in_set(v.models, "fortunes")) CHECK(std::abs(v.rescored[m.name] - m.last().val_loss) <= kRescoreTolerance);
+    REQUIRE(v.rescored.size() == 4);  // the built-in model (seed 1) of each kind
+    for (const TrainedModel& m : models_in_set(v.models, "fortunes")) {
+        if (m.name.find("-seed") != std::string::npos) continue;
+        REQUIRE(v.rescored.count(m.name) == 1);
+        CHECK(std::abs(v.rescored[m.name] - m.last().val_loss) <= kRescoreTolerance);
+    }
 }

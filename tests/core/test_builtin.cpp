@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <string>
 
 #include "builtin.h"
@@ -73,12 +74,23 @@ TEST_CASE("the built-in models' validation losses in train.csv are reproduced fr
     const std::string dir = find_assets_subdir("models");
     REQUIRE(!dir.empty());
     const std::vector<TrainedModel> models = load_trained_models(dir);
-    int fortunes = 0;
+    int fortunes = 0, rescored = 0;
     for (const TrainedModel& m : models) {
         INFO(m.name);
         REQUIRE(m.record);
         CHECK(m.last().step == m.record->options.steps);
-        const std::string held = read_heldout(m);  // checks size and hash against train.json
+        const std::string held = read_heldout(m);  // checks size and hash against train.json, also for seeds/
+        if (m.name.find("-fortunes") != std::string::npos) {
+            ++fortunes;
+            CHECK(m.record->options.steps == 2000);  // the same budget for every kind and seed
+            CHECK(m.record->options.batch == 8);
+            CHECK(m.record->options.seq_len == 256);
+            CHECK(m.last().tokens_seen == 2000 * 8 * 256);
+            const size_t at = m.name.find("-seed");  // seeds/<kind>-fortunes-seedN: trained with seed N
+            CHECK(m.record->options.seed == (at == std::string::npos ? 1u : std::stoull(m.name.substr(at + 5))));
+        }
+        if (!std::filesystem::exists(std::filesystem::path(m.dir) / "model.safetensors")) continue;  // seeds/: logs only
+        ++rescored;
         const Weights w = load_model(m.dir);
         for (MlaPath path : {MlaPath::Absorbed, MlaPath::CachedKV, MlaPath::Recompute}) {
             INFO(static_cast<int>(path));
@@ -89,13 +101,9 @@ TEST_CASE("the built-in models' validation losses in train.csv are reproduced fr
                            m.last().val_loss) <= kRescoreTolerance);
             if (m.cfg.attn_kind() != AttnKind::MLA) break;
         }
-        if (m.name.find("-fortunes") != std::string::npos) {
-            ++fortunes;
-            CHECK(m.record->options.steps == 2000);  // the same budget for every kind
-            CHECK(m.last().tokens_seen == 2000 * 8 * 256);
-        }
     }
-    CHECK(fortunes == 4);
+    CHECK(rescored == 8);    // {mha,gqa,mqa,mla}-{fortunes,repeat}
+    CHECK(fortunes == 4 * 5);  // seed 1 and seeds 2 to 5 of each kind
 }
 
 TEST_CASE("quality findings of the built-in models: loss and cache against MHA", "[builtin][report]") {
@@ -165,8 +173,15 @@ TEST_CASE("quality findings: means over seeds, the spread, and what exceeds it",
     REQUIRE(q.lines.size() == 4);
     CHECK(q.lines[1] == "MQA: mean validation loss 0.0850 higher than MHA's (1.8050 vs 1.7200) with 4.0x less cache "
                         "(384 vs 1,536 B per token).");
-    CHECK(q.lines[3] == "Between seeds of one kind the final loss moves by up to 0.0400 (MHA: 1.7000 to 1.7400). "
-                        "Differs from MHA by more than that: MQA; the other differences are within seed noise.");
+    // MHA sd = MLA sd = sqrt(2 x 0.02^2) = 0.02828, MQA sd = 0.00707; SE of MQA - MHA =
+    // sqrt(0.00707^2 / 2 + 0.02828^2 / 2) = 0.02062: 0.085 / 0.02062 = 4.1 standard errors
+    CHECK(q.kinds[0].sd == Approx(0.028284).epsilon(1e-4));
+    CHECK(q.kinds[1].se_vs_mha == Approx(0.020616).epsilon(1e-4));
+    CHECK(q.kinds[1].beyond_noise);
+    CHECK_FALSE(q.kinds[2].beyond_noise);
+    CHECK(q.lines[3] == "From seed to seed one kind's final loss moves by up to 0.0400 (MHA: 1.7000 to 1.7400; standard "
+                        "deviation up to 0.0283, MHA). Differs from MHA's mean by more than two standard errors: MQA +0.0850 "
+                        "(4.1 standard errors); within that noise: MLA +0.0000 (0.0 standard errors).");
     // one run per kind: the spread is said to be unmeasured
     const QualityFindings one = quality_findings({fake_run(AttnKind::MHA, 1, 1.7), fake_run(AttnKind::GQA, 1, 1.6)});
     CHECK(one.lines.back().find("not measured") != std::string::npos);

@@ -153,7 +153,7 @@ float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 
 struct GenerateArgs {
     ModelArgs m;
-    std::string prompt = "Make a travel plan for Spain";
+    std::string prompt = kArticlePrompt;  // with --trained-on repeat: kRepeatPrompt
     std::string ids;
     int64_t tokens = 32;
     uint64_t seed = 1;
@@ -166,7 +166,9 @@ int run_generate(const GenerateArgs& g) {
     if (!(g.temperature >= 0.0f) || g.temperature > 100.0f)
         throw InputError("--temperature must be between 0 (greedy) and 100");
     auto w = load_weights(g.m);
-    auto prompt = prompt_tokens(g.prompt, g.ids, w->cfg.vocab_size);
+    const bool repeat_set = g.m.model_dir.empty() && g.m.weights != "random" && g.m.trained_on == "repeat";
+    auto prompt = prompt_tokens(repeat_set && g.prompt == kArticlePrompt ? std::string(kRepeatPrompt) : g.prompt, g.ids,
+                                w->cfg.vocab_size);
     if (static_cast<int64_t>(prompt.size()) + g.tokens > w->cfg.max_position_embeddings)
         throw InputError("prompt (" + std::to_string(prompt.size()) + " tokens) + --tokens " + std::to_string(g.tokens) +
                          " is beyond max_position_embeddings = " + std::to_string(w->cfg.max_position_embeddings));
@@ -504,7 +506,7 @@ void add_model_commands(CLI::App& root, Commands& cmds) {
         auto g = std::make_shared<GenerateArgs>();
         CLI::App* s = root.add_subcommand("generate", "run a model token by token and print the text (or JSON Lines)");
         add_model_options(s, g->m);
-        s->add_option("--prompt", g->prompt, "prompt text (byte-level models)")->default_val(g->prompt);
+        s->add_option("--prompt", g->prompt, "prompt text (byte-level models; with --trained-on repeat, a line of the copy task unless given)")->default_val(g->prompt);
         s->add_option("--ids", g->ids, "prompt as comma-separated token ids");
         s->add_option("--tokens", g->tokens, "tokens to generate")->default_val(32);
         s->add_option("--seed", g->seed, "sampling seed")->default_val(1);

@@ -110,7 +110,10 @@ std::string head_csv(const std::vector<Trace>& traces, const std::vector<std::st
         return csv_field(std::to_string(i) + ":" + l);
     };
     std::string s = "query \\ key";
-    for (int64_t j = 0; j < n; ++j) s += "," + label(j);
+    for (int64_t j = 0; j < n; ++j) {
+        s += ',';
+        s += label(j);
+    }
     s += "\n";
     char buf[32];
     for (int64_t i = 0; i < n; ++i) {

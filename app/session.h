@@ -46,10 +46,6 @@ struct ModelSettings {
     bool operator==(const ModelSettings&) const = default;
 };
 
-// A prompt for the "repeat" models (each line a random 8-letter word written three times):
-// after it they write "kvcachez" once more, then a new line.
-inline constexpr const char* kRepeatPrompt = "mlalabxy mlalabxy mlalabxy\nkvcachez kvcachez ";
-
 // The sidebar field a message belongs to.
 enum class Field { None, Kind, KvHeads, KvLoraRank, RopeDim, QLoraRank, MlaPath, RopeOnLatent, NoCache,
                    Weights, Seed, SampleSeed, Temperature, Backend, Prompt };

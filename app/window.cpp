@@ -710,6 +710,7 @@ ModelSettings CliModelArgs::settings() const {
     m.q_lora_rank = q_lora_rank;
     m.weights = parse_weights_source(weights);
     m.trained_set = trained_on;
+    if (trained_on == "repeat" && m.weights != WeightsSource::Random && m.prompt == kArticlePrompt) m.prompt = kRepeatPrompt;
     m.seed = weights_seed;
     m.sample_seed = seed;
     m.temperature = temperature;
@@ -746,7 +747,7 @@ void add_model_args(CLI::App& a, CliModelArgs& m) {
     a.add_option("--mla-path", m.mla_path, "MLA path: cached-kv, recompute or absorbed")->default_val(m.mla_path);
     a.add_flag("--rope-on-latent", m.rope_on_latent, "MLA: RoPE on the compressed keys (breaks absorption)");
     a.add_flag("--no-cache", m.no_cache, "re-run the whole prefix every step");
-    a.add_option("--prompt", m.prompt, "prompt text")->default_val(m.prompt);
+    a.add_option("--prompt", m.prompt, "prompt text (with --trained-on repeat, a line of the copy task unless given)")->default_val(m.prompt);
     a.add_option("--weights", m.weights,
                  "trained (assets/models), random (seeded), or auto = trained when one has these sizes")->default_val(m.weights);
     a.add_option("--trained-on", m.trained_on, "trained weights: fortunes (English text) or repeat (a synthetic copy task)")

@@ -76,9 +76,9 @@ void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& 
         const std::string& lab = slabs[i].label;
         const size_t sp = lab.find(' ');
         std::string what = lab.substr(0, sp), whose;
-        if (slabs[i].readers.size() == 1) whose = "h" + std::to_string(slabs[i].readers[0]);
+        if (slabs[i].readers.size() == 1) whose = std::string("h").append(std::to_string(slabs[i].readers[0]));
         else if (static_cast<int>(slabs[i].readers.size()) == H) whose = "all";
-        else whose = "g" + lab.substr(lab.find_last_of(' ') + 1);
+        else whose = std::string("g").append(lab.substr(lab.find_last_of(' ') + 1));
         const float lw = std::max(ImGui::CalcTextSize(what.c_str()).x, ImGui::CalcTextSize(whose.c_str()).x);
         const float lx0 = (a.x + b.x - lw) * 0.5f;
         const float drop = lx0 < label_end ? font * 2.3f : 0.0f;
@@ -97,7 +97,7 @@ void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& 
     for (int h = 0; h < H; ++h) {
         const ImVec2 c0 = hp[static_cast<size_t>(h)];
         dl->AddCircleFilled(c0, font * 0.55f, widgets::categorical_color(5));
-        char lab[8];
+        char lab[16];
         std::snprintf(lab, sizeof lab, "h%d", h);
         const ImVec2 ls = ImGui::CalcTextSize(lab);
         dl->AddText(ImVec2(c0.x - ls.x * 0.5f, c0.y - font * 1.6f), pal.dim, lab);

@@ -62,7 +62,7 @@ DiagramDraw draw_diagram(const char* id, const Diagram& d, const Trace* trace, i
     for (size_t i = 0; i < N; ++i) {
         const DiagramNode& n = d.nodes[i];
         dims[i] = live_dims(n, trace, layer);
-        names[i] = n.equation.empty() ? n.label : "(" + std::to_string(++eq_no) + ") " + n.label;
+        names[i] = n.equation.empty() ? n.label : std::string("(").append(std::to_string(++eq_no)).append(") ").append(n.label);
         shapes[i] = widgets::tensor_label(nullptr, dims[i].data(), static_cast<int>(dims[i].size()));
         ncols = std::max(ncols, static_cast<int>(std::lround(n.col)) + 1);
         max_row = std::max(max_row, n.row);

@@ -175,6 +175,8 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
     }
     const std::vector<TrainedModel> ms = models_in_set(models, sets[static_cast<size_t>(set)]);
     const QualityFindings q = quality_findings(ms);
+    // A narrow panel (the lesson's live view, a tile) stacks the header and keeps the table's main columns.
+    const bool wide = ImGui::GetContentRegionAvail().x > font * 62;
     size_t most_runs = 1;
     for (const KindQuality& k : q.kinds) most_runs = std::max(most_runs, k.runs.size());
 
@@ -197,7 +199,7 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Read the model folders again (after training a new model into assets/models)");
     if (!ms.empty() && ms[0].record) {
         const TrainRecord& r = *ms[0].record;
-        ImGui::SameLine();
+        if (wide) ImGui::SameLine();
         text_wrapped_colored(pal.dim, "trained on %s (%s bytes, %s held out); %lld steps of %lld x %lld bytes = %s bytes seen",
                              r.corpus_name.c_str(), fmt_count(double(r.corpus_bytes)).c_str(),
                              fmt_count(double(r.heldout_bytes)).c_str(), static_cast<long long>(r.options.steps),
@@ -209,7 +211,7 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
     // ---- the two charts
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const float chart_h = std::max(font * 12, avail.y * 0.44f);
-    const float left_w = avail.x * (avail.x > font * 62 ? 0.56f : 0.48f);  // narrow: more room for the point labels
+    const float left_w = avail.x * (wide ? 0.56f : 0.48f);  // narrow: more room for the point labels
     ImGui::BeginGroup();
     loss_chart(ms, q, from_start, ImVec2(left_w, chart_h));
     ImGui::EndGroup();
@@ -225,8 +227,6 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
         text_wrapped_colored(pal.dim, "Validation loss on held-out text, in nats per byte.");
 
     // ---- the table, one row per kind
-    // A narrow panel (the lesson's live view) keeps the kind, cache, mean and paper columns.
-    const bool wide = avail.x > font * 62;
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit;
     if (ImGui::BeginTable("##quality_table", wide ? 9 : 5, flags)) {
         ImGui::TableSetupColumn(wide ? "kind: built-in model" : "kind", ImGuiTableColumnFlags_WidthStretch);

@@ -157,6 +157,14 @@ int run_train(const TrainArgs& a) {
                       count_short(p.tokens_per_s).c_str(), count_short(double(p.tokens_seen)).c_str(),
                       duration(p.seconds).c_str(), duration(p.eta_s).c_str());
         std::string line = buf;
+        if (tty) {  // a bar in front on a terminal: [#########-----------]  45%
+            const int width = 20;
+            const int filled = p.steps > 0 ? static_cast<int>(width * p.step / p.steps) : 0;
+            std::string bar = "[" + std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(width - filled), '-') + "] ";
+            char pct[16];
+            std::snprintf(pct, sizeof pct, "%3d%%  ", p.steps > 0 ? static_cast<int>(100 * p.step / p.steps) : 0);
+            line = bar + pct + line;
+        }
         if (eval) {
             std::snprintf(buf, sizeof buf, "  val %.4f", p.val_loss);
             line += buf;

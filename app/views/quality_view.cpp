@@ -307,7 +307,7 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
     text_wrapped_colored(pal.dim,
                          "The paper (DeepSeek-V2, Table 1) rates the kinds Strong (MHA), Moderate (GQA), Weak (MQA) and "
                          "Stronger (MLA), from its ablations of 7B-scale and larger models trained on hundreds of billions "
-                         "of tokens (its Appendix D). These models have under 200k parameters and saw %s bytes each.",
+                         "of tokens or more (its Appendix D). These models have under 200k parameters and saw %s bytes each.",
                          ms.empty() ? "?" : fmt_count(double(ms[0].last().tokens_seen)).c_str());
 }
 

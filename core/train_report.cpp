@@ -205,15 +205,17 @@ std::vector<TrainedModel> load_trained_models(const std::string& spec) {
         const std::string folder = dirs[0];
         if (!fs::is_directory(folder)) throw InputError("'" + folder + "' is not a folder");
         dirs.clear();
-        for (const auto& e : fs::directory_iterator(folder)) {
-            if (!e.is_directory()) continue;
-            if (fs::exists(e.path() / "train.csv")) {
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(folder, ec)) {
+            if (!e.is_directory(ec)) continue;
+            if (fs::exists(e.path() / "train.csv", ec)) {
                 dirs.push_back(e.path().string());
                 continue;
             }
-            for (const auto& sub : fs::directory_iterator(e.path()))  // e.g. assets/models/seeds/*
-                if (sub.is_directory() && fs::exists(sub.path() / "train.csv")) dirs.push_back(sub.path().string());
+            for (const auto& sub : fs::directory_iterator(e.path(), ec))  // e.g. assets/models/seeds/*
+                if (sub.is_directory(ec) && fs::exists(sub.path() / "train.csv", ec)) dirs.push_back(sub.path().string());
         }
+        if (ec && dirs.empty()) throw InputError("cannot read the folder '" + folder + "': " + ec.message());
         std::sort(dirs.begin(), dirs.end());
         if (dirs.empty())
             throw InputError("'" + folder + "' holds no training folder (a folder with train.csv and config.json)");

@@ -20,6 +20,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -49,7 +50,7 @@ struct TrainArgs {
     std::string attn = "mla";
     int64_t kv_heads = 0, hidden = 0, layers = 0, heads = 0, ffn = 0, head_dim = 0;
     int64_t kv_lora_rank = 0, q_lora_rank = -1, nope_dim = 0, rope_dim = 0, v_dim = 0;
-    std::string corpus, out, report;
+    std::string corpus, out, report, report_csv;
     TrainOptions opt;
     bool restart = false;
     int64_t log_every = 10;
@@ -204,8 +205,19 @@ int run_train(const TrainArgs& a) {
 
 // ============================================================================ [SECTION] report
 
-int run_report(const std::string& spec) {
+int run_report(const std::string& spec, const std::string& csv_path) {
     const std::vector<TrainedModel> models = load_trained_models(spec);
+    if (!csv_path.empty()) {  // written first, so a failed re-score still leaves the curves
+        const std::string tmp = csv_path + ".tmp";
+        {
+            std::ofstream f(tmp, std::ios::trunc);
+            f << training_curves_csv(models);
+            if (!f.flush()) throw InputError("cannot write '" + tmp + "'; is the folder writable?");
+        }
+        std::error_code ec;
+        fs::rename(tmp, csv_path, ec);
+        if (ec) throw InputError("cannot rename '" + tmp + "' to '" + csv_path + "': " + ec.message());
+    }
     // Re-score each model's final validation loss with the inference decoder (train_report.h).
     std::vector<double> again(models.size(), -1);
     std::vector<std::string> why, no_weights;
@@ -306,6 +318,7 @@ void add_train_command(CLI::App& root, Commands& cmds) {
     auto a = std::make_shared<TrainArgs>();
     CLI::App* s = root.add_subcommand("train", "train a byte-level model on the CPU, or --report trained models");
     s->add_option("--report", a->report, "compare trained models: DIR1,DIR2,... or one folder of model folders");
+    s->add_option("--csv", a->report_csv, "with --report: also write every logged point of every model to this CSV file");
     s->add_option("--attn", a->attn, "attention kind: mha, gqa, mqa or mla")->default_val("mla");
     s->add_option("--corpus", a->corpus, "training text (bytes); its end is held out for validation");
     s->add_option("--out", a->out, "model folder: config.json, model.safetensors, train.csv, checkpoint.bin");
@@ -340,7 +353,10 @@ void add_train_command(CLI::App& root, Commands& cmds) {
     s->add_option("--log-every", a->log_every, "steps between progress lines when stderr is not a terminal")->default_val(a->log_every);
     s->add_option("--sample", a->sample_prompt, "prompt of the greedy sample printed at the end")->default_val(a->sample_prompt);
     s->add_option("--sample-tokens", a->sample_tokens, "bytes of the sample (0 = none)")->default_val(a->sample_tokens);
-    cmds.push_back({s, [a] { return a->report.empty() ? run_train(*a) : run_report(a->report); }});
+    cmds.push_back({s, [a] {
+        if (a->report.empty() && !a->report_csv.empty()) throw InputError("--csv goes with --report DIRS");
+        return a->report.empty() ? run_train(*a) : run_report(a->report, a->report_csv);
+    }});
 }
 
 }  // namespace mla::cli

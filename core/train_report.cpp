@@ -403,6 +403,25 @@ QualityFindings quality_findings(const std::vector<TrainedModel>& models) {
     return q;
 }
 
+std::string training_curves_csv(const std::vector<TrainedModel>& models) {
+    std::string out = "set,model,kind,seed,step,tokens_seen,train_loss,val_loss,cache_bytes_per_token\n";
+    char buf[256];
+    for (const TrainedModel& m : models)
+        for (const TrainCurvePoint& p : m.rows) {
+            std::snprintf(buf, sizeof buf, ",%llu,%lld,%lld,%.6f,%.6f,%lld\n",
+                          static_cast<unsigned long long>(m.record ? m.record->options.seed : 0), static_cast<long long>(p.step),
+                          static_cast<long long>(p.tokens_seen), p.train_loss, p.val_loss,
+                          static_cast<long long>(m.cache_elements * 4));
+            out += model_set(m);
+            out += ',';
+            out += m.name;
+            out += ',';
+            out += to_string(m.cfg.attn_kind());
+            out += buf;
+        }
+    return out;
+}
+
 std::string read_heldout(const TrainedModel& m) {
     if (!m.record) throw InputError(m.dir + " has no train.json, so its held-out text is not known");
     const std::string path = (fs::path(m.dir) / m.record->heldout).lexically_normal().string();

@@ -134,6 +134,11 @@ struct QualityFindings {
 };
 QualityFindings quality_findings(const std::vector<TrainedModel>& models);
 
+// Every logged point of every model, for plotting elsewhere (slides, papers), in long form:
+// "set,model,kind,seed,step,tokens_seen,train_loss,val_loss,cache_bytes_per_token" then one
+// row per train.csv row, losses as train.csv has them (6 decimals), seed 0 without train.json.
+std::string training_curves_csv(const std::vector<TrainedModel>& models);
+
 // The held-out text of a model whose folder has train.json; throws InputError when the file
 // is missing or its size or hash is not the record's.
 std::string read_heldout(const TrainedModel& m);

@@ -284,7 +284,8 @@ int run_report(const std::string& spec, const std::string& csv_path) {
     for (const std::string& set : sets) {
         const std::vector<TrainedModel> in_set = models_in_set(models, set);
         std::vector<const TrainedModel*> cols;
-        for (const KindQuality& k : quality_findings(in_set).kinds) cols.push_back(&in_set[k.runs[0]]);
+        const QualityFindings q = quality_findings(in_set);
+        for (const KindQuality& k : q.kinds) cols.push_back(&in_set[k.runs[0]]);
         std::printf("\nvalidation loss (nats per byte) by step%s%s\n%8s", sets.size() > 1 ? ", " : "",
                     sets.size() > 1 ? set.c_str() : "", "step");
         for (const TrainedModel* m : cols) std::printf(" %*s", int(std::max<size_t>(9, m->name.size())), m->name.c_str());

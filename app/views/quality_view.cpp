@@ -51,10 +51,11 @@ void QualityView::rescore() {
     if (sets.empty()) return;
     try {
         const std::vector<TrainedModel> ms = models_in_set(models, sets[static_cast<size_t>(set)]);
-        for (const KindQuality& k : quality_findings(ms).kinds) {
+        const QualityFindings q = quality_findings(ms);
+        for (const KindQuality& k : q.kinds) {
             const TrainedModel& m = ms[k.runs[0]];
             if (!m.record) continue;
-            CpuBackend cpu(1);
+            CpuBackend cpu(0);  // 0: leave Eigen's thread count (the session's backend shares it) as it is
             rescored[m.name] = heldout_loss(load_model(m.dir), RunOptions{}, cpu, read_heldout(m),
                                             m.record->options.seq_len, m.record->options.val_windows);
         }

@@ -247,7 +247,8 @@ TEST_CASE("training curves as CSV: one row per logged point, the losses as train
     CHECK(static_cast<size_t>(std::count(csv.begin(), csv.end(), '\n')) == rows + 1);
     CHECK(csv.rfind("set,model,kind,seed,step,tokens_seen,train_loss,val_loss,cache_bytes_per_token\n", 0) == 0);
     // the last row of mla-fortunes, written from its train.csv: step 2000 after 2000 x 8 x 256 bytes
-    const TrainedModel& mla = models_in_set(all, "fortunes")[15];
+    const std::vector<TrainedModel> fortunes = models_in_set(all, "fortunes");
+    const TrainedModel& mla = fortunes[15];
     REQUIRE(mla.name == "mla-fortunes");
     char row[160];
     std::snprintf(row, sizeof row, "fortunes,mla-fortunes,mla,1,2000,4096000,%.6f,%.6f,480\n", mla.last().train_loss,

@@ -166,9 +166,8 @@ int run_generate(const GenerateArgs& g) {
     if (!(g.temperature >= 0.0f) || g.temperature > 100.0f)
         throw InputError("--temperature must be between 0 (greedy) and 100");
     auto w = load_weights(g.m);
-    const bool repeat_set = g.m.model_dir.empty() && g.m.weights != "random" && g.m.trained_on == "repeat";
-    auto prompt = prompt_tokens(repeat_set && g.prompt == kArticlePrompt ? std::string(kRepeatPrompt) : g.prompt, g.ids,
-                                w->cfg.vocab_size);
+    const bool trained = g.m.model_dir.empty() && g.m.weights != "random";
+    auto prompt = prompt_tokens(trained ? prompt_for_set(g.prompt, g.m.trained_on) : g.prompt, g.ids, w->cfg.vocab_size);
     if (static_cast<int64_t>(prompt.size()) + g.tokens > w->cfg.max_position_embeddings)
         throw InputError("prompt (" + std::to_string(prompt.size()) + " tokens) + --tokens " + std::to_string(g.tokens) +
                          " is beyond max_position_embeddings = " + std::to_string(w->cfg.max_position_embeddings));
@@ -529,7 +528,7 @@ void add_model_commands(CLI::App& root, Commands& cmds) {
     {
         auto m = std::make_shared<ModelArgs>();
         auto tokens = std::make_shared<int64_t>(64);
-        auto prompt = std::make_shared<std::string>("Make a travel plan for Spain");
+        auto prompt = std::make_shared<std::string>(kArticlePrompt);
         auto js = std::make_shared<bool>(false);
         CLI::App* s = root.add_subcommand("verify", "run the three MLA paths side by side, print the largest difference");
         add_model_options(s, *m, false);

@@ -31,11 +31,13 @@
 #include <malloc.h>
 #endif
 
+#include "builtin.h"
 #include "cost.h"
 #include "cpu_backend.h"
 #include "model.h"
 #include "model_io.h"
 #include "train.h"
+#include "text_file.h"
 #include "train_report.h"
 
 namespace mla::cli {
@@ -54,7 +56,7 @@ struct TrainArgs {
     TrainOptions opt;
     bool restart = false;
     int64_t log_every = 10;
-    std::string sample_prompt = "Make a travel plan for Spain";
+    std::string sample_prompt = kArticlePrompt;
     int64_t sample_tokens = 200;
 };
 
@@ -207,17 +209,8 @@ int run_train(const TrainArgs& a) {
 
 int run_report(const std::string& spec, const std::string& csv_path) {
     const std::vector<TrainedModel> models = load_trained_models(spec);
-    if (!csv_path.empty()) {  // written first, so a failed re-score still leaves the curves
-        const std::string tmp = csv_path + ".tmp";
-        {
-            std::ofstream f(tmp, std::ios::trunc);
-            f << training_curves_csv(models);
-            if (!f.flush()) throw InputError("cannot write '" + tmp + "'; is the folder writable?");
-        }
-        std::error_code ec;
-        fs::rename(tmp, csv_path, ec);
-        if (ec) throw InputError("cannot rename '" + tmp + "' to '" + csv_path + "': " + ec.message());
-    }
+    // written first, so a failed re-score still leaves the curves
+    if (!csv_path.empty()) write_file_atomic(csv_path, training_curves_csv(models));
     // Re-score each model's final validation loss with the inference decoder (train_report.h).
     std::vector<double> again(models.size(), -1);
     std::vector<std::string> why, no_weights;

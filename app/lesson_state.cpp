@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "settings.h"
+#include "text_file.h"
 
 namespace mla::app {
 
@@ -217,20 +218,10 @@ LessonProgress load_lesson_progress(const std::string& path, const Lesson& l) {
 
 bool save_lesson_progress(const LessonProgress& p, const Lesson& l, const std::string& path, std::string* error) {
     if (path.empty()) return false;
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream f(tmp);
-        f << to_json(p, l).dump(2) << "\n";
-        if (!f) {
-            if (error) *error = "cannot write " + tmp;
-            return false;
-        }
-    }
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        if (error) *error = "cannot replace " + path + ": " + ec.message();
+    try {
+        write_file_atomic(path, to_json(p, l).dump(2) + "\n");
+    } catch (const InputError& e) {
+        if (error) *error = e.what();
         return false;
     }
     return true;

@@ -42,7 +42,7 @@ struct ModelSettings {
     uint64_t sample_seed = 1;     // sampling (the CLI's --seed); used when temperature > 0
     float temperature = 0.0f;     // 0 = greedy
     std::string backend = "cpu";  // "cpu" or "gpu"
-    std::string prompt = "Make a travel plan for Spain";
+    std::string prompt = kArticlePrompt;
     bool operator==(const ModelSettings&) const = default;
 };
 

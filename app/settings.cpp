@@ -7,6 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config.h"  // InputError
+#include "text_file.h"
+
 namespace mla::app {
 
 const std::vector<std::string>& view_ids() {
@@ -72,24 +75,10 @@ UiSettings load_ui_settings(const std::string& path, std::string* warning) {
 
 bool save_ui_settings(const UiSettings& s, const std::string& path, std::string* error) {
     if (path.empty()) return false;
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream f(tmp);
-        if (!f) {
-            if (error) *error = "cannot write " + tmp;
-            return false;
-        }
-        f << to_json(s).dump(2) << "\n";
-        if (!f) {
-            if (error) *error = "cannot write " + tmp;
-            return false;
-        }
-    }
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        if (error) *error = "cannot replace " + path + ": " + ec.message();
+    try {
+        write_file_atomic(path, to_json(s).dump(2) + "\n");
+    } catch (const InputError& e) {
+        if (error) *error = e.what();
         return false;
     }
     return true;

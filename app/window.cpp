@@ -710,7 +710,7 @@ ModelSettings CliModelArgs::settings() const {
     m.q_lora_rank = q_lora_rank;
     m.weights = parse_weights_source(weights);
     m.trained_set = trained_on;
-    if (trained_on == "repeat" && m.weights != WeightsSource::Random && m.prompt == kArticlePrompt) m.prompt = kRepeatPrompt;
+    if (m.weights != WeightsSource::Random) m.prompt = prompt_for_set(m.prompt, trained_on);
     m.seed = weights_seed;
     m.sample_seed = seed;
     m.temperature = temperature;

@@ -67,6 +67,13 @@ std::vector<std::string> trained_sets() {
     return sets;
 }
 
+std::string prompt_for_set(const std::string& prompt, const std::string& set) {
+    const bool repeat = set == "repeat";
+    if (repeat && prompt == kArticlePrompt) return kRepeatPrompt;
+    if (!repeat && prompt == kRepeatPrompt) return kArticlePrompt;
+    return prompt;
+}
+
 void check_trained_set(const std::string& set) {
     const std::vector<std::string> sets = trained_sets();
     if (std::find(sets.begin(), sets.end(), set) != sets.end()) return;

@@ -23,10 +23,13 @@ std::string find_assets_subdir(const std::string& name);
 inline constexpr const char* kDefaultTrainedSet = "fortunes";
 
 // The article's prompt, and one for the "repeat" models (each line a random 8-letter word
-// written three times): after it they write "kvcachez" once more, then a new line. The app
-// and the CLI give the repeat models the second when the first was left as it is.
+// written three times): after it they write "kvcachez" once more, then a new line.
 inline constexpr const char* kArticlePrompt = "Make a travel plan for Spain";
 inline constexpr const char* kRepeatPrompt = "mlalabxy mlalabxy mlalabxy\nkvcachez kvcachez ";
+
+// The prompt to run with the weights of `set`: the article's prompt becomes kRepeatPrompt for
+// the repeat set and kRepeatPrompt the article's for any other; any other prompt is kept.
+std::string prompt_for_set(const std::string& prompt, const std::string& set);
 
 // The trained sets in assets/models: every X with a folder <kind>-X/config.json for each of
 // mha, gqa, mqa and mla, the default first, then by name.

@@ -7,6 +7,16 @@
 
 namespace mla {
 
+const char* display_name(AttnKind k) {
+    switch (k) {
+        case AttnKind::MHA: return "MHA";
+        case AttnKind::GQA: return "GQA";
+        case AttnKind::MQA: return "MQA";
+        case AttnKind::MLA: return "MLA";
+    }
+    return "?";
+}
+
 const char* to_string(AttnKind k) {
     switch (k) {
         case AttnKind::MHA: return "mha";

@@ -27,6 +27,7 @@ enum class MlaPath { CachedKV, Recompute, Absorbed };
 enum class RopeLayout { Interleaved, Half };  // DeepSeek: adjacent pairs; Llama: (i, i + d/2)
 
 const char* to_string(AttnKind k);   // "mha", "gqa", "mqa", "mla"
+const char* display_name(AttnKind k);  // "MHA", "GQA", "MQA", "MLA": for text a person reads
 const char* to_string(MlaPath p);    // "cached-kv", "recompute", "absorbed"
 const char* to_string(RopeLayout l); // "interleaved", "half"
 AttnKind parse_attn_kind(const std::string& s);  // throws InputError naming the valid values

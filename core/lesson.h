@@ -54,6 +54,7 @@
 #include <vector>
 
 #include "config.h"
+#include "builtin.h"  // kArticlePrompt
 #include "cost.h"
 
 namespace mla {
@@ -73,12 +74,12 @@ struct ShowMe {
     bool rope_on_latent = false;
     bool no_cache = false;
     uint64_t seed = 1;
-    std::string prompt = "Make a travel plan for Spain";
+    std::string prompt = kArticlePrompt;
     int64_t steps = 0;             // tokens to run after a reset
     std::string view;              // the view to show ("" = none)
     int layer = 0;                 // the layer the view shows
     int head = -1;                 // the query head highlighted (-1 = none)
-    std::string trained = "fortunes";  // the trained set (builtin.h): fortunes or repeat
+    std::string trained = kDefaultTrainedSet;  // the trained set (builtin.h): fortunes or repeat
 };
 
 enum class BlockKind { Paragraph, Equation, Note, Bullet };

@@ -24,6 +24,7 @@
 #include "check.h"
 #include "model_io.h"
 #include "rng.h"
+#include "text_file.h"
 #include "train_report.h"
 
 namespace mla {
@@ -340,23 +341,14 @@ void append_csv(const std::string& path, const TrainCurvePoint& p) {
 void rewrite_csv(const std::string& path, int64_t step) {
     std::vector<TrainCurvePoint> rows;
     if (fs::exists(path)) rows = read_train_csv(path);
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::trunc);
-        f << kCsvHeader << "\n";
-        for (const TrainCurvePoint& r : rows)
-            if (r.step <= step) f << csv_row(r) << "\n";
-        if (!f.flush()) throw InputError("cannot write '" + tmp + "'");
-    }
-    fs::rename(tmp, path);
+    std::string text = std::string(kCsvHeader) + "\n";
+    for (const TrainCurvePoint& r : rows)
+        if (r.step <= step) text += csv_row(r) + "\n";
+    write_file_atomic(path, text);
 }
 
 std::string read_corpus(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw InputError("cannot open corpus '" + path + "'; give a text file with --corpus");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
+    return read_file(path, "; give a text file with --corpus");
 }
 
 }  // namespace
@@ -401,10 +393,7 @@ TrainResult run_training(const Config& cfg, const TrainOptions& opt, const std::
         const std::string heldout = corpus.substr(corpus.size() - static_cast<size_t>(heldout_size(rec.corpus_bytes, opt)));
         rec.heldout_bytes = static_cast<int64_t>(heldout.size());
         rec.heldout_fnv1a = fnv1a_hex(heldout);
-        const std::string path = (fs::path(out_dir) / rec.heldout).string();
-        std::ofstream f(path, std::ios::binary | std::ios::trunc);
-        f.write(heldout.data(), static_cast<std::streamsize>(heldout.size()));
-        if (!f.flush()) throw InputError("cannot write '" + path + "'");
+        write_file_atomic((fs::path(out_dir) / rec.heldout).string(), heldout);
         write_train_record(out_dir, rec);
     }
     const std::string ckpt = (fs::path(out_dir) / "checkpoint.bin").string();

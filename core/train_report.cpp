@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "model.h"
+#include "text_file.h"
 #include "train_model.h"
 
 namespace mla {
@@ -73,15 +74,7 @@ void write_train_record(const std::string& dir, const TrainRecord& r) {
                         {"threads", o.threads}};
     j["corpus"] = json{{"name", r.corpus_name}, {"bytes", r.corpus_bytes}, {"fnv1a", r.corpus_fnv1a}};
     j["heldout"] = json{{"file", r.heldout}, {"bytes", r.heldout_bytes}, {"fnv1a", r.heldout_fnv1a}};
-    const std::string path = (fs::path(dir) / "train.json").string(), tmp = path + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::trunc);
-        f << j.dump(2) << "\n";
-        if (!f.flush()) throw InputError("cannot write '" + tmp + "'");
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw InputError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+    write_file_atomic((fs::path(dir) / "train.json").string(), j.dump(2) + "\n");
 }
 
 TrainRecord read_train_record(const std::string& path) {
@@ -329,11 +322,6 @@ QualityFindings quality_findings(const std::vector<TrainedModel>& models) {
         k.rank = 1;
         for (const KindQuality& o : q.kinds) k.rank += o.mean < k.mean;
     }
-    auto upper = [](AttnKind kind) {
-        std::string s = to_string(kind);
-        for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        return s;
-    };
     bool one_run = true;
     for (const KindQuality& k : q.kinds) one_run = one_run && k.runs.size() == 1;
     auto runs_text = [&](const KindQuality& k) {
@@ -342,7 +330,7 @@ QualityFindings quality_findings(const std::vector<TrainedModel>& models) {
     const KindQuality* best = &q.kinds[0];
     for (const KindQuality& k : q.kinds)
         if (k.mean < best->mean) best = &k;
-    q.lines.push_back(std::string(one_run ? "Lowest validation loss: " : "Lowest mean validation loss: ") + upper(best->kind) +
+    q.lines.push_back(std::string(one_run ? "Lowest validation loss: " : "Lowest mean validation loss: ") + std::string(display_name(best->kind)) +
                       ", " + fixed(best->mean, 4) + " nats per byte (" + runs_text(*best) + ").");
     if (mha) {
         for (const KindQuality& k : q.kinds) {
@@ -352,7 +340,7 @@ QualityFindings quality_findings(const std::vector<TrainedModel>& models) {
             const std::string cache = k.cache_vs_mha > 1   ? fixed(k.cache_vs_mha, 1) + "x less cache"
                                       : k.cache_vs_mha < 1 ? fixed(1 / k.cache_vs_mha, 1) + "x more cache"
                                                            : "the same cache";
-            q.lines.push_back(upper(k.kind) + ": " + (one_run ? "validation loss " : "mean validation loss ") + how +
+            q.lines.push_back(std::string(display_name(k.kind)) + ": " + (one_run ? "validation loss " : "mean validation loss ") + how +
                               " MHA's (" + fixed(k.mean, 4) + " vs " + fixed(mha->mean, 4) + ") with " + cache + " (" +
                               with_commas(k.cache_bytes) + " vs " + with_commas(mha->cache_bytes) + " B per token).");
         }
@@ -371,15 +359,15 @@ QualityFindings quality_findings(const std::vector<TrainedModel>& models) {
         if (std::isfinite(k.sd) && (!std::isfinite(noisiest->sd) || k.sd > noisiest->sd)) noisiest = &k;
     }
     std::string line = "From seed to seed one kind's final loss moves by up to " + fixed(q.seed_range, 4) + " (" +
-                       upper(widest->kind) + ": " + fixed(widest->min, 4) + " to " + fixed(widest->max, 4) +
-                       "; standard deviation up to " + fixed(noisiest->sd, 4) + ", " + upper(noisiest->kind) + ").";
+                       display_name(widest->kind) + ": " + fixed(widest->min, 4) + " to " + fixed(widest->max, 4) +
+                       "; standard deviation up to " + fixed(noisiest->sd, 4) + ", " + display_name(noisiest->kind) + ").";
     if (mha) {
         std::string beyond, within;
         for (const KindQuality& k : q.kinds) {
             if (k.kind == AttnKind::MHA) continue;
             std::string& list = k.beyond_noise ? beyond : within;
             if (!list.empty()) list += ", ";
-            list += upper(k.kind);
+            list += std::string(display_name(k.kind));
             list += k.mean_vs_mha >= 0 ? " +" : " ";
             list += fixed(k.mean_vs_mha, 4);
             list += " (";
@@ -425,11 +413,7 @@ std::string training_curves_csv(const std::vector<TrainedModel>& models) {
 std::string read_heldout(const TrainedModel& m) {
     if (!m.record) throw InputError(m.dir + " has no train.json, so its held-out text is not known");
     const std::string path = (fs::path(m.dir) / m.record->heldout).lexically_normal().string();
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw InputError("cannot open the held-out text '" + path + "' named by " + m.dir + "/train.json");
-    std::ostringstream s;
-    s << f.rdbuf();
-    std::string text = s.str();
+    const std::string text = read_file(path, ", the held-out text named by " + m.dir + "/train.json");
     if (static_cast<int64_t>(text.size()) != m.record->heldout_bytes || fnv1a_hex(text) != m.record->heldout_fnv1a)
         throw InputError(path + " is not the held-out text of " + m.dir + ": train.json says " +
                          std::to_string(m.record->heldout_bytes) + " bytes, hash " + m.record->heldout_fnv1a + "; it has " +

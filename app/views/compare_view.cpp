@@ -11,7 +11,6 @@ namespace mla::app {
 namespace {
 
 const AttnKind kKinds[] = {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA};
-const char* kNames[] = {"MHA", "GQA", "MQA", "MLA"};
 
 // Query heads on top, the keys and values they read below, a line from each head to its source.
 // The sentence under a column's diagram.
@@ -120,10 +119,10 @@ void CompareView::draw(const Frame& f, Commands& cmds) {
         ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + col_w);
         const Config& c = lane.cfg;
         if (c.is_mla())
-            ImGui::TextWrapped("%s (d_c = %lld, d_r = %lld)", kNames[i], static_cast<long long>(c.kv_lora_rank),
+            ImGui::TextWrapped("%s (d_c = %lld, d_r = %lld)", display_name(kKinds[i]), static_cast<long long>(c.kv_lora_rank),
                         static_cast<long long>(c.qk_rope_head_dim));
         else
-            ImGui::TextWrapped("%s (%lld KV head%s)", kNames[i], static_cast<long long>(c.num_key_value_heads),
+            ImGui::TextWrapped("%s (%lld KV head%s)", display_name(kKinds[i]), static_cast<long long>(c.num_key_value_heads),
                         c.num_key_value_heads == 1 ? "" : "s");
         text_wrapped_colored(palette(f.dark).dim, "%s", lane.weights_desc.c_str());
         widgets::HeatmapOptions o;
@@ -164,7 +163,7 @@ void CompareView::draw(const Frame& f, Commands& cmds) {
     widgets::ColorBar("##cbar", ImVec2(bar_w, side * 0.8f), 0.0f, vmax, widgets::AxisFormat::Number, "weight");
     const auto& labels = s.token_cstrs();
     if (hit.hovered && hit.row >= 0 && hit.col >= 0 && hit.row < n && hit.col < n && !hit.masked)
-        ImGui::Text("%s, layer %d, head %d: query %s (step %d) -> key %s (step %d): weight %.4f", kNames[hit_k], layer, head,
+        ImGui::Text("%s, layer %d, head %d: query %s (step %d) -> key %s (step %d): weight %.4f", display_name(kKinds[hit_k]), layer, head,
                     labels[static_cast<size_t>(hit.row)], hit.row, labels[static_cast<size_t>(hit.col)], hit.col, hit.value);
     else
         ImGui::TextDisabled("Rows: query token, columns: key token (causal). Colour range 0 to %.3g, shared by the four maps.", vmax);

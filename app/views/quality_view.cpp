@@ -40,6 +40,7 @@ void QualityView::load() {
         models = std::move(m);
         sets = quality_sets(models);
         set = std::clamp(set, 0, std::max(0, static_cast<int>(sets.size()) - 1));
+        shown_set_ = -1;
         rescored.clear();
         error.clear();
     } catch (const InputError& e) {
@@ -47,12 +48,25 @@ void QualityView::load() {
     }
 }
 
+const std::vector<TrainedModel>& QualityView::shown() {
+    if (shown_set_ != set) {
+        shown_ = sets.empty() ? std::vector<TrainedModel>{} : models_in_set(models, sets[static_cast<size_t>(set)]);
+        findings_ = quality_findings(shown_);
+        shown_set_ = set;
+    }
+    return shown_;
+}
+
+const QualityFindings& QualityView::findings() {
+    shown();
+    return findings_;
+}
+
 void QualityView::rescore() {
     if (sets.empty()) return;
     try {
-        const std::vector<TrainedModel> ms = models_in_set(models, sets[static_cast<size_t>(set)]);
-        const QualityFindings q = quality_findings(ms);
-        for (const KindQuality& k : q.kinds) {
+        const std::vector<TrainedModel>& ms = shown();
+        for (const KindQuality& k : findings().kinds) {
             const TrainedModel& m = ms[k.runs[0]];
             if (!m.record) continue;
             CpuBackend cpu(0);  // 0: leave Eigen's thread count (the session's backend shares it) as it is
@@ -80,12 +94,6 @@ ImU32 kind_color(AttnKind k) {
         case AttnKind::MLA: return widgets::categorical_color(2);
     }
     return widgets::categorical_color(4);
-}
-
-std::string upper(const char* s) {
-    std::string out = s;
-    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
 }
 
 std::string fixed(double v, int decimals) {
@@ -124,7 +132,7 @@ void loss_chart(const std::vector<TrainedModel>& ms, const QualityFindings& q, b
                 xs.push_back(static_cast<double>(k.curve_steps[i]));
                 ys.push_back(k.curve_mean[i]);
             }
-        const std::string label = upper(to_string(k.kind)) + "##mean";
+        const std::string label = std::string(display_name(k.kind)) + "##mean";
         widgets::PlotLine(label.c_str(), xs.data(), ys.data(), static_cast<int>(xs.size()), col);
     }
     widgets::EndPlot();
@@ -149,7 +157,7 @@ void tradeoff_chart(const QualityFindings& q, ImVec2 size) {
             const std::string id = "##range" + std::string(to_string(k.kind));
             widgets::PlotLine(id.c_str(), xs, ys, 2, col, ImGui::GetFontSize() * 0.3f);
         }
-        const std::string label = upper(to_string(k.kind)) + " " + fixed(k.mean, 4);
+        const std::string label = std::string(display_name(k.kind)) + " " + fixed(k.mean, 4);
         widgets::PlotMarker(x, k.mean, label.c_str(), col);
     }
     widgets::EndPlot();
@@ -174,8 +182,11 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
         if (!error.empty()) text_wrapped_colored(pal.warn, "%s", error.c_str());
         return empty_state("No trained models to compare: train some with `mla-lab train` (see README.md).");
     }
-    const std::vector<TrainedModel> ms = models_in_set(models, sets[static_cast<size_t>(set)]);
-    const QualityFindings q = quality_findings(ms);
+    const std::vector<TrainedModel>& ms = shown();
+    const QualityFindings& q = findings();
+    // What the user asks for is done after drawing, so `ms` and `q` stay valid through the frame.
+    int next_set = set;
+    bool reload = false, do_rescore = false;
     // A narrow panel (the lesson's live view, a tile) stacks the header and keeps the table's main columns.
     const bool wide = ImGui::GetContentRegionAvail().x > font * 62;
     size_t most_runs = 1;
@@ -188,7 +199,7 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
         ImGui::SetNextItemWidth(font * 10);
         if (ImGui::BeginCombo("models", sets[static_cast<size_t>(set)].c_str())) {
             for (int i = 0; i < static_cast<int>(sets.size()); ++i)
-                if (ImGui::Selectable(sets[static_cast<size_t>(i)].c_str(), i == set)) set = i;
+                if (ImGui::Selectable(sets[static_cast<size_t>(i)].c_str(), i == set)) next_set = i;
             ImGui::EndCombo();
         }
         ImGui::SameLine();
@@ -196,7 +207,7 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
     ImGui::Checkbox("from step 0", &from_start);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Also plot the first 300 steps, where the loss falls from 6.0 (a uniform guess over 256 bytes) to about 2.2");
     ImGui::SameLine();
-    if (ImGui::SmallButton("Reload")) load();
+    if (ImGui::SmallButton("Reload")) reload = true;
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Read the model folders again (after training a new model into assets/models)");
     if (!ms.empty() && ms[0].record) {
         const TrainRecord& r = *ms[0].record;
@@ -251,8 +262,8 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
             ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x, y), ImVec2(p.x + font * 1.2f, y), kind_color(k.kind), font * 0.25f);
             ImGui::Dummy(ImVec2(font * 1.4f, ImGui::GetTextLineHeight()));
             ImGui::SameLine();
-            if (wide) ImGui::Text("%s: %s", upper(to_string(k.kind)).c_str(), m.name.c_str());
-            else ImGui::TextUnformatted(upper(to_string(k.kind)).c_str());
+            if (wide) ImGui::Text("%s: %s", std::string(display_name(k.kind)).c_str(), m.name.c_str());
+            else ImGui::TextUnformatted(std::string(display_name(k.kind)).c_str());
             if (f.mono) ImGui::PushFont(f.mono);
             if (wide) {
                 ImGui::TableNextColumn();
@@ -292,7 +303,7 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
         }
         ImGui::EndTable();
     }
-    if (ImGui::Button("Re-score from the weights")) rescore();
+    if (ImGui::Button("Re-score from the weights")) do_rescore = true;
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("Run each built-in model through the inference decoder, one byte at a time, over the same held-out\n"
                           "windows, and compare with the validation loss written while training (train.csv)");
@@ -310,6 +321,9 @@ void QualityView::draw(const Frame& f, Commands& cmds) {
                          "Stronger (MLA), from its ablations of 7B-scale and larger models trained on hundreds of billions "
                          "of tokens or more (its Appendix D). These models have under 200k parameters and saw %s bytes each.",
                          ms.empty() ? "?" : fmt_count(double(ms[0].last().tokens_seen)).c_str());
+    set = next_set;
+    if (reload) load();
+    if (do_rescore) rescore();
 }
 
 }  // namespace mla::app

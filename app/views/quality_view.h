@@ -40,8 +40,16 @@ struct QualityView {
     void load();                           // (re)reads the folder; keeps the last good models on error
     void rescore();                        // heldout_loss of each kind's built-in (seed 1) model of the current set
 
+    // The current set's models and their findings, computed again only when the set or the
+    // loaded models change (not every frame).
+    const std::vector<TrainedModel>& shown();
+    const QualityFindings& findings();
+
 private:
     bool loaded_ = false;
+    int shown_set_ = -1;                   // the set `shown_` and `findings_` are of (-1: none yet)
+    std::vector<TrainedModel> shown_;
+    QualityFindings findings_;
 };
 
 }  // namespace mla::app

@@ -48,11 +48,10 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
     const Config& c = s.config();
 
     ImGui::TextUnformatted("Attention");
-    static const char* kinds[] = {"MHA", "GQA", "MQA", "MLA"};
-    for (int k = 0; k < 4; ++k) {
-        if (k) ImGui::SameLine();
-        if (ImGui::RadioButton(kinds[k], static_cast<int>(edit.kind) == k)) {
-            edit.kind = static_cast<AttnKind>(k);
+    for (AttnKind k : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {
+        if (k != AttnKind::MHA) ImGui::SameLine();
+        if (ImGui::RadioButton(display_name(k), edit.kind == k)) {
+            edit.kind = k;
             apply(Field::Kind);
         }
     }
@@ -112,15 +111,17 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
     help("trained: the byte-level models in assets/models, trained on a corpus of fortunes (one per attention kind, "
          "the built-in sizes only). random: weights drawn from the seed. auto: trained when one has these sizes.");
     if (edit.weights != WeightsSource::Random) {
-        if (sets.empty()) sets = trained_sets();
+        if (!sets_read) {
+            sets = trained_sets();
+            sets_read = true;
+        }
         ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
         if (ImGui::BeginCombo("trained on", edit.trained_set.c_str())) {
             for (const std::string& set : sets)
                 if (ImGui::Selectable(set.c_str(), set == edit.trained_set) && set != edit.trained_set) {
                     // The copy task's models have nothing to copy in the article's prompt: give them
                     // one of their lines, and the article's prompt back when leaving.
-                    if (set == "repeat" && edit.prompt == ModelSettings{}.prompt) edit.prompt = kRepeatPrompt;
-                    else if (set != "repeat" && edit.prompt == kRepeatPrompt) edit.prompt = ModelSettings{}.prompt;
+                    edit.prompt = prompt_for_set(edit.prompt, set);
                     edit.trained_set = set;
                     apply(Field::Weights);
                 }

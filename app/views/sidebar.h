@@ -15,7 +15,8 @@ struct Sidebar {
     ModelSettings edit;            // what the fields show (may hold a value that failed)
     ModelSettings seen;            // the session's settings when `edit` was last synced
     bool synced = false;
-    std::vector<std::string> sets;  // trained sets in assets/models (read on first draw)
+    std::vector<std::string> sets;  // trained sets in assets/models (read once, on first draw)
+    bool sets_read = false;
     std::string prompt_edit;       // the prompt box (applied when it loses focus or on Enter)
     bool gpu_checked = false, gpu_ok = false;
     std::string gpu_reason;

@@ -276,8 +276,7 @@ std::vector<Series> cache_bytes_series(const ModelSettings& s, int64_t max_T, do
     for (AttnKind k : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {
         const Config c = model_config(s, k);
         Series se;
-        static const char* names[] = {"MHA", "GQA", "MQA", "MLA"};
-        se.label = names[static_cast<int>(k)];
+        se.label = display_name(k);
         if (k == AttnKind::MLA && s.mla_path == MlaPath::CachedKV) se.label = "MLA (cached-kv)";
         const double per_token = static_cast<double>(cache_elements_per_token(c, s.mla_path)) *
                                  static_cast<double>(c.num_hidden_layers) * dtype_bytes;

@@ -8,9 +8,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+
+#include "../temp_dir.h"
+#include "train.h"
+
+using namespace mla;
 
 namespace fs = std::filesystem;
 
@@ -63,41 +69,38 @@ TEST_CASE("train --report re-scores the built-in models and matches train.csv", 
     CHECK(line_of(r.out, "mla-fortunes").find(" 480 ") != std::string::npos);  // 120 elements x 4 bytes, all 3 layers
 }
 
+// Copies some files of a built-in model folder into dst (created).
+static void copy_model(const std::string& name, const fs::path& dst, std::initializer_list<const char*> files) {
+    fs::create_directories(dst);
+    for (const char* f : files) fs::copy_file(fs::path(MLA_ASSETS_DIR) / "models" / name / f, dst / f);
+}
+
 TEST_CASE("train --report exits 1 when train.csv does not belong to the weights", "[cli][report]") {
-    // root/gqa-changed holds the model; its train.json names ../fortunes-heldout.txt
-    const fs::path root = fs::temp_directory_path() / ("mla_report_test_" + std::to_string(::getpid()));
-    const fs::path tmp = root / "gqa-changed";
-    fs::remove_all(root);
-    fs::create_directories(tmp);
-    const fs::path src = fs::path(MLA_ASSETS_DIR) / "models" / "gqa-fortunes";
-    for (const char* f : {"config.json", "model.safetensors", "train.json"}) fs::copy_file(src / f, tmp / f);
-    fs::copy_file(fs::path(MLA_ASSETS_DIR) / "models" / "fortunes-heldout.txt", root / "fortunes-heldout.txt");
-    {  // the last val_loss off by 0.01
-        std::ifstream in(src / "train.csv");
-        std::ofstream out(tmp / "train.csv");
-        std::string line, last;
-        std::getline(in, line);
-        out << line << "\n";
-        std::vector<std::string> rows;
-        while (std::getline(in, line)) rows.push_back(line);
-        for (size_t i = 0; i + 1 < rows.size(); ++i) out << rows[i] << "\n";
-        out << "2000,1.683853,1.716500,4096000,507.3\n";
+    // tmp/gqa-changed holds the model; its train.json names ../fortunes-heldout.txt
+    TempDir tmp;
+    const fs::path dir = tmp.path / "gqa-changed";
+    copy_model("gqa-fortunes", dir, {"config.json", "model.safetensors", "train.json"});
+    fs::copy_file(fs::path(MLA_ASSETS_DIR) / "models" / "fortunes-heldout.txt", tmp.path / "fortunes-heldout.txt");
+    {  // train.csv with its last val_loss 0.01 higher
+        const std::vector<TrainCurvePoint> rows = read_train_csv((fs::path(MLA_ASSETS_DIR) / "models/gqa-fortunes/train.csv").string());
+        std::ofstream out(dir / "train.csv");
+        out << std::setprecision(9);
+        out << "step,train_loss,val_loss,tokens_seen,seconds\n";
+        for (size_t i = 0; i < rows.size(); ++i)
+            out << rows[i].step << "," << rows[i].train_loss << "," << rows[i].val_loss + (i + 1 == rows.size() ? 0.01 : 0.0)
+                << "," << rows[i].tokens_seen << "," << rows[i].seconds << "\n";
     }
-    const Run r = run(std::string(MLA_BIN_DIR) + "/mla-lab train --report " + tmp.string());
+    const Run r = run(std::string(MLA_BIN_DIR) + "/mla-lab train --report " + dir.string());
     INFO(r.out);
     CHECK(r.status == 1);
     CHECK(r.out.find("differs from train.csv") != std::string::npos);
-    fs::remove_all(root);
 }
 
 TEST_CASE("train --report lists a folder whose weights are not kept, without re-scoring it", "[cli][report]") {
-    const fs::path root = fs::temp_directory_path() / ("mla_report_noweights_" + std::to_string(::getpid()));
-    const fs::path tmp = root / "mqa-fortunes-seed9";
-    fs::remove_all(root);
-    fs::create_directories(tmp);
-    const fs::path src = fs::path(MLA_ASSETS_DIR) / "models" / "mqa-fortunes";
-    for (const char* f : {"config.json", "train.csv", "train.json"}) fs::copy_file(src / f, tmp / f);
-    const Run r = run(std::string(MLA_BIN_DIR) + "/mla-lab train --report " + tmp.string());
+    TempDir tmp;
+    const fs::path dir = tmp.path / "mqa-fortunes-seed9";
+    copy_model("mqa-fortunes", dir, {"config.json", "train.csv", "train.json"});
+    const Run r = run(std::string(MLA_BIN_DIR) + "/mla-lab train --report " + dir.string());
     INFO(r.out);
     CHECK(r.status == 0);
     CHECK(r.out.find("their weights are not kept (config.json, train.csv and train.json only; train again to check): "
@@ -105,5 +108,4 @@ TEST_CASE("train --report lists a folder whose weights are not kept, without re-
     const std::string row = line_of(r.out, "mqa-fortunes-seed9 ");
     REQUIRE(!row.empty());
     CHECK(row.substr(row.size() - 2) == " -");  // no diff
-    fs::remove_all(root);
 }

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "../temp_dir.h"
 #include "lesson_state.h"
 #include "session.h"
 #include "settings.h"
@@ -28,19 +29,6 @@ double trace_bytes_per_token(const Session& s) {
     return static_cast<double>(elements) * 4.0 / static_cast<double>(t->cache_tokens);
 }
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        path = std::filesystem::temp_directory_path() /
-               ("mla-lesson-app-test-" + std::to_string(reinterpret_cast<uintptr_t>(this)));
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    void write(const std::string& name, const std::string& text) const { std::ofstream(path / name) << text; }
-};
 
 }  // namespace
 

@@ -255,3 +255,11 @@ TEST_CASE("training curves as CSV: one row per logged point, the losses as train
                   mla.last().val_loss);
     CHECK(csv.find(row) != std::string::npos);
 }
+
+TEST_CASE("the prompt follows the trained set only when it is one of the two built-in prompts", "[builtin]") {
+    CHECK(prompt_for_set(kArticlePrompt, "repeat") == kRepeatPrompt);
+    CHECK(prompt_for_set(kRepeatPrompt, "fortunes") == kArticlePrompt);
+    CHECK(prompt_for_set(kArticlePrompt, "fortunes") == kArticlePrompt);
+    CHECK(prompt_for_set(kRepeatPrompt, "repeat") == kRepeatPrompt);
+    CHECK(prompt_for_set("my own text", "repeat") == "my own text");
+}

@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "../temp_dir.h"
 #include "builtin.h"
 #include "lesson.h"
 #include "train_report.h"
@@ -55,20 +56,6 @@ std::vector<LessonError> parse_errors(const std::string& text) {
     return errors;
 }
 
-// A temporary folder, removed at the end of the test.
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        path = std::filesystem::temp_directory_path() /
-               ("mla-lesson-test-" + std::to_string(reinterpret_cast<uintptr_t>(this)));
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    void write(const std::string& name, const std::string& text) const { std::ofstream(path / name) << text; }
-};
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "../temp_dir.h"
 #include "cpu_backend.h"
 #include "model.h"
 #include "model_io.h"
@@ -84,18 +85,6 @@ TrainOptions small_options() {
     return o;
 }
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("mla_train_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 }  // namespace
 

@@ -2,9 +2,8 @@
 // (but screenshot). See DESIGN.md "Command line".
 #include <cstdio>
 
-#include "cli.h"
-#include "cli_train.h"
-#include "config.h"
+#include "base/error.h"
+#include "cli/cli.h"
 
 int main(int argc, char** argv) {
     CLI::App app{"MLA Lab: a simulator that teaches Multi-Head Latent Attention", "mla-lab"};

@@ -12,7 +12,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "check.h"
+#include "base/check.h"
 #include "gl/gl_context.h"
 #include "gl/shaders.h"
 

@@ -1,9 +1,9 @@
-// The GPU backend: the Backend interface (core/backend.h) on OpenGL 4.3 compute shaders.
+// The GPU backend: the Backend interface (core/model/backend.h) on OpenGL 4.3 compute shaders.
 //
 // Every Buf is a shader storage buffer; every operation is one dispatch of the shader
 // named after it (shaders/<op>.comp), followed by a storage barrier. Nothing is read back
 // between operations: read() is the only wait. Semantics are those of CpuBackend
-// (core/cpu_backend.cpp), the reference the tests hold this backend to.
+// (core/model/cpu_backend.cpp), the reference the tests hold this backend to.
 //
 // Needs a GL 4.3 context current on the calling thread for its whole life (the window's,
 // or the hidden one of gl::ensure_context()); every call must come from that thread.
@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "backend.h"
+#include "model/backend.h"
 
 namespace mla::gl {
 

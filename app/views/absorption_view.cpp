@@ -1,10 +1,10 @@
-#include "absorption_view.h"
+#include "views/absorption_view.h"
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
-#include "view_logic.h"
+#include "views/view_logic.h"
 #include "widgets/colormap.h"
 #include "widgets/plot.h"
 #include "widgets/tensor_box.h"

@@ -5,7 +5,7 @@
 // compressed keys, and why the difference then jumps.
 #pragma once
 
-#include "view.h"
+#include "views/view.h"
 
 namespace mla::app {
 

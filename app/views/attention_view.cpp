@@ -1,9 +1,9 @@
-#include "attention_view.h"
+#include "views/attention_view.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "view_logic.h"
+#include "views/view_logic.h"
 #include "widgets/colormap.h"
 
 namespace mla::app {

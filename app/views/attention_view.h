@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "view.h"
+#include "views/view.h"
 #include "widgets/heatmap.h"
 
 namespace mla::app {

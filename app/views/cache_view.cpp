@@ -1,9 +1,9 @@
-#include "cache_view.h"
+#include "views/cache_view.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "view_logic.h"
+#include "views/view_logic.h"
 #include "widgets/colormap.h"
 #include "widgets/plot.h"
 

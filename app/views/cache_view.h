@@ -5,7 +5,7 @@
 // step with and without the cache.
 #pragma once
 
-#include "view.h"
+#include "views/view.h"
 
 namespace mla::app {
 

@@ -1,9 +1,9 @@
-#include "compare_view.h"
+#include "views/compare_view.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "view_logic.h"
+#include "views/view_logic.h"
 #include "widgets/colormap.h"
 
 namespace mla::app {

@@ -4,14 +4,14 @@
 // [SECTION] File dialog
 // [SECTION] Chart (shared with `mla-lab plot --out FILE.png`)
 // [SECTION] View: controls, table
-#include "curves_view.h"
+#include "views/curves_view.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <utility>
 
-#include "check.h"
+#include "base/check.h"
 #include "widgets/colormap.h"
 #include "widgets/plot.h"
 

@@ -3,11 +3,11 @@
 // each model's per-token formula with its terms filled in, "fits in N GB", and
 // "Open config.json..." to add any Hugging Face config.
 //
-// Every number comes from core/cache_calc.h (curve_series, cache_report, curve_callouts,
+// Every number comes from core/curves/cache_calc.h (curve_series, cache_report, curve_callouts,
 // max_tokens_in, ...); this file only chooses what to ask for and lays out the answers.
 // The choosing is plain data (CurvesSettings, CurvesData) so it is tested without a window
-// (tests/app/test_curves_view.cpp); `mla-lab plot --out FILE.png` draws the same chart
-// through draw_curves_chart() (app/plot_png.h).
+// (tests/app/views/test_curves_view.cpp); `mla-lab plot --out FILE.png` draws the same chart
+// through draw_curves_chart() (app/window/plot_png.h).
 #pragma once
 
 #include <cstdint>
@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "cache_calc.h"
-#include "view.h"
+#include "curves/cache_calc.h"
+#include "views/view.h"
 
 namespace mla::app {
 

@@ -1,4 +1,4 @@
-#include "diagram.h"
+#include "views/diagram.h"
 
 #include <algorithm>
 #include <cmath>

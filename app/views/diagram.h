@@ -5,8 +5,8 @@
 
 #include <imgui.h>
 
-#include "view.h"
-#include "view_logic.h"
+#include "views/view.h"
+#include "views/view_logic.h"
 
 namespace mla::app {
 

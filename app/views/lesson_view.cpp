@@ -2,7 +2,7 @@
 // [SECTION] Drawing: header, chapter list
 // [SECTION] Drawing: the page
 // [SECTION] Drawing: the view
-#include "lesson_view.h"
+#include "views/lesson_view.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -16,8 +16,8 @@
 #include <optional>
 #include <string>
 
-#include "lesson_state.h"
-#include "view.h"
+#include "session/lesson_state.h"
+#include "views/view.h"
 
 namespace mla::app {
 

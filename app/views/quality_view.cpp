@@ -3,15 +3,16 @@
 // [SECTION] What to show (no ImGui)
 // [SECTION] Charts
 // [SECTION] Table and findings
-#include "quality_view.h"
+#include "views/quality_view.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "builtin.h"
-#include "check.h"
-#include "cpu_backend.h"
-#include "model_io.h"
+#include "base/assets.h"
+#include "base/check.h"
+#include "io/builtin.h"
+#include "io/model_folder.h"
+#include "model/cpu_backend.h"
 #include "widgets/colormap.h"
 #include "widgets/plot.h"
 

@@ -3,7 +3,7 @@
 // cache bytes per token, and a table with each model's size, budget and the paper's
 // Table 1 verdict beside our measurement.
 //
-// Every number comes from core/train_report.h (load_trained_models, quality_findings,
+// Every number comes from core/train/train_report.h (load_trained_models, quality_findings,
 // heldout_loss); this file only lays them out. The models are the folders of
 // assets/models (one set per corpus: "fortunes", ...).
 #pragma once
@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "train_report.h"
-#include "view.h"
+#include "train/train_report.h"
+#include "views/view.h"
 
 namespace mla::app {
 

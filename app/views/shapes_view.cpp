@@ -1,9 +1,9 @@
-#include "shapes_view.h"
+#include "views/shapes_view.h"
 
 #include <algorithm>
 
-#include "diagram.h"
-#include "view_logic.h"
+#include "views/diagram.h"
+#include "views/view_logic.h"
 
 namespace mla::app {
 

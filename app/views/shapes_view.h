@@ -3,7 +3,7 @@
 // step with the current sizes; the caches the step appends to.
 #pragma once
 
-#include "view.h"
+#include "views/view.h"
 
 namespace mla::app {
 

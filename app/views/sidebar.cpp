@@ -1,10 +1,10 @@
-#include "sidebar.h"
+#include "views/sidebar.h"
 
 #include <imgui_stdlib.h>
 
 #include <algorithm>
 
-#include "backends.h"
+#include "session/backends.h"
 
 namespace mla::app {
 

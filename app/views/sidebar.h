@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "view.h"
+#include "views/view.h"
 
 namespace mla::app {
 

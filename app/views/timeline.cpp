@@ -1,4 +1,4 @@
-#include "timeline.h"
+#include "views/timeline.h"
 
 #include <algorithm>
 #include <cmath>

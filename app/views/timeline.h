@@ -3,7 +3,7 @@
 // shows that step.
 #pragma once
 
-#include "view.h"
+#include "views/view.h"
 
 namespace mla::app {
 

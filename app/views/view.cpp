@@ -1,4 +1,4 @@
-#include "view.h"
+#include "views/view.h"
 
 #include <cmath>
 #include <cstdarg>

@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "session.h"
+#include "session/session.h"
 
 namespace mla::app {
 

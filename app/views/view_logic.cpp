@@ -3,7 +3,7 @@
 // [SECTION] who reads what
 // [SECTION] series
 // [SECTION] attention matrix
-#include "view_logic.h"
+#include "views/view_logic.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,16 +1,16 @@
 // The logic behind the views, with no ImGui or GL: what slabs a cache has, which query
 // heads read which keys and values, the series of the charts, the causal attention
 // matrix of one head. Every number comes from core (cost.h, the traces); tested in
-// tests/app/test_view_logic.cpp.
+// tests/app/views/test_view_logic.cpp.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "config.h"
-#include "cost.h"
-#include "session.h"
+#include "model/config.h"
+#include "model/cost.h"
+#include "session/session.h"
 
 namespace mla::app {
 

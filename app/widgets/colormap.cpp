@@ -1,5 +1,5 @@
 // Colour maps and the colour bar: see colormap.h.
-#include "colormap.h"
+#include "widgets/colormap.h"
 
 #include <algorithm>
 #include <array>

@@ -15,7 +15,7 @@
 
 #include <cstdint>
 
-#include "plot.h"  // AxisFormat
+#include "widgets/plot.h"  // AxisFormat
 
 namespace mla::widgets {
 

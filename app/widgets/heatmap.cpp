@@ -3,7 +3,7 @@
 // [SECTION] Pure helpers: mask, colorize, label thinning and cutting, hit test
 // [SECTION] Heatmap: texture lifetime and upload
 // [SECTION] Heatmap::draw: layout, image, labels, hover
-#include "heatmap.h"
+#include "widgets/heatmap.h"
 
 #include <epoxy/gl.h>
 
@@ -14,7 +14,7 @@
 #include <string>
 #include <utility>
 
-#include "colormap.h"
+#include "widgets/colormap.h"
 
 namespace mla::widgets {
 

@@ -34,7 +34,7 @@
 #include <string>
 #include <vector>
 
-#include "plot.h"  // AxisFormat
+#include "widgets/plot.h"  // AxisFormat
 
 namespace mla::widgets {
 

@@ -4,7 +4,7 @@
 // [SECTION] Submission state (between BeginPlot and EndPlot)
 // [SECTION] Drawing helpers
 // [SECTION] BeginPlot / Plot* / EndPlot
-#include "plot.h"
+#include "widgets/plot.h"
 
 #include <algorithm>
 #include <cassert>

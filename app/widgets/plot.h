@@ -34,7 +34,7 @@
 //
 // The pure helpers at the end of this header (range fit, ticks, transforms, nearest
 // point, number formatting) need no ImGui context and are unit-tested in
-// tests/app/test_widgets.cpp.
+// tests/app/widgets/test_widgets.cpp.
 #pragma once
 
 #include <imgui.h>

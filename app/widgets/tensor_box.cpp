@@ -1,5 +1,5 @@
 // Tensor boxes and arrows: see tensor_box.h.
-#include "tensor_box.h"
+#include "widgets/tensor_box.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,0 +1,26 @@
+// The command-line contract (DESIGN.md "Command line"). Each group of subcommands lives in
+// its own file and registers itself here; main.cpp parses and runs the chosen one.
+// Bad input: throw mla::InputError; main prints "mla-lab: error: <message>" and exits 2.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace mla::cli {
+
+struct Command {
+    CLI::App* sub;              // the parsed subcommand
+    std::function<int()> run;   // returns the exit code
+};
+using Commands = std::vector<Command>;
+
+void add_model_commands(CLI::App& root, Commands& cmds);       // generate, forward, verify, bench (cli/model.cpp)
+void add_cache_commands(CLI::App& root, Commands& cmds);       // cache, plot, presets (cli/cache.cpp)
+void add_train_command(CLI::App& root, Commands& cmds);        // train, train --report (cli/train.cpp)
+void add_screenshot_command(CLI::App& root, Commands& cmds);   // screenshot (cli/screenshot.cpp)
+// The window: `mla-lab` with no subcommand (cli/window_options.cpp). Options are on the root app.
+void add_window_options(CLI::App& root, std::function<int()>& run_window);
+
+}  // namespace mla::cli

@@ -1,0 +1,554 @@
+// generate, forward, verify, bench: the model subcommands (DESIGN.md "Command line").
+//
+// [SECTION] model choice shared by the subcommands
+// [SECTION] generate
+// [SECTION] forward
+// [SECTION] verify
+// [SECTION] bench
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "base/rng.h"
+#include "cli/cli.h"
+#include "io/builtin.h"
+#include "io/model_folder.h"
+#include "model/cost.h"
+#include "model/cpu_backend.h"
+#include "model/decoder.h"
+#include "session/backends.h"
+
+namespace mla::cli {
+
+// ============================================================================ [SECTION] model choice
+
+namespace {
+
+using nlohmann::json;
+
+struct ModelArgs {
+    std::string model_dir;          // empty = built-in
+    std::string attn = "mla";
+    int64_t kv_heads = 0;
+    std::string mla_path = "absorbed";
+    uint64_t weights_seed = 1;
+    std::string weights = "auto";
+    std::string trained_on = kDefaultTrainedSet;
+    std::string backend = "cpu";
+    bool no_cache = false;
+    bool rope_on_latent = false;
+};
+
+void add_model_options(CLI::App* s, ModelArgs& a, bool with_path = true) {
+    s->add_option("--model", a.model_dir, "model folder with config.json + model.safetensors (default: built-in)");
+    s->add_option("--attn", a.attn, "built-in model's attention kind: mha, gqa, mqa or mla")->default_val("mla");
+    s->add_option("--kv-heads", a.kv_heads, "built-in GQA model: KV heads (divides the 4 query heads; default 2)");
+    if (with_path)
+        s->add_option("--mla-path", a.mla_path, "MLA path: cached-kv, recompute or absorbed")->default_val("absorbed");
+    s->add_option("--weights", a.weights,
+                  "built-in model: trained (assets/models), random (seeded), or auto = trained when one has these sizes")
+        ->default_val("auto");
+    s->add_option("--trained-on", a.trained_on, "built-in model, trained weights: fortunes (English text) or repeat (a synthetic copy task)")
+        ->default_val(a.trained_on);
+    s->add_option("--weights-seed", a.weights_seed, "built-in model with random weights: their seed")->default_val(1);
+    s->add_option("--backend", a.backend, "cpu or gpu (gpu needs a display with OpenGL 4.3)")->default_val("cpu");
+}
+
+std::shared_ptr<const Weights> load_weights(const ModelArgs& a) {
+    if (!a.model_dir.empty()) return std::make_shared<const Weights>(load_model(a.model_dir));
+    const AttnKind kind = parse_attn_kind(a.attn);
+    if (a.kv_heads != 0 && kind != AttnKind::GQA)
+        throw InputError("--kv-heads applies to --attn gqa only (MHA has 4 KV heads, MQA 1, MLA a latent)");
+    Config cfg = builtin_config(kind, a.kv_heads);
+    validate(cfg);
+    const WeightsSource src = parse_weights_source(a.weights);
+    if (src != WeightsSource::Random) check_trained_set(a.trained_on);
+    return builtin_weights(cfg, src, a.weights_seed, nullptr, a.trained_on);
+}
+
+RunOptions run_options(const ModelArgs& a) {
+    RunOptions o;
+    o.mla_path = parse_mla_path(a.mla_path);
+    o.no_cache = a.no_cache;
+    o.rope_on_latent = a.rope_on_latent;
+    return o;
+}
+
+std::vector<int64_t> parse_ids(const std::string& s, int64_t vocab) {
+    std::vector<int64_t> ids;
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        size_t used = 0;
+        long long v = -1;
+        try {
+            v = std::stoll(item, &used);
+        } catch (...) {
+            used = 0;
+        }
+        if (used == 0 || used != item.size())
+            throw InputError("--ids: '" + item + "' is not an integer; give comma-separated token ids like 1,2,3");
+        if (v < 0 || v >= vocab)
+            throw InputError("--ids: token id " + item + " is out of range; this model's ids are 0.." +
+                             std::to_string(vocab - 1));
+        ids.push_back(v);
+    }
+    if (ids.empty()) throw InputError("--ids is empty; give comma-separated token ids like 1,2,3");
+    return ids;
+}
+
+std::vector<int64_t> parse_list(const std::string& s, const char* flag) {
+    std::vector<int64_t> out;
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        size_t used = 0;
+        long long v = 0;
+        try {
+            v = std::stoll(item, &used);
+        } catch (...) {
+            used = 0;
+        }
+        if (used == 0 || used != item.size() || v <= 0)
+            throw InputError(std::string(flag) + ": '" + item + "' is not a positive integer; give a list like 1024,4096");
+        out.push_back(v);
+    }
+    if (out.empty()) throw InputError(std::string(flag) + " is empty");
+    return out;
+}
+
+// A byte token as text: printable ASCII as itself, other bytes as \xNN; other vocabularies as <id>.
+std::string token_text(int64_t id, int64_t vocab) {
+    if (vocab != 256) return "<" + std::to_string(id) + ">";
+    if (id == '\n') return "\n";
+    if (id >= 32 && id < 127) return std::string(1, static_cast<char>(id));
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(id));
+    return buf;
+}
+
+std::vector<int64_t> prompt_tokens(const std::string& prompt, const std::string& ids, int64_t vocab) {
+    if (!ids.empty()) return parse_ids(ids, vocab);
+    if (vocab != 256)
+        throw InputError("this model's vocabulary has " + std::to_string(vocab) +
+                         " tokens, not bytes; give the prompt as --ids 1,2,3");
+    if (prompt.empty()) throw InputError("--prompt is empty; give some text or --ids");
+    return std::vector<int64_t>(reinterpret_cast<const unsigned char*>(prompt.data()),
+                                reinterpret_cast<const unsigned char*>(prompt.data()) + prompt.size());
+}
+
+float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+    float m = 0;
+    for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+    return m;
+}
+
+// ============================================================================ [SECTION] generate
+
+struct GenerateArgs {
+    ModelArgs m;
+    std::string prompt = kArticlePrompt;  // with --trained-on repeat: kRepeatPrompt
+    std::string ids;
+    int64_t tokens = 32;
+    uint64_t seed = 1;
+    float temperature = 0.0f;
+    bool json = false;
+};
+
+int run_generate(const GenerateArgs& g) {
+    if (g.tokens < 0) throw InputError("--tokens must be 0 or more");
+    if (!(g.temperature >= 0.0f) || g.temperature > 100.0f)
+        throw InputError("--temperature must be between 0 (greedy) and 100");
+    auto w = load_weights(g.m);
+    const bool trained = g.m.model_dir.empty() && g.m.weights != "random";
+    auto prompt = prompt_tokens(trained ? prompt_for_set(g.prompt, g.m.trained_on) : g.prompt, g.ids, w->cfg.vocab_size);
+    if (static_cast<int64_t>(prompt.size()) + g.tokens > w->cfg.max_position_embeddings)
+        throw InputError("prompt (" + std::to_string(prompt.size()) + " tokens) + --tokens " + std::to_string(g.tokens) +
+                         " is beyond max_position_embeddings = " + std::to_string(w->cfg.max_position_embeddings));
+    auto backend = make_backend(g.m.backend);
+    Decoder dec(w, *backend, run_options(g.m));
+    const int64_t V = w->cfg.vocab_size;
+    std::vector<float> logits;
+    for (int64_t t : prompt) logits = dec.step(t);
+    if (!g.json) {
+        for (int64_t t : prompt) std::fputs(token_text(t, V).c_str(), stdout);
+        std::fflush(stdout);
+    }
+    uint64_t rng = g.seed;
+    Trace trace;
+    for (int64_t s = 0; s < g.tokens; ++s) {
+        const int64_t next = sample(logits, g.temperature, rng);
+        logits = dec.step(next, &trace);
+        if (g.json) {
+            json j;
+            j["step"] = s;
+            j["position"] = trace.position;
+            j["token_id"] = next;
+            j["token_text"] = token_text(next, V);
+            j["cache_tokens"] = trace.cache_tokens;
+            j["cache_elements"] = trace.cost.cache_elements();
+            j["cache_bytes"] = trace.cost.cache_bytes(4);
+            j["flops"] = trace.cost.flops();
+            j["weight_bytes"] = trace.cost.weight_bytes();
+            j["cache_read_bytes"] = trace.cost.cache_read_bytes();
+            j["ms"] = trace.step_ms;
+            j["backend"] = trace.backend;
+            json layers = json::array();
+            for (size_t l = 0; l < trace.cost.layers.size(); ++l) {
+                const LayerCost& c = trace.cost.layers[l];
+                layers.push_back({{"layer", l},
+                                  {"cache_elements", c.cache_elements},
+                                  {"attn_flops", c.attn_flops},
+                                  {"mlp_flops", c.mlp_flops},
+                                  {"cache_read_bytes", c.cache_read_bytes},
+                                  {"cache_write_bytes", c.cache_write_bytes}});
+            }
+            j["layers"] = layers;
+            std::puts(j.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+        } else {
+            std::fputs(token_text(next, V).c_str(), stdout);
+            std::fflush(stdout);
+        }
+    }
+    if (!g.json) {
+        std::printf("\n[%lld tokens generated; cache holds %lld tokens = %lld elements = %.0f bytes in float32; %s]\n",
+                    static_cast<long long>(g.tokens), static_cast<long long>(dec.position()),
+                    static_cast<long long>(g.tokens ? trace.cost.cache_elements() : 0),
+                    g.tokens ? trace.cost.cache_bytes(4) : 0.0, backend->device().c_str());
+    }
+    return 0;
+}
+
+// ============================================================================ [SECTION] forward
+
+int run_forward(const ModelArgs& m, const std::string& ids, bool as_json) {
+    if (ids.empty()) throw InputError("forward needs --ids, e.g. --ids 1,2,3");
+    auto w = load_weights(m);
+    auto tokens = parse_ids(ids, w->cfg.vocab_size);
+    if (static_cast<int64_t>(tokens.size()) > w->cfg.max_position_embeddings)
+        throw InputError("--ids has more tokens than max_position_embeddings = " +
+                         std::to_string(w->cfg.max_position_embeddings));
+    auto backend = make_backend(m.backend);
+    Decoder dec(w, *backend, run_options(m));
+    json rows = json::array();
+    for (int64_t t : tokens) {
+        const auto& logits = dec.step(t);
+        if (as_json) {
+            rows.push_back(logits);
+        } else {
+            std::vector<int64_t> idx(logits.size());
+            for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
+            std::partial_sort(idx.begin(), idx.begin() + std::min<size_t>(5, idx.size()), idx.end(),
+                              [&](int64_t a, int64_t b) { return logits[a] > logits[b]; });
+            std::printf("position %lld, token %lld: top logits", static_cast<long long>(dec.position() - 1),
+                        static_cast<long long>(t));
+            for (size_t i = 0; i < std::min<size_t>(5, idx.size()); ++i)
+                std::printf("  %lld=%.4f", static_cast<long long>(idx[i]), logits[idx[i]]);
+            std::printf("\n");
+        }
+    }
+    if (as_json) std::puts(json{{"logits", rows}}.dump().c_str());
+    return 0;
+}
+
+// ============================================================================ [SECTION] verify
+
+struct VerifyResult {
+    float recompute = 0, absorbed = 0;
+};
+
+// Runs cached-kv, recompute and absorbed on the same tokens (the prompt, then cached-kv's
+// greedy choices) and returns each one's largest logit difference from cached-kv.
+VerifyResult compare_paths(std::shared_ptr<const Weights> w, Backend& be, const std::vector<int64_t>& prompt,
+                           int64_t tokens, bool rope_on_latent) {
+    RunOptions o;
+    o.rope_on_latent = rope_on_latent;
+    o.mla_path = MlaPath::CachedKV;
+    Decoder ref(w, be, o);
+    o.mla_path = MlaPath::Recompute;
+    Decoder rec(w, be, o);
+    o.mla_path = MlaPath::Absorbed;
+    Decoder abs(w, be, o);
+    VerifyResult r;
+    int64_t next = prompt[0];
+    for (int64_t s = 0; s < tokens; ++s) {
+        const int64_t tok = s < static_cast<int64_t>(prompt.size()) ? prompt[s] : next;
+        const std::vector<float> a = ref.step(tok);
+        r.recompute = std::max(r.recompute, max_abs_diff(a, rec.step(tok)));
+        r.absorbed = std::max(r.absorbed, max_abs_diff(a, abs.step(tok)));
+        next = std::max_element(a.begin(), a.end()) - a.begin();
+    }
+    return r;
+}
+
+int run_verify(const ModelArgs& m, int64_t tokens, const std::string& prompt, bool as_json) {
+    auto w = load_weights(m);
+    if (!w->cfg.is_mla())
+        throw InputError("verify compares the three MLA paths, but this model is " +
+                         std::string(to_string(w->cfg.attn_kind())) + "; use --attn mla or an MLA --model");
+    if (tokens < 1 || tokens > w->cfg.max_position_embeddings)
+        throw InputError("--tokens must be between 1 and max_position_embeddings = " +
+                         std::to_string(w->cfg.max_position_embeddings));
+    // The prompt's bytes; a model with another vocabulary gets them modulo its size.
+    auto ids = prompt_tokens(prompt, "", 256);
+    for (auto& t : ids) t %= w->cfg.vocab_size;
+    auto backend = make_backend(m.backend);
+    const VerifyResult exact = compare_paths(w, *backend, ids, tokens, false);
+    const VerifyResult variant = compare_paths(w, *backend, ids, tokens, true);
+    if (as_json) {
+        json j;
+        j["tokens"] = tokens;
+        j["backend"] = backend->name();
+        j["reference"] = "cached-kv";
+        j["max_abs_diff"] = {{"recompute", exact.recompute}, {"absorbed", exact.absorbed}};
+        j["rope_on_latent"] = {{"max_abs_diff", {{"recompute", variant.recompute}, {"absorbed", variant.absorbed}}},
+                               {"note", "RoPE applied to the compressed keys: the absorbed path cannot rotate keys "
+                                        "per position, so it drifts from the other two"}};
+        std::puts(j.dump(2).c_str());
+    } else {
+        std::printf("MLA paths over %lld tokens, largest |logit difference| against cached-kv (%s):\n",
+                    static_cast<long long>(tokens), backend->device().c_str());
+        std::printf("  recompute  %.3g\n  absorbed   %.3g\n", exact.recompute, exact.absorbed);
+        std::printf("With RoPE on the compressed keys (the variant DeepSeek avoids by decoupling RoPE):\n");
+        std::printf("  recompute  %.3g\n  absorbed   %.3g   <- W_UK can no longer be folded into the query\n",
+                    variant.recompute, variant.absorbed);
+    }
+    return 0;
+}
+
+}  // namespace
+}  // namespace mla::cli
+
+// ============================================================================ [SECTION] bench
+
+namespace mla::cli {
+namespace {
+
+struct BenchArgs {
+    std::string config;
+    std::string context = "1024,4096,16384";
+    int threads = 0;
+    int64_t kv_heads = 0;
+    std::string backend = "cpu";
+    double min_seconds = 0.3;
+    bool json = false;
+};
+
+// The attention-block configs that a bench compares: the file's own kind, and the others
+// with the same hidden size and query heads (head dim = v_head_dim for an MLA config; an
+// MLA row for a non-MLA config uses d_c = 4 d_h, d_r = d_h / 2, d_n = d_v = d_h).
+struct BenchCase {
+    AttnKind kind;
+    MlaPath path;
+    Config cfg;
+};
+
+std::vector<BenchCase> bench_cases(Config base, int64_t kv_heads) {
+    base.num_hidden_layers = 1;
+    base.vocab_size = 16;          // the bench runs no embedding or lm_head
+    base.intermediate_size = 16;   // nor the MLP
+    base.n_routed_experts = 0;
+    base.first_k_dense_replace = 0;
+    base.rope_scaling_type.clear();
+    base.sliding_window = 0;
+    base.tie_word_embeddings = false;
+    const int64_t H = base.num_attention_heads;
+    const int64_t dh = base.is_mla() ? base.v_head_dim : base.head_dim;
+    Config plain = base;
+    plain.model_type = "llama";
+    plain.kv_lora_rank = plain.q_lora_rank = plain.qk_nope_head_dim = plain.qk_rope_head_dim = plain.v_head_dim = 0;
+    plain.head_dim = dh;
+    Config mla = base;
+    if (!base.is_mla()) {
+        mla.model_type = "deepseek_v2";
+        mla.kv_lora_rank = 4 * dh;
+        mla.qk_rope_head_dim = dh / 2;
+        mla.qk_nope_head_dim = dh;
+        mla.v_head_dim = dh;
+        mla.num_key_value_heads = H;
+        mla.head_dim = 0;
+    }
+    int64_t g = kv_heads;
+    if (g == 0) {  // default GQA group count: a quarter of the query heads, at least 2 KV heads
+        g = std::max<int64_t>(2, H / 4);
+        while (g > 1 && H % g != 0) --g;
+    }
+    if (g < 1 || H % g != 0)
+        throw InputError("--kv-heads " + std::to_string(kv_heads) + " must divide the " + std::to_string(H) + " query heads");
+    std::vector<BenchCase> out;
+    Config c = plain;
+    c.num_key_value_heads = H;
+    out.push_back({AttnKind::MHA, MlaPath::Absorbed, c});
+    c.num_key_value_heads = g;
+    out.push_back({AttnKind::GQA, MlaPath::Absorbed, c});
+    c.num_key_value_heads = 1;
+    out.push_back({AttnKind::MQA, MlaPath::Absorbed, c});
+    for (MlaPath p : {MlaPath::CachedKV, MlaPath::Recompute, MlaPath::Absorbed}) out.push_back({AttnKind::MLA, p, mla});
+    return out;
+}
+
+// Reads a 1 GiB buffer with all threads and returns GB/s (1e9 bytes): the practical bound
+// a memory-bound decode step can reach.
+double measure_read_bandwidth(int threads) {
+    const size_t n = size_t(1) << 28;  // 2^28 floats = 1 GiB
+    std::vector<float> a(n, 1.0f);
+    double best = 0;
+    for (int rep = 0; rep < 3; ++rep) {
+        const auto t0 = std::chrono::steady_clock::now();
+        std::vector<std::thread> pool;
+        std::vector<double> sums(static_cast<size_t>(threads), 0.0);
+        for (int t = 0; t < threads; ++t)
+            pool.emplace_back([&, t] {
+                const size_t lo = n * t / threads, hi = n * (t + 1) / threads;
+                float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                for (size_t i = lo; i + 3 < hi; i += 4) {
+                    s0 += a[i];
+                    s1 += a[i + 1];
+                    s2 += a[i + 2];
+                    s3 += a[i + 3];
+                }
+                sums[t] = s0 + s1 + s2 + s3;
+            });
+        for (auto& p : pool) p.join();
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        double total = 0;
+        for (double v : sums) total += v;
+        if (total < 0) std::printf("impossible\n");  // keeps the loads
+        best = std::max(best, static_cast<double>(n * sizeof(float)) / s / 1e9);
+    }
+    return best;
+}
+
+int run_bench(const BenchArgs& b) {
+    Config base = b.config.empty() ? builtin_config(AttnKind::MLA) : load_config_file(b.config);
+    validate(base, false);
+    const auto contexts = parse_list(b.context, "--context");
+    if (b.threads < 0) throw InputError("--threads must be 0 (all cores) or more");
+    const int threads = b.threads > 0 ? b.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    auto backend = make_backend(b.backend);
+    if (b.backend == "cpu") backend = std::make_unique<CpuBackend>(threads);
+    const double bw = b.backend == "cpu" ? measure_read_bandwidth(threads) : 0.0;
+    json rows = json::array();
+    if (!b.json)
+        std::printf("%-5s %-10s %8s %12s %14s %14s %10s %9s\n", "kind", "path", "context", "ms/step", "FLOP/step",
+                    "bytes read", "GB/s", "of peak");
+    for (const BenchCase& bc : bench_cases(base, b.kv_heads)) {
+        const int64_t max_t = *std::max_element(contexts.begin(), contexts.end());
+        Config cfg = bc.cfg;
+        cfg.max_position_embeddings = std::max<int64_t>(cfg.max_position_embeddings, max_t + 1);
+        validate(cfg, true);
+        auto w = std::make_shared<const Weights>(random_weights(cfg, 5));
+        RunOptions o;
+        o.mla_path = bc.path;
+        Decoder dec(w, *backend, o);
+        for (int64_t T : contexts) {
+            dec.fill_cache_random(T, 9);
+            dec.attention_only_step(T);  // warm-up
+            std::vector<double> ms;
+            const auto start = std::chrono::steady_clock::now();
+            while (ms.size() < 3 || (ms.size() < 50 && std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                                                      start).count() < b.min_seconds)) {
+                const auto t0 = std::chrono::steady_clock::now();
+                dec.attention_only_step(T);
+                ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+            }
+            std::sort(ms.begin(), ms.end());
+            const double med = ms[ms.size() / 2];
+            const LayerCost c = attention_cost(cfg, o, T + 1);
+            const double bytes = c.weight_bytes + c.cache_read_bytes;
+            const double gbs = bytes / (med * 1e-3) / 1e9;
+            json row = {{"kind", to_string(bc.kind)},
+                        {"path", bc.kind == AttnKind::MLA ? to_string(bc.path) : "-"},
+                        {"context", T},
+                        {"kv_heads", bc.kind == AttnKind::MLA ? 0 : cfg.num_key_value_heads},
+                        {"ms_per_step", med},
+                        {"flops_per_step", c.attn_flops},
+                        {"bytes_read_per_step", bytes},
+                        {"cache_bytes_read_per_step", c.cache_read_bytes},
+                        {"weight_bytes_per_step", c.weight_bytes},
+                        {"gb_per_s", gbs},
+                        {"repeats", ms.size()}};
+            if (bw > 0) row["fraction_of_bandwidth"] = gbs / bw;
+            rows.push_back(row);
+            if (!b.json)
+                std::printf("%-5s %-10s %8lld %12.3f %14.4g %14.4g %10.2f %8.0f%%\n", to_string(bc.kind),
+                            bc.kind == AttnKind::MLA ? to_string(bc.path) : "-", static_cast<long long>(T), med,
+                            c.attn_flops, bytes, gbs, bw > 0 ? 100 * gbs / bw : 0.0);
+            std::fflush(stdout);
+        }
+    }
+    if (b.json) {
+        json j = {{"config", b.config.empty() ? "built-in mla" : b.config},
+                  {"backend", backend->name()},
+                  {"device", backend->device()},
+                  {"threads", threads},
+                  {"rows", rows}};
+        if (bw > 0) j["memory_read_bandwidth_gb_per_s"] = bw;
+        std::puts(j.dump(2).c_str());
+    } else if (bw > 0) {
+        std::printf("memory read bandwidth (1 GiB sum, %d threads): %.1f GB/s; bytes read = weights + cache, float32\n",
+                    threads, bw);
+    }
+    return 0;
+}
+
+}  // namespace
+
+void add_model_commands(CLI::App& root, Commands& cmds) {
+    {
+        auto g = std::make_shared<GenerateArgs>();
+        CLI::App* s = root.add_subcommand("generate", "run a model token by token and print the text (or JSON Lines)");
+        add_model_options(s, g->m);
+        s->add_option("--prompt", g->prompt, "prompt text (byte-level models; with --trained-on repeat, a line of the copy task unless given)")->default_val(g->prompt);
+        s->add_option("--ids", g->ids, "prompt as comma-separated token ids");
+        s->add_option("--tokens", g->tokens, "tokens to generate")->default_val(32);
+        s->add_option("--seed", g->seed, "sampling seed")->default_val(1);
+        s->add_option("--temperature", g->temperature, "0 = greedy")->default_val(0);
+        s->add_flag("--no-cache", g->m.no_cache, "re-run the whole prefix every step");
+        s->add_flag("--rope-on-latent", g->m.rope_on_latent, "MLA: RoPE on the compressed keys (breaks absorption)");
+        s->add_flag("--json", g->json, "JSON Lines, one object per generated token");
+        cmds.push_back({s, [g] { return run_generate(*g); }});
+    }
+    {
+        auto m = std::make_shared<ModelArgs>();
+        auto ids = std::make_shared<std::string>();
+        auto js = std::make_shared<bool>(false);
+        CLI::App* s = root.add_subcommand("forward", "logits of every position for given token ids");
+        add_model_options(s, *m);
+        s->add_option("--ids", *ids, "comma-separated token ids")->required();
+        s->add_flag("--json", *js, "print {\"logits\": [[...], ...]}");
+        cmds.push_back({s, [m, ids, js] { return run_forward(*m, *ids, *js); }});
+    }
+    {
+        auto m = std::make_shared<ModelArgs>();
+        auto tokens = std::make_shared<int64_t>(64);
+        auto prompt = std::make_shared<std::string>(kArticlePrompt);
+        auto js = std::make_shared<bool>(false);
+        CLI::App* s = root.add_subcommand("verify", "run the three MLA paths side by side, print the largest difference");
+        add_model_options(s, *m, false);
+        s->add_option("--tokens", *tokens, "decode steps")->default_val(64);
+        s->add_option("--prompt", *prompt, "prompt text")->default_val(*prompt);
+        s->add_flag("--json", *js, "JSON output");
+        cmds.push_back({s, [m, tokens, prompt, js] { return run_verify(*m, *tokens, *prompt, *js); }});
+    }
+    {
+        auto b = std::make_shared<BenchArgs>();
+        CLI::App* s = root.add_subcommand("bench", "time one decode step of one layer's attention block per kind and path");
+        s->add_option("--config", b->config, "HF config.json (default: the built-in MLA model)");
+        s->add_option("--context", b->context, "context lengths, comma-separated")->default_val(b->context);
+        s->add_option("--threads", b->threads, "CPU threads (0 = all cores)")->default_val(0);
+        s->add_option("--kv-heads", b->kv_heads, "KV heads of the GQA row (default: a quarter of the query heads)");
+        s->add_option("--backend", b->backend, "cpu or gpu")->default_val("cpu");
+        s->add_option("--min-seconds", b->min_seconds, "time each case for at least this long")->default_val(0.3);
+        s->add_flag("--json", b->json, "JSON output");
+        cmds.push_back({s, [b] { return run_bench(*b); }});
+    }
+}
+
+}  // namespace mla::cli

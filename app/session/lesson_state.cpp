@@ -1,0 +1,230 @@
+#include "session/lesson_state.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "base/text_file.h"
+#include "session/settings.h"
+
+namespace mla::app {
+
+// ============================================================================ loading
+
+LessonEnv app_lesson_env() {
+    LessonEnv env;
+    env.config = [](const ShowMe& s, AttnKind kind) { return model_config(show_me_settings(s, {}), kind); };
+    env.options = [](const ShowMe& s, AttnKind kind) { return run_options(show_me_settings(s, {}), kind); };
+    env.validate = [](const ShowMe& s) { validate_settings(show_me_settings(s, {})); };
+    for (const std::string& id : view_ids())
+        if (id != "lesson") env.views.push_back(id);
+    return env;
+}
+
+Lesson load_app_lesson(const std::string& dir) {
+    std::string d = dir;
+    if (d.empty()) {
+        try {
+            d = lesson_dir();
+        } catch (const InputError& e) {
+            Lesson l;
+            l.errors.push_back({"assets/lesson", 0, e.what()});
+            return l;
+        }
+    }
+    return load_lesson(d, app_lesson_env());
+}
+
+// ============================================================================ show me
+
+ModelSettings show_me_settings(const ShowMe& s, const ModelSettings& current) {
+    ModelSettings m;
+    m.backend = current.backend;
+    m.kind = s.kind;
+    m.kv_heads = s.kv_heads;
+    m.kv_lora_rank = s.kv_lora_rank;
+    m.rope_dim = s.rope_dim;
+    m.q_lora_rank = s.q_lora_rank;
+    m.mla_path = s.mla_path;
+    m.rope_on_latent = s.rope_on_latent;
+    m.no_cache = s.no_cache;
+    m.seed = s.seed;
+    m.prompt = s.prompt;
+    m.trained_set = s.trained;
+    return m;
+}
+
+void push_show_me(const ShowMe& s, const Session& session, Commands& cmds) {
+    cmds.reset();
+    cmds.apply(show_me_settings(s, session.settings()), Field::None);
+    if (s.steps > 0) cmds.step(s.steps);
+}
+
+bool in_show_me_state(const ShowMe& s, const Session& session) {
+    return session.settings() == show_me_settings(s, session.settings()) && session.steps() == s.steps;
+}
+
+namespace {
+
+std::string view_title_of(const std::string& id) {
+    if (id.empty()) return id;
+    std::string t = id;
+    t[0] = static_cast<char>(t[0] - 'a' + 'A');
+    return t;
+}
+
+}  // namespace
+
+std::string describe_show_me(const ShowMe& s) {
+    const ShowMe d;
+    const auto n = [](int64_t v) { return std::to_string(v); };
+    std::string out;
+    switch (s.kind) {
+        case AttnKind::MHA: out = "MHA"; break;
+        case AttnKind::GQA: out = "GQA with " + n(s.kv_heads) + (s.kv_heads == 1 ? " KV head" : " KV heads"); break;
+        case AttnKind::MQA: out = "MQA"; break;
+        case AttnKind::MLA:
+            out = "MLA (d_c = " + n(s.kv_lora_rank) + ", d_r = " + n(s.rope_dim);
+            if (s.q_lora_rank > 0) out += ", d'_c = " + n(s.q_lora_rank);
+            out += "), ";
+            out += to_string(s.mla_path);
+            out += " path";
+            if (s.rope_on_latent) out += ", RoPE on the compressed keys";
+            break;
+    }
+    if (s.no_cache) out += ", no cache";
+    if (s.prompt != d.prompt) {
+        std::string shown;  // on one line: a new line as \n
+        for (char ch : s.prompt) shown += ch == '\n' ? std::string("\\n") : std::string(1, ch);
+        out += "; prompt \"" + shown + "\"";
+    }
+    if (s.seed != d.seed) out += "; weights seed " + std::to_string(s.seed);
+    if (s.trained != d.trained) out += "; trained on " + s.trained;
+    out += s.steps > 0 ? "; " + n(s.steps) + (s.steps == 1 ? " step" : " steps") : std::string("; reset");
+    if (!s.view.empty()) {
+        out += "; " + view_title_of(s.view) + " view";
+        if (s.layer > 0 || s.head >= 0) out += ", layer " + n(s.layer);
+        if (s.head >= 0) out += ", head " + n(s.head);
+    }
+    return out;
+}
+
+LessonFocus show_me_focus(const ShowMe& s) { return {s.view, s.layer, s.head}; }
+
+// ============================================================================ pages and progress
+
+PageRef page_ref(const Lesson& l, int index) {
+    const int total = l.page_count();
+    if (total == 0) return {};
+    index = std::clamp(index, 0, total - 1);
+    for (int c = 0; c < static_cast<int>(l.chapters.size()); ++c) {
+        const int n = static_cast<int>(l.chapters[static_cast<size_t>(c)].pages.size());
+        if (index < n) return {c, index};
+        index -= n;
+    }
+    return {};
+}
+
+int page_index(const Lesson& l, int chapter, int page) {
+    int index = 0;
+    for (int c = 0; c < chapter && c < static_cast<int>(l.chapters.size()); ++c)
+        index += static_cast<int>(l.chapters[static_cast<size_t>(c)].pages.size());
+    return index + page;
+}
+
+const LessonPage* page_at(const Lesson& l, int index) {
+    if (l.page_count() == 0) return nullptr;
+    const PageRef r = page_ref(l, index);
+    return &l.chapters[static_cast<size_t>(r.chapter)].pages[static_cast<size_t>(r.page)];
+}
+
+std::string page_key(const Lesson& l, int index) {
+    if (l.page_count() == 0) return "";
+    const PageRef r = page_ref(l, index);
+    return l.chapters[static_cast<size_t>(r.chapter)].id + "/" + std::to_string(r.page + 1);
+}
+
+void LessonProgress::go(const Lesson& l, int index) {
+    const int total = l.page_count();
+    page = total == 0 ? 0 : std::clamp(index, 0, total - 1);
+    if (total > 0) seen.insert(page_key(l, page));
+}
+
+void LessonProgress::next_chapter(const Lesson& l) {
+    const PageRef r = page_ref(l, page);
+    if (r.chapter + 1 < static_cast<int>(l.chapters.size())) go(l, page_index(l, r.chapter + 1, 0));
+}
+
+void LessonProgress::prev_chapter(const Lesson& l) {
+    const PageRef r = page_ref(l, page);
+    if (r.page > 0) go(l, page_index(l, r.chapter, 0));
+    else if (r.chapter > 0) go(l, page_index(l, r.chapter - 1, 0));
+}
+
+void LessonProgress::reveal(const Lesson& l, int index, bool on) {
+    if (on) revealed.insert(page_key(l, index));
+    else revealed.erase(page_key(l, index));
+}
+
+int LessonProgress::seen_count(const Lesson& l) const {
+    int n = 0;
+    for (int i = 0; i < l.page_count(); ++i) n += is_seen(l, i) ? 1 : 0;
+    return n;
+}
+
+nlohmann::json to_json(const LessonProgress& p, const Lesson& l) {
+    nlohmann::json j;
+    j["page"] = page_key(l, p.page);
+    j["seen"] = std::vector<std::string>(p.seen.begin(), p.seen.end());
+    return j;
+}
+
+LessonProgress lesson_progress_from_json(const nlohmann::json& j, const Lesson& l) {
+    LessonProgress p;
+    if (!j.is_object()) return p;
+    std::set<std::string> keys;
+    for (int i = 0; i < l.page_count(); ++i) keys.insert(page_key(l, i));
+    auto read_set = [&](const char* name, std::set<std::string>& out) {
+        auto it = j.find(name);
+        if (it == j.end() || !it->is_array()) return;
+        for (const auto& v : *it)
+            if (v.is_string() && keys.count(v.get<std::string>())) out.insert(v.get<std::string>());
+    };
+    read_set("seen", p.seen);
+    if (auto it = j.find("page"); it != j.end() && it->is_string())
+        for (int i = 0; i < l.page_count(); ++i)
+            if (page_key(l, i) == it->get<std::string>()) p.page = i;
+    return p;
+}
+
+std::string default_lesson_progress_path() {
+    const std::string s = default_settings_path();
+    if (s.empty()) return "";
+    return (std::filesystem::path(s).parent_path() / "lesson.json").string();
+}
+
+LessonProgress load_lesson_progress(const std::string& path, const Lesson& l) {
+    if (path.empty()) return {};
+    std::ifstream f(path);
+    if (!f) return {};
+    try {
+        return lesson_progress_from_json(nlohmann::json::parse(f), l);
+    } catch (const nlohmann::json::exception&) {
+        return {};
+    }
+}
+
+bool save_lesson_progress(const LessonProgress& p, const Lesson& l, const std::string& path, std::string* error) {
+    if (path.empty()) return false;
+    try {
+        write_file_atomic(path, to_json(p, l).dump(2) + "\n");
+    } catch (const InputError& e) {
+        if (error) *error = e.what();
+        return false;
+    }
+    return true;
+}
+
+}  // namespace mla::app

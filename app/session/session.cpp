@@ -1,0 +1,361 @@
+// [SECTION] settings -> config
+// [SECTION] lanes
+// [SECTION] backends
+// [SECTION] session
+#include "session/session.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <tuple>
+
+#include "base/check.h"
+#include "model/weights.h"
+
+#include "session/backends.h"
+
+namespace mla::app {
+
+// ============================================================================ [SECTION] settings -> config
+
+Config model_config(const ModelSettings& s, AttnKind kind) {
+    Config c = builtin_config(kind, kind == AttnKind::GQA ? s.kv_heads : 0);
+    if (kind == AttnKind::GQA) c.num_key_value_heads = s.kv_heads;  // builtin_config treats <= 0 as "default"
+    if (kind == AttnKind::MLA) {
+        c.kv_lora_rank = s.kv_lora_rank;
+        c.qk_rope_head_dim = s.rope_dim;
+        c.q_lora_rank = s.q_lora_rank;
+    }
+    return c;
+}
+
+RunOptions run_options(const ModelSettings& s, AttnKind kind) {
+    RunOptions o;
+    o.mla_path = s.mla_path;
+    o.rope_on_latent = kind == AttnKind::MLA && s.rope_on_latent;
+    o.no_cache = s.no_cache;
+    return o;
+}
+
+namespace {
+
+// Which sidebar field a core message is about (core names the HF field first).
+Field field_of_message(const std::string& m, Field fallback) {
+    struct Key { const char* prefix; Field f; };
+    static const Key keys[] = {
+        {"num_key_value_heads", Field::KvHeads}, {"kv_lora_rank", Field::KvLoraRank},
+        {"qk_rope_head_dim", Field::RopeDim},    {"q_lora_rank", Field::QLoraRank},
+        {"qk_nope_head_dim", Field::KvLoraRank}, {"RoPE on the compressed keys", Field::RopeOnLatent},
+        {"no trained model", Field::Weights},    {"trained set", Field::Weights},
+    };
+    for (const Key& k : keys)
+        if (m.rfind(k.prefix, 0) == 0) return k.f;
+    return fallback;
+}
+
+[[noreturn]] void bad(const std::string& msg) { throw InputError(msg); }
+
+}  // namespace
+
+void validate_settings(const ModelSettings& s) {
+    if (s.kv_heads <= 0)
+        bad("num_key_value_heads = " + std::to_string(s.kv_heads) + " is not valid: it must be a positive integer");
+    if (s.kv_lora_rank <= 0)
+        bad("kv_lora_rank = " + std::to_string(s.kv_lora_rank) +
+            " is not valid: the latent rank d_c must be a positive integer");
+    if (s.rope_dim <= 0)
+        bad("qk_rope_head_dim = " + std::to_string(s.rope_dim) +
+            " is not valid: d_r must be a positive even integer (DeepSeek-V2: 64)");
+    if (!(s.temperature >= 0.0f) || !std::isfinite(s.temperature))
+        bad("temperature = " + std::to_string(s.temperature) + " is not valid: use 0 (greedy) or a positive number");
+    if (s.prompt.empty()) bad("the prompt is empty: type at least one character");
+    if (s.weights != WeightsSource::Random) check_trained_set(s.trained_set);
+    for (AttnKind k : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {
+        Config c = model_config(s, k);
+        validate(c);
+        if (static_cast<int64_t>(s.prompt.size()) > c.max_position_embeddings)
+            bad("the prompt has " + std::to_string(s.prompt.size()) + " bytes, more than the model's context of " +
+                std::to_string(c.max_position_embeddings) + " tokens");
+    }
+    if (s.rope_on_latent && model_config(s, AttnKind::MLA).qk_nope_head_dim % 2 != 0)
+        bad("RoPE on the compressed keys needs an even qk_nope_head_dim");
+}
+
+std::string token_label(int64_t id) {
+    if (id == ' ') return "\xE2\x90\xA3";  // U+2423 OPEN BOX
+    if (id == '\n') return "\\n";
+    if (id == '\t') return "\\t";
+    if (id >= 33 && id <= 126) return std::string(1, static_cast<char>(id));
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(id & 0xFF));
+    return buf;
+}
+
+// ============================================================================ [SECTION] lanes
+
+const Trace* Lane::trace(int64_t step) const {
+    if (step < 0 || step >= static_cast<int64_t>(traces.size())) return nullptr;
+    return &traces[static_cast<size_t>(step)];
+}
+
+namespace {
+
+// Keeps the shapes of every record but the data of only the named ones.
+void trim(Trace& t, bool keep_all) {
+    for (TensorRecord& r : t.tensors) {
+        if (r.name == "att_probs" || r.name == "logits") continue;
+        // k_nope (recompute) is T x H*(Dn+Dv) every step: quadratic over a run; keep it only for the last step.
+        if (keep_all && r.name != "k_nope") continue;
+        r.data.clear();
+        r.data.shrink_to_fit();
+    }
+}
+
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+    if (a.size() != b.size()) return INFINITY;
+    double m = 0;
+    for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
+    return m;
+}
+
+double probs_diff(const Trace& a, const Trace& b, int64_t layers) {
+    double m = 0;
+    for (int l = 0; l < layers; ++l) {
+        const TensorRecord* pa = a.find("att_probs", l);
+        const TensorRecord* pb = b.find("att_probs", l);
+        if (pa && pb) m = std::max(m, max_abs_diff(pa->data, pb->data));
+    }
+    return m;
+}
+
+}  // namespace
+
+// ============================================================================ [SECTION] backends
+
+BackendFactory default_backend_factory() {
+    return [](const std::string& name) -> std::unique_ptr<Backend> {
+        return make_backend(name);
+    };
+}
+
+// ============================================================================ [SECTION] session
+
+struct Session::Built {
+    std::unique_ptr<Backend> backend;  // null when the current one is reused
+    Lane main;
+    std::vector<Lane> compare, paths;
+};
+
+Session::Session(const ModelSettings& s, SessionOptions o, BackendFactory factory)
+    : factory_(std::move(factory)), sopt_(o) {
+    validate_settings(s);
+    Built b = build(s);
+    install(std::move(b), s);
+}
+
+Session::~Session() = default;
+
+Session::Built Session::build(const ModelSettings& s) const {
+    validate_settings(s);
+    Built b;
+    Backend* be = backend_.get();
+    if (!be || s.backend != backend_name_) {
+        b.backend = factory_(s.backend);
+        MLA_CHECK(b.backend != nullptr);
+        be = b.backend.get();
+    }
+    std::map<AttnKind, std::pair<std::shared_ptr<const Weights>, std::string>> weights;
+    auto weights_of = [&](AttnKind k) {
+        auto& w = weights[k];
+        if (!w.first) w.first = builtin_weights(model_config(s, k), s.weights, s.seed, &w.second, s.trained_set);
+        return w;
+    };
+    auto make_lane = [&](const std::string& name, AttnKind k, RunOptions opt, bool keep_all) {
+        Lane l;
+        l.name = name;
+        l.cfg = model_config(s, k);
+        l.opt = opt;
+        std::tie(l.weights, l.weights_desc) = weights_of(k);
+        l.dec = std::make_unique<Decoder>(l.weights, *be, opt);
+        l.keep_all_data = keep_all;
+        return l;
+    };
+    b.main = make_lane("main", s.kind, run_options(s, s.kind), true);
+    if (sopt_.compare)
+        for (AttnKind k : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA})
+            b.compare.push_back(make_lane(to_string(k), k, run_options(s, k), false));
+    if (sopt_.paths)
+        for (MlaPath p : {MlaPath::CachedKV, MlaPath::Recompute, MlaPath::Absorbed}) {
+            RunOptions o = run_options(s, AttnKind::MLA);
+            o.mla_path = p;
+            o.no_cache = false;
+            b.paths.push_back(make_lane(to_string(p), AttnKind::MLA, o, false));
+        }
+    return b;
+}
+
+void Session::install(Built&& b, const ModelSettings& s) {
+    // Old decoders go before the backend they live on.
+    main_ = std::move(b.main);
+    compare_ = std::move(b.compare);
+    paths_ = std::move(b.paths);
+    if (b.backend) {
+        backend_ = std::move(b.backend);
+        backend_name_ = s.backend;
+    }
+    settings_ = s;
+    tokens_.clear();
+    predicted_.clear();
+    labels_.clear();
+    cstrs_.clear();
+    diffs_.clear();
+    rng_state_ = s.sample_seed;
+    selected_ = -1;
+    ++revision_;
+}
+
+void Session::set_error(Field f, std::string msg) {
+    error_field_ = f;
+    error_ = std::move(msg);
+}
+
+void Session::clear_error() {
+    error_.clear();
+    error_field_ = Field::None;
+}
+
+std::string Session::backend_device() const { return backend_ ? backend_->device() : std::string(); }
+
+bool Session::step_one() {
+    const int64_t pos = steps();
+    if (pos >= max_steps()) {
+        set_error(Field::None, "the context is full: the model's max_position_embeddings is " +
+                                   std::to_string(max_steps()) + " tokens; press Reset to start again");
+        return false;
+    }
+    const int64_t token = pos < prompt_length() ? static_cast<unsigned char>(settings_.prompt[static_cast<size_t>(pos)])
+                                                : predicted_.back();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto run = [&](Lane& l) {
+        Trace tr;
+        l.logits = l.dec->step(token, &tr);
+        if (!l.traces.empty()) trim(l.traces.back(), l.keep_all_data);
+        if (!l.keep_all_data) trim(tr, false);
+        l.traces.push_back(std::move(tr));
+    };
+    run(main_);
+    for (Lane& l : compare_) run(l);
+    for (Lane& l : paths_) run(l);
+    if (!paths_.empty()) {
+        const Lane& ck = paths_[static_cast<size_t>(MlaPath::CachedKV)];
+        const Lane& rc = paths_[static_cast<size_t>(MlaPath::Recompute)];
+        const Lane& ab = paths_[static_cast<size_t>(MlaPath::Absorbed)];
+        PathDiff d;
+        d.absorbed_vs_recompute = max_abs_diff(ab.logits, rc.logits);
+        d.cached_vs_recompute = max_abs_diff(ck.logits, rc.logits);
+        d.probs_absorbed_vs_recompute = probs_diff(ab.traces.back(), rc.traces.back(), ab.cfg.num_hidden_layers);
+        diffs_.push_back(d);
+    }
+    last_step_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    tokens_.push_back(token);
+    labels_.push_back(token_label(token));
+    cstrs_.clear();
+    for (const std::string& s : labels_) cstrs_.push_back(s.c_str());
+    // Like `mla-lab generate`: the sampler (and its seed) starts at the last prompt byte.
+    if (pos + 1 >= prompt_length()) {
+        predicted_.push_back(sample(main_.logits, settings_.temperature, rng_state_));
+    } else {
+        uint64_t unused = 0;
+        predicted_.push_back(sample(main_.logits, 0.0f, unused));
+    }
+    selected_ = pos;
+    ++revision_;
+    return true;
+}
+
+bool Session::step(int64_t count) {
+    for (int64_t i = 0; i < count; ++i) {
+        try {
+            if (!step_one()) return false;
+        } catch (const InputError& e) {
+            set_error(Field::None, e.what());
+            return false;
+        }
+    }
+    return true;
+}
+
+void Session::reset() {
+    for (Lane* l : {&main_}) l->dec->reset();
+    for (Lane& l : compare_) l.dec->reset();
+    for (Lane& l : paths_) l.dec->reset();
+    for (Lane* l : {&main_}) l->traces.clear();
+    for (Lane& l : compare_) l.traces.clear();
+    for (Lane& l : paths_) l.traces.clear();
+    tokens_.clear();
+    predicted_.clear();
+    labels_.clear();
+    cstrs_.clear();
+    diffs_.clear();
+    rng_state_ = settings_.sample_seed;
+    selected_ = -1;
+    ++revision_;
+    if (error_field_ == Field::None) clear_error();
+}
+
+void Session::select(int64_t step) {
+    if (steps() == 0) {
+        selected_ = -1;
+        return;
+    }
+    selected_ = std::clamp<int64_t>(step, 0, steps() - 1);
+}
+
+bool Session::apply_settings(const ModelSettings& s, Field field) {
+    const int64_t replay = steps(), keep_selected = selected_;
+    try {
+        Built b = build(s);
+        install(std::move(b), s);
+    } catch (const InputError& e) {
+        const std::string msg = e.what();
+        set_error(field_of_message(msg, field), msg);
+        return false;
+    }
+    clear_error();
+    step(std::min(replay, max_steps()));
+    select(keep_selected);
+    return true;
+}
+
+void Session::apply(Commands& c) {
+    for (SessionCommand& sc : c.session) {
+        std::visit(
+            [this](auto& x) {
+                using X = std::decay_t<decltype(x)>;
+                if constexpr (std::is_same_v<X, cmd::Step>) step(x.count);
+                else if constexpr (std::is_same_v<X, cmd::Reset>) reset();
+                else if constexpr (std::is_same_v<X, cmd::Select>) select(x.step);
+                else if constexpr (std::is_same_v<X, cmd::Apply>) apply_settings(x.settings, x.field);
+            },
+            sc);
+    }
+    c.session.clear();
+}
+
+int64_t Session::predicted(int64_t step) const {
+    if (step < 0 || step >= static_cast<int64_t>(predicted_.size())) return -1;
+    return predicted_[static_cast<size_t>(step)];
+}
+
+std::string Session::generated_text() const {
+    std::string s;
+    for (int64_t i = prompt_length(); i < steps(); ++i) {
+        const int64_t t = tokens_[static_cast<size_t>(i)];
+        s += t == ' ' ? std::string(" ") : token_label(t);
+    }
+    return s;
+}
+
+}  // namespace mla::app

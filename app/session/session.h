@@ -1,0 +1,199 @@
+// The app's state: the model the sidebar describes, a decoder running it token by token,
+// the Trace of every step (so the timeline can scrub back), and two lockstep sets of
+// decoders fed the same tokens: one per attention kind (the Compare view) and one per
+// MLA path (the Absorption view). No GL, GLFW or ImGui here: the tests drive a Session
+// with no window.
+//
+// Views never change the session: they push Commands, and the window applies them
+// between frames (Session::apply). A setting that cannot run (validate() throws) leaves
+// the last good model running and keeps the message with the field that caused it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "io/builtin.h"
+#include "model/backend.h"
+#include "model/config.h"
+#include "model/cost.h"
+#include "model/decoder.h"
+#include "model/trace.h"
+
+namespace mla::app {
+
+// ---- what the sidebar sets
+
+struct ModelSettings {
+    AttnKind kind = AttnKind::MLA;
+    int64_t kv_heads = 2;         // GQA: KV heads (divides the 4 query heads)
+    int64_t kv_lora_rank = 32;    // MLA: d_c, the latent rank
+    int64_t rope_dim = 8;         // MLA: d_r, the decoupled RoPE part of a head
+    int64_t q_lora_rank = 0;      // MLA: d'_c, query compression (0 = none)
+    MlaPath mla_path = MlaPath::Absorbed;
+    bool rope_on_latent = false;  // MLA: RoPE on the compressed keys (breaks absorption)
+    bool no_cache = false;        // re-run the whole prefix every step
+    WeightsSource weights = WeightsSource::Auto;  // trained (assets/models) when one has these sizes, else random
+    std::string trained_set = kDefaultTrainedSet;  // trained weights: "fortunes" (English) or "repeat" (copy task)
+    uint64_t seed = 1;            // random weights (the CLI's --weights-seed)
+    uint64_t sample_seed = 1;     // sampling (the CLI's --seed); used when temperature > 0
+    float temperature = 0.0f;     // 0 = greedy
+    std::string backend = "cpu";  // "cpu" or "gpu"
+    std::string prompt = kArticlePrompt;
+    bool operator==(const ModelSettings&) const = default;
+};
+
+// The sidebar field a message belongs to.
+enum class Field { None, Kind, KvHeads, KvLoraRank, RopeDim, QLoraRank, MlaPath, RopeOnLatent, NoCache,
+                   Weights, Seed, SampleSeed, Temperature, Backend, Prompt };
+
+// The built-in model of `kind` with the sizes of `s` (kv_heads for GQA; d_c, d_r and d'_c
+// for MLA). Not validated.
+Config model_config(const ModelSettings& s, AttnKind kind);
+RunOptions run_options(const ModelSettings& s, AttnKind kind);
+// Checks everything a Session needs (the config, temperature, prompt); throws InputError.
+void validate_settings(const ModelSettings& s);
+
+// "a", "\\n", "\\xC3": a byte token as plain printable text (space shown as "␣").
+std::string token_label(int64_t id);
+
+// ---- commands (pushed by views, applied between frames)
+
+namespace cmd {
+struct Step { int64_t count = 1; };
+struct Reset {};
+struct Select { int64_t step = 0; };          // scrub the timeline
+struct Apply { ModelSettings settings; Field field = Field::None; };
+}  // namespace cmd
+using SessionCommand = std::variant<cmd::Step, cmd::Reset, cmd::Select, cmd::Apply>;
+
+// An export the window performs after the frame is drawn.
+struct ExportRequest {
+    enum class Kind { Png, TraceJson, HeadCsv } kind = Kind::Png;
+    std::string view;             // "shapes", ... (file name part)
+    float x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // Png: the view's rectangle in framebuffer pixels
+    int layer = 0, head = 0;      // HeadCsv
+};
+
+struct Commands {
+    std::vector<SessionCommand> session;
+    std::vector<ExportRequest> exports;
+    void push(SessionCommand c) { session.push_back(std::move(c)); }
+    void step(int64_t n = 1) { push(cmd::Step{n}); }
+    void reset() { push(cmd::Reset{}); }
+    void select(int64_t s) { push(cmd::Select{s}); }
+    void apply(const ModelSettings& s, Field f) { push(cmd::Apply{s, f}); }
+};
+
+// ---- lanes: one decoder and the traces of its steps
+
+struct Lane {
+    std::string name;                       // "main", "mha", "gqa", "mqa", "mla", "cached-kv", ...
+    Config cfg;
+    RunOptions opt;
+    std::shared_ptr<const Weights> weights;
+    std::string weights_desc;               // "trained model mla-fortunes", "random weights, seed 1"
+    std::unique_ptr<Decoder> dec;
+    std::vector<Trace> traces;              // one per step
+    std::vector<float> logits;              // after the last step
+    bool keep_all_data = false;             // false: keep only att_probs and logits data
+    const Trace* trace(int64_t step) const;
+};
+
+// Largest |difference| between the MLA paths at one step (same tokens, same weights).
+struct PathDiff {
+    double absorbed_vs_recompute = 0;       // logits
+    double cached_vs_recompute = 0;         // logits
+    double probs_absorbed_vs_recompute = 0; // att_probs, all layers and heads
+};
+
+using BackendFactory = std::function<std::unique_ptr<Backend>(const std::string& name)>;
+BackendFactory default_backend_factory();   // "cpu" (and "gpu" where app/session/backends.h provides it)
+
+struct SessionOptions {
+    bool compare = true;                    // run MHA, GQA, MQA and MLA in lockstep
+    bool paths = true;                      // run the three MLA paths in lockstep
+};
+
+class Session {
+public:
+    // Throws InputError when `s` cannot run.
+    explicit Session(const ModelSettings& s = {}, SessionOptions o = {},
+                     BackendFactory factory = default_backend_factory());
+    ~Session();
+
+    // ---- commands (also reachable through apply)
+    bool step(int64_t count = 1);           // false (and error()) at the context limit
+    void reset();
+    void select(int64_t step);              // clamped to [0, steps() - 1]
+    // Rebuilds the model and replays the same number of steps. On InputError: returns
+    // false, keeps the last good model and records the message for `field`.
+    bool apply_settings(const ModelSettings& s, Field field);
+    void apply(Commands& c);                // runs and clears c.session
+
+    // ---- state
+    const ModelSettings& settings() const { return settings_; }
+    const Config& config() const { return main_.cfg; }
+    const RunOptions& options() const { return main_.opt; }
+    int64_t steps() const { return static_cast<int64_t>(tokens_.size()); }
+    int64_t selected() const { return selected_; }         // -1 when no step yet
+    int64_t max_steps() const { return config().max_position_embeddings; }
+    const std::vector<int64_t>& tokens() const { return tokens_; }          // fed, one per step
+    const std::vector<std::string>& token_labels() const { return labels_; }
+    const std::vector<const char*>& token_cstrs() const { return cstrs_; }  // for heatmap axes
+    int64_t prompt_length() const { return static_cast<int64_t>(settings_.prompt.size()); }
+    bool in_prompt(int64_t step) const { return step < prompt_length(); }
+    // The token that follows that step: sampled (as `mla-lab generate` does, from the last
+    // prompt byte on) or, inside the prompt, the model's most likely byte. -1 if none.
+    int64_t predicted(int64_t step) const;
+    std::string generated_text() const;    // the tokens after the prompt, as text
+
+    const Lane& main() const { return main_; }
+    const Trace* trace() const { return main_.trace(selected_); }   // the selected step
+    bool has_compare() const { return !compare_.empty(); }
+    const Lane& compare(AttnKind k) const { return compare_.at(static_cast<size_t>(k)); }
+    bool has_paths() const { return !paths_.empty(); }
+    const Lane& path(MlaPath p) const { return paths_.at(static_cast<size_t>(p)); }
+    const std::vector<PathDiff>& path_diffs() const { return diffs_; }
+
+    const std::string& error() const { return error_; }
+    Field error_field() const { return error_field_; }
+    void clear_error();
+    const std::string& backend_name() const { return backend_name_; }
+    std::string backend_device() const;
+    double last_step_ms() const { return last_step_ms_; }  // all lanes, one token
+    // Changes whenever the run changes (a step, a reset, a rebuild): views cache by it.
+    uint64_t revision() const { return revision_; }
+
+private:
+    struct Built;
+    Built build(const ModelSettings& s) const;  // throws InputError
+    void install(Built&& b, const ModelSettings& s);
+    bool step_one();
+    void set_error(Field f, std::string msg);
+
+    BackendFactory factory_;
+    SessionOptions sopt_;
+    ModelSettings settings_;
+    std::string backend_name_;
+    std::unique_ptr<Backend> backend_;      // declared before the lanes: destroyed after them
+    Lane main_;
+    std::vector<Lane> compare_;             // indexed by AttnKind
+    std::vector<Lane> paths_;               // indexed by MlaPath
+    std::vector<PathDiff> diffs_;
+    std::vector<int64_t> tokens_;
+    std::vector<int64_t> predicted_;        // sampled after each step
+    std::vector<std::string> labels_;
+    std::vector<const char*> cstrs_;
+    uint64_t rng_state_ = 0;
+    int64_t selected_ = -1;
+    std::string error_;
+    Field error_field_ = Field::None;
+    double last_step_ms_ = 0;
+    uint64_t revision_ = 0;
+};
+
+}  // namespace mla::app

@@ -1,0 +1,87 @@
+#include "session/settings.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "base/text_file.h"
+#include "model/config.h"  // InputError
+
+namespace mla::app {
+
+const std::vector<std::string>& view_ids() {
+    static const std::vector<std::string> ids = {"shapes", "cache", "attention", "absorption", "compare", "curves", "lesson", "quality"};
+    return ids;
+}
+
+nlohmann::json to_json(const UiSettings& s) {
+    nlohmann::json j;
+    j["scale"] = s.scale;
+    j["theme"] = s.dark ? "dark" : "light";
+    j["open_views"] = s.open_views;
+    j["active_view"] = s.active_view;
+    j["layout"] = s.tiles ? "tiles" : "tabs";
+    j["play_speed"] = s.play_speed;
+    j["export_dir"] = s.export_dir;
+    return j;
+}
+
+UiSettings ui_settings_from_json(const nlohmann::json& j) {
+    UiSettings s;
+    if (!j.is_object()) return s;
+    const auto& ids = view_ids();
+    auto known = [&](const std::string& v) { return std::find(ids.begin(), ids.end(), v) != ids.end(); };
+    if (auto it = j.find("scale"); it != j.end() && it->is_number())
+        s.scale = std::clamp(it->get<float>(), 0.5f, 3.0f);
+    if (auto it = j.find("theme"); it != j.end() && it->is_string()) s.dark = it->get<std::string>() != "light";
+    if (auto it = j.find("open_views"); it != j.end() && it->is_array()) {
+        s.open_views.clear();
+        for (const auto& v : *it)  // keep the tab order of view_ids()
+            if (v.is_string() && known(v.get<std::string>())) s.open_views.push_back(v.get<std::string>());
+        std::vector<std::string> ordered;
+        for (const std::string& id : ids)
+            if (std::find(s.open_views.begin(), s.open_views.end(), id) != s.open_views.end()) ordered.push_back(id);
+        s.open_views = ordered;
+    }
+    if (auto it = j.find("active_view"); it != j.end() && it->is_string() && known(it->get<std::string>()))
+        s.active_view = it->get<std::string>();
+    if (auto it = j.find("layout"); it != j.end() && it->is_string()) s.tiles = it->get<std::string>() == "tiles";
+    if (auto it = j.find("play_speed"); it != j.end() && it->is_number())
+        s.play_speed = std::clamp(it->get<float>(), 0.25f, 60.0f);
+    if (auto it = j.find("export_dir"); it != j.end() && it->is_string()) s.export_dir = it->get<std::string>();
+    return s;
+}
+
+std::string default_settings_path() {
+    if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) return std::string(x) + "/mla-lab/settings.json";
+    if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.config/mla-lab/settings.json";
+    return "";
+}
+
+UiSettings load_ui_settings(const std::string& path, std::string* warning) {
+    if (path.empty()) return {};
+    std::ifstream f(path);
+    if (!f) return {};
+    try {
+        return ui_settings_from_json(nlohmann::json::parse(f));
+    } catch (const nlohmann::json::exception& e) {
+        if (warning) *warning = path + ": not valid JSON, using the default settings (" + e.what() + ")";
+        return {};
+    }
+}
+
+bool save_ui_settings(const UiSettings& s, const std::string& path, std::string* error) {
+    if (path.empty()) return false;
+    try {
+        write_file_atomic(path, to_json(s).dump(2) + "\n");
+    } catch (const InputError& e) {
+        if (error) *error = e.what();
+        return false;
+    }
+    return true;
+}
+
+}  // namespace mla::app

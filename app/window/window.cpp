@@ -1,0 +1,696 @@
+// The window and its loop, as in Dear ImGui's example_glfw_opengl3/main.cpp: window, GL
+// context, ImGui context, loop, cleanup. Around the loop: fonts and UI scale, themes,
+// remembered settings, the views (tabs or tiles), exports, the off-screen screenshot and
+// the --frames benchmark.
+//
+// [SECTION] fonts, theme, assets
+// [SECTION] App: setup and teardown
+// [SECTION] App: one frame
+// [SECTION] App: layout (toolbar, sidebar, views, status line)
+// [SECTION] App: exports
+// [SECTION] entry points (run_window, render_screenshot)
+#include "window/window.h"
+
+#include <epoxy/gl.h>
+#define GLFW_INCLUDE_NONE
+#include <GLFW/glfw3.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+#include <imgui.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "gl/gl_context.h"
+#include "session/settings.h"
+#include "views/absorption_view.h"
+#include "views/attention_view.h"
+#include "views/cache_view.h"
+#include "views/compare_view.h"
+#include "views/curves_view.h"
+#include "views/lesson_view.h"
+#include "views/quality_view.h"
+#include "views/shapes_view.h"
+#include "views/sidebar.h"
+#include "views/timeline.h"
+
+namespace mla::app {
+
+// ============================================================================ [SECTION] fonts, theme, assets
+
+namespace {
+
+std::string g_glfw_error;
+void on_glfw_error(int code, const char* desc) { g_glfw_error = std::string(desc) + " (GLFW error " + std::to_string(code) + ")"; }
+
+// Latin-1, Greek, punctuation, sub/superscripts, arrows, maths, the open-box space mark, shapes.
+const ImWchar kGlyphs[] = {0x0020, 0x00FF, 0x0370, 0x03FF, 0x2000, 0x206F, 0x2070, 0x209F, 0x2190, 0x21FF,
+                           0x2200, 0x22FF, 0x2400, 0x243F, 0x25A0, 0x25FF, 0};
+
+std::string exe_dir() {
+    char buf[4096];
+    const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) return ".";
+    buf[n] = 0;
+    return std::filesystem::path(buf).parent_path().string();
+}
+
+// The fonts folder: next to the executable (assets/fonts, ../assets/fonts,
+// ../share/mla-lab/assets/fonts), then the source tree's (MLA_ASSETS_DIR).
+std::string find_fonts_dir() {
+    namespace fs = std::filesystem;
+    const std::string exe = exe_dir();
+    std::vector<fs::path> candidates = {fs::path(exe) / "assets/fonts", fs::path(exe) / "../assets/fonts",
+                                        fs::path(exe) / "../share/mla-lab/assets/fonts"};
+#ifdef MLA_ASSETS_DIR
+    candidates.push_back(fs::path(MLA_ASSETS_DIR) / "fonts");
+#endif
+    for (const auto& c : candidates)
+        if (fs::exists(c / "DejaVuSans.ttf")) return c.string();
+    return "";
+}
+
+void apply_theme(bool dark, float scale) {
+    ImGuiStyle& st = ImGui::GetStyle();
+    st = ImGuiStyle();
+    if (dark) ImGui::StyleColorsDark();
+    else ImGui::StyleColorsLight();
+    st.WindowRounding = 0;
+    st.ChildRounding = 3;
+    st.FrameRounding = 3;
+    st.GrabRounding = 3;
+    st.TabRounding = 3;
+    st.FramePadding = ImVec2(6, 4);
+    st.ItemSpacing = ImVec2(8, 5);
+    if (!dark) {  // fields must stand out from the background on a projector
+        st.Colors[ImGuiCol_WindowBg] = ImVec4(0.96f, 0.96f, 0.96f, 1.0f);
+        st.Colors[ImGuiCol_FrameBg] = ImVec4(0.84f, 0.87f, 0.92f, 1.0f);
+        st.Colors[ImGuiCol_FrameBgHovered] = ImVec4(0.76f, 0.82f, 0.92f, 1.0f);
+        st.Colors[ImGuiCol_FrameBgActive] = ImVec4(0.70f, 0.78f, 0.92f, 1.0f);
+        st.FrameBorderSize = 1.0f;
+    }
+    st.ScaleAllSizes(scale);
+}
+
+const char* view_title(const std::string& id) {
+    if (id == "shapes") return ShapesView::kTitle;
+    if (id == "cache") return CacheView::kTitle;
+    if (id == "attention") return AttentionView::kTitle;
+    if (id == "absorption") return AbsorptionView::kTitle;
+    if (id == "compare") return CompareView::kTitle;
+    if (id == "curves") return CurvesView::kTitle;
+    if (id == "lesson") return LessonView::kTitle;
+    if (id == "quality") return QualityView::kTitle;
+    return "?";
+}
+
+void check_view(const std::string& v) {
+    const auto& ids = view_ids();
+    if (!v.empty() && std::find(ids.begin(), ids.end(), v) == ids.end())
+        throw InputError("view '" + v + "' is not known; use shapes, cache, attention, absorption, compare, curves, lesson or quality");
+}
+
+}  // namespace
+
+// ============================================================================ [SECTION] App: setup and teardown
+
+class App {
+public:
+    App(const WindowOptions& o, const ModelSettings& m);
+    ~App();
+    App(const App&) = delete;
+    App& operator=(const App&) = delete;
+
+    bool closing() const { return glfwWindowShouldClose(win_); }
+    void frame(double dt);
+    Image capture();        // the whole framebuffer of the last frame (before the swap)
+    Session& session() { return *session_; }
+    const WindowOptions& options() const { return opt_; }
+
+private:
+    void build_fonts();
+    void shortcuts(Commands& cmds);
+    void draw_ui(Commands& cmds);
+    void draw_toolbar(const Frame& f, Commands& cmds);
+    void draw_views(const Frame& f, Commands& cmds);
+    void draw_view(const std::string& id, ImVec2 size, const Frame& f, Commands& cmds);
+    void do_exports(const std::vector<ExportRequest>& reqs);
+    void message(std::string m) { status_ = std::move(m); status_time_ = 6.0; }
+
+    WindowOptions opt_;
+    UiSettings ui_;
+    std::string settings_path_;
+    GLFWwindow* win_ = nullptr;
+    ImGuiContext* imgui_ = nullptr;
+    bool imgui_glfw_ = false, imgui_gl_ = false;
+    unsigned fbo_ = 0, color_rb_ = 0;
+    int fb_w_ = 0, fb_h_ = 0;
+    std::string fonts_dir_;
+    ImFont* mono_ = nullptr;
+    float built_scale_ = 0;
+    bool built_dark_ = true;
+    std::unique_ptr<Session> session_;      // made after the GL context: the GPU backend runs in ours
+    Sidebar sidebar_;
+    Transport transport_;
+    Timeline timeline_;
+    ShapesView shapes_;
+    CacheView cache_;
+    AttentionView attention_;
+    AbsorptionView absorption_;
+    CompareView compare_;
+    CurvesView curves_;
+    LessonView lesson_;
+    QualityView quality_;
+    std::string select_view_;               // a tab to bring to front next frame
+    std::vector<ExportRequest> pending_;    // exports asked for last frame, done this frame
+    bool exporting_ = false;
+    ImVec2 view_min_{0, 0}, view_max_{0, 0};  // the active view's area last frame
+    std::string status_;
+    double status_time_ = 0;
+    double frame_ms_ = 0;
+
+public:
+    double ui_ms_ = 0, gl_ms_ = 0;           // last frame: building the UI, drawing it with GL
+    int vtx_ = 0, draws_ = 0;                // last frame: vertices and draw calls
+};
+
+App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
+    check_view(o.view);
+    validate_settings(m);  // bad settings fail before a window opens
+    lesson_.remember = o.remember && !o.offscreen;
+    if (o.lesson_page > 0) lesson_.open(static_cast<int>(o.lesson_page) - 1, true);  // throws for a page not in the lesson
+    lesson_.draw_live = [this](const std::string& id, const Frame& f, Commands& c) {
+        if (id == "shapes") shapes_.draw(f, c);
+        else if (id == "cache") cache_.draw(f, c);
+        else if (id == "attention") attention_.draw(f, c);
+        else if (id == "absorption") absorption_.draw(f, c);
+        else if (id == "compare") compare_.draw(f, c);
+        else if (id == "curves") curves_.draw(f, c);
+        else if (id == "quality") quality_.draw(f, c);
+    };
+    if (o.remember) {
+        settings_path_ = default_settings_path();
+        std::string warn;
+        ui_ = load_ui_settings(settings_path_, &warn);
+        if (!warn.empty()) message(warn);
+    }
+    if (o.scale > 0) ui_.scale = std::clamp(o.scale, 0.5f, 3.0f);
+    if (!o.theme.empty()) {
+        if (o.theme != "dark" && o.theme != "light") throw InputError("theme '" + o.theme + "' is not known; use dark or light");
+        ui_.dark = o.theme == "dark";
+    }
+    if (!o.layout.empty()) {
+        if (o.layout != "tabs" && o.layout != "tiles") throw InputError("layout '" + o.layout + "' is not known; use tabs or tiles");
+        ui_.tiles = o.layout == "tiles";
+    }
+    if (!o.view.empty()) {
+        ui_.active_view = o.view;
+        if (std::find(ui_.open_views.begin(), ui_.open_views.end(), o.view) == ui_.open_views.end()) {
+            ui_.open_views.push_back(o.view);
+            ui_ = ui_settings_from_json(to_json(ui_));  // back into tab order
+        }
+    }
+    if (o.frames > 0 && o.layout.empty()) {
+        ui_.tiles = true;  // the benchmark draws every view each frame
+        ui_.open_views = view_ids();
+    }
+    select_view_ = ui_.active_view;
+
+    glfwSetErrorCallback(on_glfw_error);
+    if (!glfwInit())
+        throw InputError("cannot open a window: " + g_glfw_error +
+                         ". Is a display available? On a machine with none, run it under xvfb-run -a");
+    glfwDefaultWindowHints();
+    glfwWindowHint(GLFW_VISIBLE, o.offscreen ? GLFW_FALSE : GLFW_TRUE);
+    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+    glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+    for (auto [maj, min] : {std::pair{4, 3}, std::pair{3, 3}}) {
+        glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, maj);
+        glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, min);
+        win_ = glfwCreateWindow(o.width, o.height, "MLA Lab: Multi-Head Latent Attention, token by token", nullptr, nullptr);
+        if (win_) break;
+    }
+    if (!win_) throw InputError("cannot open a window with OpenGL 3.3: " + g_glfw_error);
+    glfwMakeContextCurrent(win_);
+    glfwSwapInterval(o.frames > 0 || o.offscreen ? 0 : 1);
+    gl::install_debug_callback();
+
+    if (o.offscreen) {
+        fb_w_ = o.width;
+        fb_h_ = o.height;
+        glGenFramebuffers(1, &fbo_);
+        glGenRenderbuffers(1, &color_rb_);
+        glBindRenderbuffer(GL_RENDERBUFFER, color_rb_);
+        glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, fb_w_, fb_h_);
+        glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
+        glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, color_rb_);
+        if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
+            throw InputError("cannot make an off-screen framebuffer of " + std::to_string(fb_w_) + " x " + std::to_string(fb_h_));
+        glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    }
+
+    IMGUI_CHECKVERSION();
+    imgui_ = ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;  // our own settings file remembers what matters
+    io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+    io.ConfigFlags &= ~ImGuiConfigFlags_NavEnableKeyboard;  // arrows belong to the timeline
+    imgui_glfw_ = ImGui_ImplGlfw_InitForOpenGL(win_, !o.offscreen);
+    imgui_gl_ = ImGui_ImplOpenGL3_Init("#version 330");
+    fonts_dir_ = find_fonts_dir();
+    if (fonts_dir_.empty()) message("DejaVu fonts not found next to the executable: using ImGui's built-in font");
+    build_fonts();
+
+    session_ = std::make_unique<Session>(m);
+    if (o.steps > 0) session_->step(std::min(o.steps, session_->max_steps()));
+}
+
+App::~App() {
+    if (opt_.remember && !settings_path_.empty() && opt_.frames == 0 && !opt_.offscreen) {
+        std::string err;
+        if (!save_ui_settings(ui_, settings_path_, &err)) std::fprintf(stderr, "mla-lab: warning: %s\n", err.c_str());
+    }
+    if (win_) glfwMakeContextCurrent(win_);
+    session_.reset();  // the GPU backend's buffers live in this window's context
+    if (imgui_) {
+        if (imgui_gl_) ImGui_ImplOpenGL3_Shutdown();
+        if (imgui_glfw_) ImGui_ImplGlfw_Shutdown();
+        ImGui::DestroyContext(imgui_);
+    }
+    if (win_) {
+        glfwMakeContextCurrent(win_);
+        if (fbo_) glDeleteFramebuffers(1, &fbo_);
+        if (color_rb_) glDeleteRenderbuffers(1, &color_rb_);
+        glfwDestroyWindow(win_);
+    }
+    // No glfwTerminate: the GPU backend may hold a hidden window of its own for the process.
+}
+
+void App::build_fonts() {
+    ImGuiIO& io = ImGui::GetIO();
+    io.Fonts->Clear();
+    mono_ = nullptr;
+    if (!fonts_dir_.empty()) {
+        ImFontConfig cfg;
+        cfg.OversampleH = 2;
+        io.Fonts->AddFontFromFileTTF((fonts_dir_ + "/DejaVuSans.ttf").c_str(), std::round(16.0f * ui_.scale), &cfg, kGlyphs);
+        mono_ = io.Fonts->AddFontFromFileTTF((fonts_dir_ + "/DejaVuSansMono.ttf").c_str(), std::round(15.0f * ui_.scale), &cfg,
+                                             kGlyphs);
+        io.FontGlobalScale = 1.0f;
+    } else {
+        io.Fonts->AddFontDefault();
+        io.FontGlobalScale = ui_.scale;
+    }
+    io.Fonts->Build();
+    if (imgui_gl_) {
+        ImGui_ImplOpenGL3_DestroyFontsTexture();
+        ImGui_ImplOpenGL3_CreateFontsTexture();
+    }
+    apply_theme(ui_.dark, ui_.scale);
+    built_scale_ = ui_.scale;
+    built_dark_ = ui_.dark;
+}
+
+// ============================================================================ [SECTION] App: one frame
+
+void App::frame(double dt) {
+    const auto t0 = std::chrono::steady_clock::now();
+    glfwMakeContextCurrent(win_);  // the GPU backend's check may have made its hidden context current
+    if (built_scale_ != ui_.scale) build_fonts();
+    if (built_dark_ != ui_.dark) {
+        apply_theme(ui_.dark, ui_.scale);
+        built_dark_ = ui_.dark;
+    }
+    exporting_ = !pending_.empty();
+
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    ImGuiIO& io = ImGui::GetIO();
+    if (opt_.offscreen) {
+        io.DisplaySize = ImVec2(static_cast<float>(fb_w_), static_cast<float>(fb_h_));
+        io.DisplayFramebufferScale = ImVec2(1, 1);
+        io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);  // no hover highlights in a screenshot
+    } else {
+        glfwGetFramebufferSize(win_, &fb_w_, &fb_h_);
+    }
+    ImGui::NewFrame();
+
+    Commands cmds;
+    shortcuts(cmds);
+    transport_.tick(dt, *session_, cmds, ui_.play_speed);
+    draw_ui(cmds);
+    glfwMakeContextCurrent(win_);  // the sidebar's GPU check may have made another context current
+    ImGui::Render();
+    const auto t1 = std::chrono::steady_clock::now();
+
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
+    glViewport(0, 0, fb_w_, fb_h_);
+    const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+    glClearColor(bg.x, bg.y, bg.z, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+
+    // Exports asked for last frame read this frame's pixels (drawn without tooltips).
+    if (!pending_.empty()) {
+        do_exports(pending_);
+        pending_.clear();
+    }
+    pending_ = std::move(cmds.exports);
+    if (opt_.frames > 0) glFinish();
+    const auto t2 = std::chrono::steady_clock::now();
+    if (!opt_.offscreen) glfwSwapBuffers(win_);
+    gl::check_errors("frame");
+    ui_ms_ = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    vtx_ = ImGui::GetDrawData() ? ImGui::GetDrawData()->TotalVtxCount : 0;
+    draws_ = 0;
+    if (const ImDrawData* dd = ImGui::GetDrawData())
+        for (int i = 0; i < dd->CmdListsCount; ++i) draws_ += dd->CmdLists[i]->CmdBuffer.Size;
+    gl_ms_ = std::chrono::duration<double, std::milli>(t2 - t1).count();
+
+    session_->apply(cmds);  // between frames
+    glfwMakeContextCurrent(win_);
+    if (status_time_ > 0) status_time_ -= dt;
+    frame_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+Image App::capture() {
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
+    if (!fbo_) glReadBuffer(GL_BACK);
+    if (opt_.view_only && view_max_.x > view_min_.x && view_max_.y > view_min_.y) {
+        const int x0 = std::clamp(static_cast<int>(view_min_.x), 0, fb_w_), y0 = std::clamp(static_cast<int>(view_min_.y), 0, fb_h_);
+        const int x1 = std::clamp(static_cast<int>(view_max_.x), 0, fb_w_), y1 = std::clamp(static_cast<int>(view_max_.y), 0, fb_h_);
+        return read_pixels(x0, y0, x1 - x0, y1 - y0, fb_h_);
+    }
+    return read_pixels(0, 0, fb_w_, fb_h_, fb_h_);
+}
+
+void App::shortcuts(Commands& cmds) {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (io.KeyCtrl) {
+        if (ImGui::IsKeyPressed(GLFW_KEY_EQUAL) || ImGui::IsKeyPressed(GLFW_KEY_KP_ADD))
+            ui_.scale = std::min(3.0f, std::round(ui_.scale * 11.0f) / 10.0f);
+        if (ImGui::IsKeyPressed(GLFW_KEY_MINUS) || ImGui::IsKeyPressed(GLFW_KEY_KP_SUBTRACT))
+            ui_.scale = std::max(0.5f, std::round(ui_.scale * 9.0f) / 10.0f);
+        if (ImGui::IsKeyPressed(GLFW_KEY_0)) ui_.scale = 1.0f;
+        for (int k = 0; k < static_cast<int>(view_ids().size()) && k < 9; ++k)
+            if (ImGui::IsKeyPressed(GLFW_KEY_1 + k)) select_view_ = view_ids()[static_cast<size_t>(k)];
+        return;
+    }
+    if (io.WantTextInput) return;
+    if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) transport_.playing = !transport_.playing;
+    lesson_.arrows = !ui_.tiles && ui_.active_view == "lesson";
+    if (lesson_.arrows) return;  // the lesson's tab: arrows turn pages
+    const int64_t sel = session_->selected();
+    if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) cmds.step();
+    if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) && sel > 0) cmds.select(sel - 1);
+    if (ImGui::IsKeyPressed(GLFW_KEY_HOME)) cmds.select(0);
+    if (ImGui::IsKeyPressed(GLFW_KEY_END)) cmds.select(session_->steps() - 1);
+}
+
+// ============================================================================ [SECTION] App: layout
+
+void App::draw_ui(Commands& cmds) {
+    const ImGuiIO& io = ImGui::GetIO();
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(io.DisplaySize);
+    // No background: glClear paints the same colour (one full-screen blend less for software GL).
+    ImGui::Begin("##main", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                     ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoBackground);
+    Frame f{*session_, session_->selected(), session_->trace(), ui_.dark, mono_, exporting_};
+    draw_toolbar(f, cmds);
+    timeline_.draw(f, cmds);
+
+    const float font = ImGui::GetFontSize();
+    const float status_h = ImGui::GetFrameHeightWithSpacing();
+    const float side_w = std::min(font * 19.0f, io.DisplaySize.x * 0.3f);
+    ImGui::BeginChild("##sidebar", ImVec2(side_w, -status_h), true);
+    sidebar_.draw(f, cmds);
+    ImGui::EndChild();
+    ImGui::SameLine();
+    ImGui::BeginChild("##viewarea", ImVec2(0, -status_h), false);
+    draw_views(f, cmds);
+    ImGui::EndChild();
+
+    // Status line
+    ImGui::Separator();
+    ImGui::TextDisabled("%s %s | step %.2f ms (%s) | frame %.1f ms | Ctrl+= / Ctrl+- scale %.0f%% | Ctrl+1..%d views",
+                        session_->backend_name().c_str(), session_->backend_device().c_str(), session_->last_step_ms(),
+                        session_->has_compare() ? "8 decoders in lockstep" : "1 decoder", frame_ms_, ui_.scale * 100.0f,
+                        static_cast<int>(std::min<size_t>(9, view_ids().size())));
+    if (status_time_ > 0 && !status_.empty()) {
+        ImGui::SameLine();
+        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(palette(ui_.dark).good), "  %s", status_.c_str());
+    }
+    ImGui::End();
+}
+
+void App::draw_toolbar(const Frame& f, Commands& cmds) {
+    transport_.draw(f, cmds, ui_.play_speed);
+    const float font = ImGui::GetFontSize();
+    const float right = ImGui::GetWindowContentRegionMax().x;
+    ImGui::SameLine(std::max(ImGui::GetCursorPosX() + font, right - font * 17.5f));
+    if (ImGui::Button(ui_.tiles ? "Tabs" : "Tiles")) ui_.tiles = !ui_.tiles;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip(ui_.tiles ? "One view at a time, as tabs" : "All open views at once");
+    ImGui::SameLine();
+    if (ImGui::Button(ui_.dark ? "Light theme" : "Dark theme")) ui_.dark = !ui_.dark;
+    ImGui::SameLine();
+    if (ImGui::Button("A-")) ui_.scale = std::max(0.5f, std::round(ui_.scale * 9.0f) / 10.0f);
+    ImGui::SameLine();
+    ImGui::Text("%.0f%%", ui_.scale * 100.0f);
+    ImGui::SameLine();
+    if (ImGui::Button("A+")) ui_.scale = std::min(3.0f, std::round(ui_.scale * 11.0f) / 10.0f);
+}
+
+void App::draw_views(const Frame& f, Commands& cmds) {
+    auto& open = ui_.open_views;
+    if (ui_.tiles) {
+        const int n = static_cast<int>(open.size());
+        if (n == 0) {
+            empty_state("All views are closed: switch to Tabs and use + to open one.");
+            return;
+        }
+        const int cols = n <= 1 ? 1 : (n <= 4 ? 2 : 3);
+        const int rows = (n + cols - 1) / cols;
+        const ImVec2 avail = ImGui::GetContentRegionAvail();
+        const float sp = ImGui::GetStyle().ItemSpacing.x;
+        const ImVec2 cell((avail.x - sp * static_cast<float>(cols - 1)) / static_cast<float>(cols),
+                          (avail.y - sp * static_cast<float>(rows - 1)) / static_cast<float>(rows));
+        for (int i = 0; i < n; ++i) {
+            if (i % cols) ImGui::SameLine();
+            draw_view(open[static_cast<size_t>(i)], cell, f, cmds);
+        }
+        return;
+    }
+    if (!ImGui::BeginTabBar("##views", ImGuiTabBarFlags_FittingPolicyScroll)) return;
+    std::string close;
+    for (const std::string& id : open) {
+        bool keep = true;
+        const ImGuiTabItemFlags flags = select_view_ == id ? ImGuiTabItemFlags_SetSelected : 0;
+        if (ImGui::BeginTabItem(view_title(id), &keep, flags)) {
+            ui_.active_view = id;
+            draw_view(id, ImVec2(0, 0), f, cmds);
+            ImGui::EndTabItem();
+        }
+        if (!keep) close = id;
+    }
+    select_view_.clear();
+    if (!close.empty()) open.erase(std::find(open.begin(), open.end(), close));
+    if (open.size() < view_ids().size()) {
+        if (ImGui::TabItemButton("+", ImGuiTabItemFlags_Trailing)) ImGui::OpenPopup("##addview");
+        if (ImGui::BeginPopup("##addview")) {
+            for (const std::string& id : view_ids())
+                if (std::find(open.begin(), open.end(), id) == open.end() && ImGui::Selectable(view_title(id))) {
+                    open.push_back(id);
+                    ui_ = ui_settings_from_json(to_json(ui_));  // tab order
+                    select_view_ = id;
+                }
+            ImGui::EndPopup();
+        }
+    }
+    ImGui::EndTabBar();
+    if (open.empty()) empty_state("All views are closed: use + to open one.");
+}
+
+void App::draw_view(const std::string& id, ImVec2 size, const Frame& f, Commands& cmds) {
+    ImGui::BeginChild(("##view_" + id).c_str(), size, ui_.tiles);
+    const ImVec2 wmin = ImGui::GetWindowPos(), wsz = ImGui::GetWindowSize();
+    if (ui_.tiles) {
+        ImGui::TextUnformatted(view_title(id));
+        ImGui::SameLine();
+    }
+    // Export buttons, right-aligned on the view's first line.
+    const float font = ImGui::GetFontSize();
+    ImGui::SameLine(std::max(ImGui::GetCursorPosX(), ImGui::GetWindowContentRegionMax().x - font * 11.5f));
+    bool png = false;
+    if (ImGui::SmallButton("Export PNG")) png = true;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Save this view as a PNG in %s", ui_.export_dir.empty() ? "the current folder" : ui_.export_dir.c_str());
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Trace JSON")) {
+        ExportRequest r;
+        r.kind = ExportRequest::Kind::TraceJson;
+        r.view = id;
+        cmds.exports.push_back(r);
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Save every tensor of the selected step (all layers) as JSON");
+    ImGui::SetCursorPosY(ImGui::GetCursorPosY() - ImGui::GetTextLineHeight() - ImGui::GetStyle().ItemSpacing.y);
+    ImGui::NewLine();
+
+    if (id == "shapes") shapes_.draw(f, cmds);
+    else if (id == "cache") cache_.draw(f, cmds);
+    else if (id == "attention") attention_.draw(f, cmds);
+    else if (id == "absorption") absorption_.draw(f, cmds);
+    else if (id == "compare") compare_.draw(f, cmds);
+    else if (id == "curves") curves_.draw(f, cmds);
+    else if (id == "lesson") lesson_.draw(f, cmds);
+    else if (id == "quality") quality_.draw(f, cmds);
+    if (const auto focus = lesson_.take_focus()) {  // after Show me: the page's layer and head
+        shapes_.layer = attention_.layer = compare_.layer = focus->layer;
+        if (focus->head >= 0) attention_.head = compare_.head = focus->head;
+        attention_.enlarged = focus->view == "attention" && focus->head >= 0;
+    }
+    ImGui::EndChild();
+    if (id == ui_.active_view) {
+        view_min_ = wmin;
+        view_max_ = ImVec2(wmin.x + wsz.x, wmin.y + wsz.y);
+    }
+    if (png) request_png(id.c_str(), wmin, ImVec2(wmin.x + wsz.x, wmin.y + wsz.y), cmds);
+}
+
+// ============================================================================ [SECTION] App: exports
+
+void App::do_exports(const std::vector<ExportRequest>& reqs) {
+    const int64_t step = session_->selected();
+    const std::string at = "step" + std::to_string(step < 0 ? 0 : step);
+    for (const ExportRequest& r : reqs) {
+        std::string path, err;
+        bool ok = false;
+        switch (r.kind) {
+            case ExportRequest::Kind::Png: {
+                const float sx = ImGui::GetIO().DisplayFramebufferScale.x, sy = ImGui::GetIO().DisplayFramebufferScale.y;
+                const int x0 = static_cast<int>(std::floor(r.x0 * sx)), y0 = static_cast<int>(std::floor(r.y0 * sy));
+                const int x1 = static_cast<int>(std::ceil(r.x1 * sx)), y1 = static_cast<int>(std::ceil(r.y1 * sy));
+                const int cx0 = std::clamp(x0, 0, fb_w_), cy0 = std::clamp(y0, 0, fb_h_);
+                const int cx1 = std::clamp(x1, 0, fb_w_), cy1 = std::clamp(y1, 0, fb_h_);
+                if (!fbo_) glReadBuffer(GL_BACK);
+                const Image img = read_pixels(cx0, cy0, cx1 - cx0, cy1 - cy0, fb_h_);
+                path = export_path(ui_.export_dir, r.view + "-" + at, "png");
+                ok = write_png(path, img, &err);
+                break;
+            }
+            case ExportRequest::Kind::TraceJson: {
+                const Trace* t = session_->trace();
+                if (!t) {
+                    err = "nothing to export yet: step once";
+                    break;
+                }
+                path = export_path(ui_.export_dir, "trace-" + at, "json");
+                ok = write_text(path, trace_json(*t, session_->config()).dump(1) + "\n", &err);
+                break;
+            }
+            case ExportRequest::Kind::HeadCsv: {
+                if (step < 0) {
+                    err = "nothing to export yet: step once";
+                    break;
+                }
+                path = export_path(ui_.export_dir,
+                                   "attention-l" + std::to_string(r.layer) + "-h" + std::to_string(r.head) + "-" + at, "csv");
+                ok = write_text(path,
+                                head_csv(session_->main().traces, session_->token_labels(), step, r.layer, r.head), &err);
+                break;
+            }
+        }
+        message(ok ? "saved " + path : "export failed: " + err);
+        if (opt_.frames == 0) std::printf("%s\n", status_.c_str());
+    }
+}
+
+// ============================================================================ [SECTION] entry points
+
+void parse_size(const std::string& s, int& w, int& h) {
+    int a = 0, b = 0;
+    char x = 0, extra = 0;
+    if (std::sscanf(s.c_str(), "%d%c%d%c", &a, &x, &b, &extra) != 3 || (x != 'x' && x != 'X') || a < 320 || b < 240 ||
+        a > 8192 || b > 8192)
+        throw InputError("size '" + s + "' is not valid; write WIDTHxHEIGHT in pixels, e.g. 1600x1000 (320x240 to 8192x8192)");
+    w = a;
+    h = b;
+}
+
+int run_window(const WindowOptions& o, const ModelSettings& m) {
+    App app(o, m);
+    using clock = std::chrono::steady_clock;
+    auto last = clock::now();
+    std::vector<double> times;
+    double ui_sum = 0, gl_sum = 0, cpu_sum = 0;
+    auto cpu_ms = [] {
+        timespec ts{};
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+    };
+    for (int i = 0; o.frames > 0 ? i < o.frames : !app.closing(); ++i) {
+        if (o.frames > 0) glfwPollEvents();
+        else glfwWaitEventsTimeout(1.0 / 60.0);  // idle: wake for input, the play clock or a blinking cursor
+        const auto now = clock::now();
+        const double dt = std::chrono::duration<double>(now - last).count();
+        last = now;
+        const auto t0 = clock::now();
+        const double c0 = cpu_ms();
+        app.frame(std::min(dt, 0.25));
+        if (o.frames > 0) {
+            glFinish();
+            times.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count());
+            if (i >= 3) {
+                cpu_sum += cpu_ms() - c0;
+                ui_sum += app.ui_ms_;
+                gl_sum += app.gl_ms_;
+            }
+        }
+    }
+    if (o.frames > 0) {
+        // The first frames build fonts and textures: report them apart.
+        const size_t warm = std::min<size_t>(3, times.size() - 1);
+        std::vector<double> t(times.begin() + static_cast<long>(warm), times.end());
+        std::sort(t.begin(), t.end());
+        double sum = 0;
+        for (double v : t) sum += v;
+        const double mean = sum / static_cast<double>(t.size());
+        std::printf("frames: %zu (after %zu warm-up) at %dx%d, %lld tokens, views: %s\n", t.size(), warm, o.width, o.height,
+                    static_cast<long long>(app.session().steps()), o.layout == "tabs" ? (o.view.empty() ? "one tab" : o.view.c_str()) : "all 5 (tiles)");
+        std::printf("frame time ms: mean %.2f, median %.2f, p95 %.2f, max %.2f (first frame %.1f)\n", mean,
+                    t[t.size() / 2], t[std::min(t.size() - 1, t.size() * 95 / 100)], t.back(), times.front());
+        std::printf("CPU time per frame (all threads of this process, software GL included): %.2f ms\n",
+                    cpu_sum / static_cast<double>(t.size()));
+        std::printf("of which: building the UI %.2f ms, GL drawing %.2f ms (mean); last frame: %d vertices, %d draw calls\n",
+                    ui_sum / static_cast<double>(t.size()), gl_sum / static_cast<double>(t.size()), app.vtx_, app.draws_);
+    }
+    return 0;
+}
+
+Image render_screenshot(const WindowOptions& o, const ModelSettings& m) {
+    WindowOptions w = o;
+    w.offscreen = true;
+    w.remember = false;
+    w.frames = 0;
+    if (w.layout.empty()) w.layout = "tabs";
+    if (w.theme.empty()) w.theme = "dark";
+    if (w.scale <= 0) w.scale = 1.0f;
+    check_view(w.view);
+    if (w.view.empty()) w.view = "shapes";
+    App app(w, m);
+    for (int i = 0; i < 3; ++i) app.frame(1.0 / 60.0);  // let the layout settle (tabs, auto-fit sizes, textures)
+    Image img = app.capture();
+    if (gl::error_count() > 0) std::fprintf(stderr, "mla-lab: warning: %lld GL error(s) while rendering\n",
+                                            static_cast<long long>(gl::error_count()));
+    return img;
+}
+
+}  // namespace mla::app

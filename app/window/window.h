@@ -1,0 +1,38 @@
+// The window: GLFW + OpenGL + Dear ImGui, the sidebar, the transport and timeline, and
+// the views as tabs (or all at once, as tiles). Also renders a view off screen for
+// `mla-lab screenshot` and runs the `--frames N` benchmark.
+#pragma once
+
+#include <string>
+
+#include "session/session.h"
+#include "window/export.h"
+
+namespace mla::app {
+
+struct WindowOptions {
+    int width = 1600, height = 1000;
+    float scale = 0;             // UI scale; 0 = the remembered one
+    std::string theme;           // "dark" | "light" | "" = remembered
+    std::string view;            // view to show: shapes | cache | attention | absorption | compare ("" = remembered)
+    std::string layout;          // "tabs" | "tiles" | "" = remembered
+    int64_t steps = 0;           // tokens to generate before the first frame
+    int frames = 0;              // > 0: benchmark, render this many frames, print frame times, exit
+    bool offscreen = false;      // hidden window, render into an off-screen framebuffer
+    bool view_only = false;      // screenshot: crop to the view's area (no sidebar, no timeline)
+    int64_t lesson_page = 0;     // > 0: open this lesson page (from 1) and run its Show me
+    bool remember = true;        // read and write ~/.config/mla-lab/settings.json
+};
+
+// Opens the window and runs until it is closed (or `frames` frames in benchmark mode).
+// Returns the exit code. Throws InputError for bad settings or when no window can be made.
+int run_window(const WindowOptions& o, const ModelSettings& m);
+
+// Renders o.view after o.steps tokens, off screen, at o.width x o.height, a few frames so
+// the layout settles, and returns the image. Throws InputError (no display, bad view).
+Image render_screenshot(const WindowOptions& o, const ModelSettings& m);
+
+// "1600x1000" -> 1600, 1000; throws InputError.
+void parse_size(const std::string& s, int& w, int& h);
+
+}  // namespace mla::app

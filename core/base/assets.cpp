@@ -1,0 +1,27 @@
+#include "base/assets.h"
+
+#include <filesystem>
+#include <system_error>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace mla {
+
+std::string find_assets_subdir(const std::string& name) {
+    std::vector<fs::path> dirs;
+    std::error_code ec;
+    const fs::path exe = fs::canonical("/proc/self/exe", ec);
+    if (!ec) {
+        dirs.push_back(exe.parent_path().parent_path() / "assets" / name);
+        dirs.push_back(exe.parent_path() / "assets" / name);
+    }
+#ifdef MLA_ASSETS_DIR
+    dirs.push_back(fs::path(MLA_ASSETS_DIR) / name);
+#endif
+    for (const fs::path& d : dirs)
+        if (fs::is_directory(d, ec)) return d.string();
+    return "";
+}
+
+}  // namespace mla

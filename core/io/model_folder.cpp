@@ -1,0 +1,218 @@
+#include "io/model_folder.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "io/safetensors.h"
+
+namespace mla {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string shape_str(const std::vector<int64_t>& s) {
+    std::string out = "[";
+    for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+    return out + "]";
+}
+
+std::vector<int64_t> expected_shape(const NamedTensor& t) {
+    return t.is_vector ? std::vector<int64_t>{t.rows} : std::vector<int64_t>{t.rows, t.cols};
+}
+
+// Buffers that HF checkpoints may carry and that the engine recomputes.
+bool tolerated_extra(const std::string& name) {
+    const std::string suffix = "rotary_emb.inv_freq";
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Joins the problems into one message, at most 12 lines.
+std::string join(const std::vector<std::string>& lines) {
+    std::string out;
+    const size_t shown = std::min<size_t>(lines.size(), 12);
+    for (size_t i = 0; i < shown; ++i) out += "\n  " + lines[i];
+    if (lines.size() > shown) out += "\n  ... and " + std::to_string(lines.size() - shown) + " more";
+    return out;
+}
+
+// Every Mat and Vec of a Weights in one fixed order, to pair the tensors allocate_and_list
+// lists for one Weights with the same fields of another.
+template <class W, class F>
+void for_each_field(W& w, F f) {
+    f(w.embed);
+    f(w.final_norm);
+    f(w.lm_head);
+    for (auto& l : w.layers) {
+        f(l.attn_norm); f(l.w_q); f(l.w_k); f(l.w_v); f(l.w_q_a); f(l.q_a_norm); f(l.w_q_b);
+        f(l.w_kv_a); f(l.kv_a_norm); f(l.w_kv_b); f(l.w_o); f(l.mlp_norm); f(l.w_gate); f(l.w_up); f(l.w_down);
+    }
+}
+
+struct FieldRef {
+    const float* data;
+    int64_t rows, cols;
+};
+
+template <class W>
+std::vector<FieldRef> fields(W& w) {
+    std::vector<FieldRef> out;
+    for_each_field(w, [&](auto& m) { out.push_back({m.data(), m.rows(), m.cols()}); });
+    return out;
+}
+
+std::string temp_name(const fs::path& target) {
+    static std::atomic<uint64_t> counter{0};
+    const auto t = std::chrono::steady_clock::now().time_since_epoch().count();
+    return (target.parent_path() / ("." + target.filename().string() + ".tmp-" + std::to_string(t) + "-" +
+                                    std::to_string(counter++))).string();
+}
+
+}  // namespace
+
+Weights load_model(const std::string& dir) {
+    const fs::path root(dir);
+    std::error_code ec;
+    if (!fs::is_directory(root, ec))
+        throw InputError("model folder '" + dir + "' does not exist or is not a folder; give a folder holding "
+                         "config.json and model.safetensors");
+    const fs::path config_path = root / "config.json";
+    const fs::path st_path = root / "model.safetensors";
+    if (!fs::exists(config_path, ec))
+        throw InputError("model folder '" + dir + "' has no config.json; a model is a folder with config.json "
+                         "and model.safetensors");
+    if (!fs::exists(st_path, ec)) {
+        std::string hint = "a model is a folder with config.json and model.safetensors";
+        if (fs::exists(root / "model.safetensors.index.json", ec))
+            hint = "sharded checkpoints (model.safetensors.index.json) are not read; merge the shards into one "
+                   "model.safetensors";
+        else if (fs::exists(root / "pytorch_model.bin", ec))
+            hint = "pytorch_model.bin is not read; save the model with safe_serialization=True";
+        throw InputError("model folder '" + dir + "' has no model.safetensors; " + hint);
+    }
+
+    Weights w;
+    w.cfg = load_config_file(config_path.string());
+    try {
+        validate(w.cfg, true);
+    } catch (const InputError& e) {
+        throw InputError(config_path.string() + ": " + e.what());
+    }
+
+    SafetensorsReader reader(st_path.string());
+    const std::string file = st_path.string();
+    std::map<std::string, const SafetensorsEntry*> in_file;
+    for (const SafetensorsEntry& e : reader.entries()) in_file[e.name] = &e;
+
+    std::vector<NamedTensor> expected = allocate_and_list(w);
+    std::vector<std::string> problems;
+    std::vector<std::string> unexpected;
+    for (const NamedTensor& t : expected) {
+        auto it = in_file.find(t.name);
+        if (it == in_file.end()) {
+            std::string line = t.name + " is missing (expected shape " + shape_str(expected_shape(t)) + ")";
+            if (t.name == "lm_head.weight")
+                line += "; if the model shares it with the embedding, set \"tie_word_embeddings\": true in config.json";
+            problems.push_back(line);
+            continue;
+        }
+        if (it->second->shape != expected_shape(t))
+            problems.push_back(t.name + " has shape " + it->second->shape_str() + ", expected " +
+                               shape_str(expected_shape(t)) + " from config.json");
+        in_file.erase(it);
+    }
+    for (const auto& [name, e] : in_file) {
+        if (tolerated_extra(name)) continue;
+        if (name == "lm_head.weight" && w.cfg.tie_word_embeddings) continue;  // tied: the embedding is used
+        unexpected.push_back(name + " " + e->shape_str());
+    }
+    if (!unexpected.empty()) {
+        std::vector<std::string> lines = problems;
+        lines.push_back(std::to_string(unexpected.size()) + " tensor(s) the config does not call for "
+                        "(wrong config, or a model kind MLA Lab does not run):");
+        lines.insert(lines.end(), unexpected.begin(), unexpected.end());
+        problems = lines;
+    }
+    if (!problems.empty())
+        throw InputError(file + " does not match " + config_path.string() + " (" +
+                         std::string(to_string(w.cfg.attn_kind())) + ", " + std::to_string(w.cfg.num_hidden_layers) +
+                         " layers):" + join(problems));
+
+    for (const NamedTensor& t : expected) {
+        reader.read(*reader.find(t.name), t.data);
+        const int64_t n = t.rows * t.cols;
+        for (int64_t i = 0; i < n; ++i)
+            if (!std::isfinite(t.data[i]))
+                throw InputError(file + ": tensor '" + t.name + "' holds " + std::to_string(t.data[i]) +
+                                 " at element " + std::to_string(i) + "; weights must be finite");
+    }
+    if (w.cfg.tie_word_embeddings) w.lm_head = w.embed;
+    return w;
+}
+
+void save_model(const Weights& w, const std::string& dir) {
+    validate(w.cfg, true);
+    // Names and shapes come from allocate_and_list on a scratch Weights; the data from the
+    // same fields of w.
+    Weights scratch;
+    scratch.cfg = w.cfg;
+    const std::vector<NamedTensor> listed = allocate_and_list(scratch);
+    if (w.layers.size() != scratch.layers.size())
+        throw InputError("cannot save the model: it has " + std::to_string(w.layers.size()) +
+                         " layers, but its config says " + std::to_string(scratch.layers.size()));
+    const std::vector<FieldRef> scratch_fields = fields(scratch);
+    const std::vector<FieldRef> own_fields = fields(w);
+    std::vector<SafetensorsOut> out;
+    for (const NamedTensor& t : listed) {
+        size_t k = 0;
+        while (k < scratch_fields.size() && scratch_fields[k].data != t.data) ++k;
+        if (k == scratch_fields.size())
+            throw std::logic_error("save_model: tensor " + t.name + " is not a field of Weights; update for_each_field");
+        const FieldRef& f = own_fields[k];
+        if (f.rows != t.rows || f.cols != t.cols)
+            throw InputError("cannot save the model: tensor " + t.name + " is " + std::to_string(f.rows) + " x " +
+                             std::to_string(f.cols) + ", but its config says " + std::to_string(t.rows) + " x " +
+                             std::to_string(t.cols));
+        out.push_back({t.name, expected_shape(t), f.data});
+    }
+
+    const fs::path root(dir);
+    std::error_code ec;
+    fs::create_directories(root, ec);
+    if (ec || !fs::is_directory(root))
+        throw InputError("cannot create the model folder '" + dir + "': " + (ec ? ec.message() : "not a folder"));
+    const fs::path config_path = root / "config.json";
+    const fs::path st_path = root / "model.safetensors";
+    const std::string config_tmp = temp_name(config_path);
+    const std::string st_tmp = temp_name(st_path);
+    auto cleanup = [&] {
+        std::error_code ignore;
+        fs::remove(config_tmp, ignore);
+        fs::remove(st_tmp, ignore);
+    };
+    try {
+        {
+            std::ofstream f(config_tmp, std::ios::trunc);
+            if (!f) throw InputError("cannot create '" + config_tmp + "' for writing");
+            f << config_to_json(w.cfg).dump(2) << "\n";
+            f.close();
+            if (!f) throw InputError("writing '" + config_tmp + "' failed (disk full or not writable?)");
+        }
+        write_safetensors(st_tmp, out, {{"format", "pt"}});
+        fs::rename(st_tmp, st_path, ec);
+        if (ec) throw InputError("cannot rename '" + st_tmp + "' to '" + st_path.string() + "': " + ec.message());
+        fs::rename(config_tmp, config_path, ec);
+        if (ec) throw InputError("cannot rename '" + config_tmp + "' to '" + config_path.string() + "': " + ec.message());
+    } catch (...) {
+        cleanup();
+        throw;
+    }
+}
+
+}  // namespace mla

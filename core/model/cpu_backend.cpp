@@ -1,0 +1,248 @@
+#include "model/cpu_backend.h"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "base/check.h"
+#include "model/tensor.h"
+
+namespace mla {
+
+namespace {
+using Stride = Eigen::OuterStride<>;
+using SMap = Eigen::Map<Mat, 0, Stride>;              // row-major matrix with a row stride
+using CSMap = Eigen::Map<const Mat, 0, Stride>;
+}  // namespace
+
+CpuBackend::CpuBackend(int threads) {
+    if (threads > 0) Eigen::setNbThreads(threads);
+}
+
+std::string CpuBackend::device() const {
+    std::string s = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                    std::to_string(EIGEN_MINOR_VERSION) + ", " + std::to_string(Eigen::nbThreads()) + " thread(s), " +
+                    Eigen::SimdInstructionSetsInUse();
+    return s;
+}
+
+Buf CpuBackend::create(int64_t n, const float* init) {
+    MLA_CHECK(n >= 0);
+    int id;
+    if (!free_.empty()) {
+        id = free_.back();
+        free_.pop_back();
+    } else {
+        id = static_cast<int>(bufs_.size());
+        bufs_.emplace_back();
+    }
+    bufs_[id].assign(static_cast<size_t>(n), 0.0f);
+    if (init && n > 0) std::memcpy(bufs_[id].data(), init, static_cast<size_t>(n) * sizeof(float));
+    return Buf{id, n};
+}
+
+void CpuBackend::resize(Buf& b, int64_t n) {
+    MLA_CHECK(b.id >= 0 && b.id < static_cast<int>(bufs_.size()) && n >= 0);
+    bufs_[b.id].resize(static_cast<size_t>(n), 0.0f);
+    b.size = n;
+}
+
+void CpuBackend::release(Buf& b) {
+    if (b.id < 0) return;
+    MLA_CHECK(b.id < static_cast<int>(bufs_.size()));
+    std::vector<float>().swap(bufs_[b.id]);
+    free_.push_back(b.id);
+    b = Buf{};
+}
+
+float* CpuBackend::ptr(View v, int64_t n) {
+    MLA_CHECK(v.buf.id >= 0 && v.buf.id < static_cast<int>(bufs_.size()));
+    auto& b = bufs_[v.buf.id];
+    MLA_CHECK(v.off >= 0 && n >= 0 && v.off + n <= static_cast<int64_t>(b.size()));
+    return b.data() + v.off;
+}
+
+void CpuBackend::write(View dst, const float* src, int64_t n) {
+    if (n > 0) std::memcpy(ptr(dst, n), src, static_cast<size_t>(n) * sizeof(float));
+}
+
+void CpuBackend::read(View src, float* dst, int64_t n) {
+    if (n > 0) std::memcpy(dst, ptr(src, n), static_cast<size_t>(n) * sizeof(float));
+}
+
+void CpuBackend::copy(View dst, View src, int64_t n) {
+    if (n > 0) std::memmove(ptr(dst, n), ptr(src, n), static_cast<size_t>(n) * sizeof(float));
+}
+
+void CpuBackend::copy_rows(View dst, int64_t dst_stride, View src, int64_t src_stride, int64_t rows, int64_t cols) {
+    if (rows <= 0 || cols <= 0) return;
+    float* d = ptr(dst, (rows - 1) * dst_stride + cols);
+    const float* s = ptr(src, (rows - 1) * src_stride + cols);
+    for (int64_t r = 0; r < rows; ++r) std::memmove(d + r * dst_stride, s + r * src_stride, cols * sizeof(float));
+}
+
+// x (D) = table[token]
+void CpuBackend::embed(View x, View table, int64_t token, int64_t D) {
+    std::memcpy(ptr(x, D), ptr(table.at(token * D), D), D * sizeof(float));
+}
+
+// y (N) = W (N, K) x (K)
+void CpuBackend::matvec(View y, View x, View W, int64_t N, int64_t K, bool accumulate) {
+    VecMap yv(ptr(y, N), N);
+    CMatMap w(ptr(W, N * K), N, K);
+    CVecMap xv(ptr(x, K), K);
+    if (accumulate) yv.noalias() += w * xv;
+    else yv.noalias() = w * xv;
+}
+
+// Y (M, N) = X (M, K) W (N, K)^T
+void CpuBackend::matmul(View Y, View X, View W, int64_t M, int64_t N, int64_t K, int64_t x_stride) {
+    if (M == 0) return;
+    MatMap y(ptr(Y, M * N), M, N);
+    CSMap x(ptr(X, (M - 1) * x_stride + K), M, K, Stride(x_stride));
+    CMatMap w(ptr(W, N * K), N, K);
+    y.noalias() = x * w.transpose();
+}
+
+// y = x / sqrt(mean(x^2) + eps) * w
+void CpuBackend::rmsnorm(View y, View x, View w, int64_t n, float eps) {
+    const float* xs = ptr(x, n);
+    const float* ws = ptr(w, n);
+    float* ys = ptr(y, n);
+    float ss = 0.0f;
+    for (int64_t i = 0; i < n; ++i) ss += xs[i] * xs[i];
+    const float inv = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
+    for (int64_t i = 0; i < n; ++i) ys[i] = xs[i] * inv * ws[i];
+}
+
+// Pair (a, b) of a head at position pos with frequency index i rotates by angle
+// pos * theta^(-2i/dim). Interleaved: a = 2i, b = 2i+1. Half: a = i, b = i + dim/2.
+void CpuBackend::rope(View x, int64_t rows, int64_t row_stride, int64_t heads, int64_t head_stride, int64_t dim,
+                      int64_t pos0, float theta, RopeLayout layout) {
+    if (rows <= 0 || heads <= 0) return;
+    MLA_CHECK(dim % 2 == 0);
+    float* base = ptr(x, (rows - 1) * row_stride + (heads - 1) * head_stride + dim);
+    const int64_t half = dim / 2;
+    for (int64_t r = 0; r < rows; ++r) {
+        const double pos = static_cast<double>(pos0 + r);
+        for (int64_t i = 0; i < half; ++i) {
+            const double inv_freq = std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(dim));
+            const double angle = pos * static_cast<double>(static_cast<float>(inv_freq));
+            const float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+            const int64_t a = layout == RopeLayout::Interleaved ? 2 * i : i;
+            const int64_t b = layout == RopeLayout::Interleaved ? 2 * i + 1 : i + half;
+            for (int64_t h = 0; h < heads; ++h) {
+                float* v = base + r * row_stride + h * head_stride;
+                const float x0 = v[a], x1 = v[b];
+                v[a] = x0 * c - x1 * s;
+                v[b] = x0 * s + x1 * c;
+            }
+        }
+    }
+}
+
+// scores (H, T) (+)= q_h . k_{j, h/group}; one GEMM per KV head: Q_g (group, dim) K_g (T, dim)^T
+void CpuBackend::attn_scores(View scores, View q, View k, int64_t H, int64_t T, int64_t dim, int64_t q_stride,
+                             int64_t k_row_stride, int64_t k_head_stride, int64_t group, bool accumulate) {
+    MLA_CHECK(group > 0 && H % group == 0);
+    if (T == 0) return;
+    MatMap s(ptr(scores, H * T), H, T);
+    const int64_t G = H / group;
+    for (int64_t g = 0; g < G; ++g) {
+        CSMap qg(ptr(q.at(g * group * q_stride), (group - 1) * q_stride + dim), group, dim, Stride(q_stride));
+        CSMap kg(ptr(k.at(g * k_head_stride), (T - 1) * k_row_stride + dim), T, dim, Stride(k_row_stride));
+        if (group == 1) {  // one query head per KV head: a matrix-vector product, no GEMM buffers
+            VecMap sg(s.row(g).data(), T);
+            CVecMap qv(qg.data(), dim);
+            if (accumulate) sg.noalias() += kg * qv;
+            else sg.noalias() = kg * qv;
+            continue;
+        }
+        if (accumulate) s.middleRows(g * group, group).noalias() += qg * kg.transpose();
+        else s.middleRows(g * group, group).noalias() = qg * kg.transpose();
+    }
+}
+
+// Row-wise softmax of scale * x; the max is subtracted first, so -inf entries give 0.
+void CpuBackend::softmax(View x, int64_t R, int64_t n, float scale) {
+    float* p = ptr(x, R * n);
+    for (int64_t r = 0; r < R; ++r) {
+        float* row = p + r * n;
+        float mx = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < n; ++j) mx = std::max(mx, scale * row[j]);
+        if (mx == -std::numeric_limits<float>::infinity()) {  // every key masked: no weight anywhere
+            std::fill(row, row + n, 0.0f);
+            continue;
+        }
+        float sum = 0.0f;
+        for (int64_t j = 0; j < n; ++j) {
+            row[j] = std::exp(scale * row[j] - mx);
+            sum += row[j];
+        }
+        const float inv = 1.0f / sum;
+        for (int64_t j = 0; j < n; ++j) row[j] *= inv;
+    }
+}
+
+// out_h (dim) = sum_j p[h, j] v_{j, h/group}; one GEMM per KV head: P_g (group, T) V_g (T, dim)
+void CpuBackend::attn_values(View out, View p, View v, int64_t H, int64_t T, int64_t dim, int64_t out_stride,
+                             int64_t v_row_stride, int64_t v_head_stride, int64_t group) {
+    MLA_CHECK(group > 0 && H % group == 0);
+    CMatMap pm(ptr(p, H * T), H, T);
+    const int64_t G = H / group;
+    for (int64_t g = 0; g < G; ++g) {
+        SMap og(ptr(out.at(g * group * out_stride), (group - 1) * out_stride + dim), group, dim, Stride(out_stride));
+        if (T == 0) {
+            og.setZero();
+            continue;
+        }
+        CSMap vg(ptr(v.at(g * v_head_stride), (T - 1) * v_row_stride + dim), T, dim, Stride(v_row_stride));
+        if (group == 1) {  // out_g = V_g^T p_g
+            VecMap ov(og.data(), dim);
+            ov.noalias() = vg.transpose() * pm.row(g).transpose();
+            continue;
+        }
+        og.noalias() = pm.middleRows(g * group, group) * vg;
+    }
+}
+
+// q_absorbed_h (C) = W_UK,h^T q_nope_h; W_UK,h = kv_b rows [h (Dn+Dv), h (Dn+Dv) + Dn)
+void CpuBackend::absorb_query(View q_absorbed, View q, View kv_b, int64_t H, int64_t Dn, int64_t Dv, int64_t C,
+                              int64_t q_stride, int64_t out_stride) {
+    const float* w = ptr(kv_b, H * (Dn + Dv) * C);
+    for (int64_t h = 0; h < H; ++h) {
+        CMatMap wuk(w + h * (Dn + Dv) * C, Dn, C);
+        CVecMap qn(ptr(q.at(h * q_stride), Dn), Dn);
+        VecMap qa(ptr(q_absorbed.at(h * out_stride), C), C);
+        qa.noalias() = wuk.transpose() * qn;
+    }
+}
+
+// out_h (Dv) = W_UV,h o_latent_h (C); W_UV,h = kv_b rows [h (Dn+Dv) + Dn, (h+1) (Dn+Dv))
+void CpuBackend::latent_output(View out, View o_latent, View kv_b, int64_t H, int64_t Dn, int64_t Dv, int64_t C) {
+    const float* w = ptr(kv_b, H * (Dn + Dv) * C);
+    for (int64_t h = 0; h < H; ++h) {
+        CMatMap wuv(w + (h * (Dn + Dv) + Dn) * C, Dv, C);
+        CVecMap ol(ptr(o_latent.at(h * C), C), C);
+        VecMap o(ptr(out.at(h * Dv), Dv), Dv);
+        o.noalias() = wuv * ol;
+    }
+}
+
+// out = silu(gate) * up, silu(g) = g / (1 + exp(-g))
+void CpuBackend::swiglu(View out, View gate, View up, int64_t n) {
+    const float* g = ptr(gate, n);
+    const float* u = ptr(up, n);
+    float* o = ptr(out, n);
+    for (int64_t i = 0; i < n; ++i) o[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+}
+
+void CpuBackend::add(View y, View x, int64_t n) {
+    float* ys = ptr(y, n);
+    const float* xs = ptr(x, n);
+    for (int64_t i = 0; i < n; ++i) ys[i] += xs[i];
+}
+
+}  // namespace mla

@@ -1,0 +1,414 @@
+// The forward step, written once against the Backend interface.
+//
+// [SECTION] buffers and upload
+// [SECTION] decode step
+// [SECTION] attention: MHA / GQA / MQA
+// [SECTION] attention: MLA (cached-kv, recompute, absorbed)
+// [SECTION] trace
+// [SECTION] bench helpers, sampling
+#include "model/decoder.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "base/check.h"
+#include "base/rng.h"
+
+namespace mla {
+
+// ============================================================================ [SECTION] buffers and upload
+
+struct Decoder::LayerBufs {
+    Buf attn_norm, w_q, w_k, w_v, w_q_a, q_a_norm, w_q_b, w_kv_a, kv_a_norm, w_kv_b, w_o;
+    Buf mlp_norm, w_gate, w_up, w_down;
+    // Cache, capacity cap_ rows:
+    //   MHA/GQA/MQA: cache_a = K (cap, G*Dh), cache_b = V (cap, G*Dh)
+    //   MLA latent (recompute, absorbed): cache_a = [c_kv | k_rope] (cap, C+Dr)
+    //   MLA cached-kv: cache_a = K (cap, H*(Dn+Dr)), cache_b = V (cap, H*Dv)
+    Buf cache_a, cache_b;
+};
+
+namespace {
+Buf up(Backend& be, const Mat& m) { return m.size() ? be.create(m.size(), m.data()) : Buf{}; }
+Buf up(Backend& be, const Vec& v) { return v.size() ? be.create(v.size(), v.data()) : Buf{}; }
+}  // namespace
+
+Decoder::Decoder(std::shared_ptr<const Weights> weights, Backend& backend, RunOptions options)
+    : w_(std::move(weights)), be_(backend), opt_(options) {
+    MLA_CHECK(w_ != nullptr);
+    validate(w_->cfg);
+    set_options(options);
+    upload();
+    ensure_capacity(std::min<int64_t>(64, w_->cfg.max_position_embeddings));
+}
+
+Decoder::~Decoder() {
+    for (auto& l : L_)
+        for (Buf* b : {&l.attn_norm, &l.w_q, &l.w_k, &l.w_v, &l.w_q_a, &l.q_a_norm, &l.w_q_b, &l.w_kv_a, &l.kv_a_norm,
+                       &l.w_kv_b, &l.w_o, &l.mlp_norm, &l.w_gate, &l.w_up, &l.w_down, &l.cache_a, &l.cache_b})
+            be_.release(*b);
+    for (Buf* b : {&embed_, &final_norm_, &lm_head_, &x_, &xn_, &q_, &qa_, &kv_a_, &kv_, &kv_all_, &q_abs_, &scores_,
+                   &att_out_, &o_lat_, &attn_y_, &gate_, &up_, &mlp_y_, &logits_buf_, &stage_})
+        be_.release(*b);
+}
+
+void Decoder::upload() {
+    const Weights& w = *w_;
+    const Config& c = w.cfg;
+    embed_ = up(be_, w.embed);
+    final_norm_ = up(be_, w.final_norm);
+    lm_head_ = up(be_, c.tie_word_embeddings ? w.embed : w.lm_head);
+    L_.resize(w.layers.size());
+    for (size_t l = 0; l < w.layers.size(); ++l) {
+        const LayerWeights& lw = w.layers[l];
+        LayerBufs& b = L_[l];
+        b.attn_norm = up(be_, lw.attn_norm);
+        b.w_q = up(be_, lw.w_q);
+        b.w_k = up(be_, lw.w_k);
+        b.w_v = up(be_, lw.w_v);
+        b.w_q_a = up(be_, lw.w_q_a);
+        b.q_a_norm = up(be_, lw.q_a_norm);
+        b.w_q_b = up(be_, lw.w_q_b);
+        b.w_kv_a = up(be_, lw.w_kv_a);
+        b.kv_a_norm = up(be_, lw.kv_a_norm);
+        b.w_kv_b = up(be_, lw.w_kv_b);
+        b.w_o = up(be_, lw.w_o);
+        b.mlp_norm = up(be_, lw.mlp_norm);
+        b.w_gate = up(be_, lw.w_gate);
+        b.w_up = up(be_, lw.w_up);
+        b.w_down = up(be_, lw.w_down);
+    }
+    const int64_t D = c.hidden_size, H = c.num_attention_heads, F = c.intermediate_size;
+    const int64_t Dq = c.q_head_dim();
+    const int64_t Dv = c.is_mla() ? c.v_head_dim : c.head_dim;
+    x_ = be_.create(D);
+    xn_ = be_.create(D);
+    q_ = be_.create(H * Dq);
+    qa_ = be_.create(std::max<int64_t>(c.q_lora_rank, 1));
+    kv_a_ = be_.create(c.is_mla() ? c.kv_lora_rank + c.qk_rope_head_dim : 1);
+    kv_ = be_.create(c.is_mla() ? H * (c.qk_nope_head_dim + c.v_head_dim) : 1);
+    q_abs_ = be_.create(c.is_mla() ? H * (c.kv_lora_rank + c.qk_rope_head_dim) : 1);
+    o_lat_ = be_.create(c.is_mla() ? H * c.kv_lora_rank : 1);
+    att_out_ = be_.create(H * Dv);
+    attn_y_ = be_.create(D);
+    gate_ = be_.create(F);
+    up_ = be_.create(F);
+    mlp_y_ = be_.create(D);
+    logits_buf_ = be_.create(c.vocab_size);
+    kv_all_ = be_.create(1);
+    scores_ = be_.create(1);
+    stage_ = be_.create(1024);
+    logits_.assign(static_cast<size_t>(c.vocab_size), 0.0f);
+}
+
+// Row width of each cache buffer for the current options.
+static void cache_widths(const Config& c, const RunOptions& o, int64_t& a, int64_t& b) {
+    if (!c.is_mla()) {
+        a = b = c.num_key_value_heads * c.head_dim;
+    } else if (o.mla_path == MlaPath::CachedKV) {
+        a = c.num_attention_heads * (c.qk_nope_head_dim + c.qk_rope_head_dim);
+        b = c.num_attention_heads * c.v_head_dim;
+    } else {
+        a = c.kv_lora_rank + c.qk_rope_head_dim;
+        b = 0;
+    }
+}
+
+// Caches grow geometrically (doubling), so a decode step allocates nothing once there is room.
+void Decoder::ensure_capacity(int64_t T) {
+    const Config& c = w_->cfg;
+    if (T > c.max_position_embeddings)
+        throw InputError("context of " + std::to_string(T) + " tokens is beyond max_position_embeddings = " +
+                         std::to_string(c.max_position_embeddings) + "; generate fewer tokens or raise it in config.json");
+    if (T <= cap_) return;
+    int64_t cap = std::max<int64_t>(cap_, 16);
+    while (cap < T) cap *= 2;
+    int64_t wa, wb;
+    cache_widths(c, opt_, wa, wb);
+    for (auto& l : L_) {
+        if (l.cache_a.id < 0) l.cache_a = be_.create(cap * wa);
+        else be_.resize(l.cache_a, cap * wa);
+        if (wb > 0) {
+            if (l.cache_b.id < 0) l.cache_b = be_.create(cap * wb);
+            else be_.resize(l.cache_b, cap * wb);
+        }
+    }
+    const int64_t H = c.num_attention_heads;
+    be_.resize(scores_, H * cap);
+    if (c.is_mla() && opt_.mla_path == MlaPath::Recompute)
+        be_.resize(kv_all_, cap * H * (c.qk_nope_head_dim + c.v_head_dim));
+    cap_ = cap;
+    history_.reserve(static_cast<size_t>(cap));
+}
+
+void Decoder::set_options(const RunOptions& o) {
+    const Config& c = w_->cfg;
+    if (o.rope_on_latent && (!c.is_mla() || c.qk_nope_head_dim % 2 != 0))
+        throw InputError(c.is_mla() ? "RoPE on the compressed keys needs an even qk_nope_head_dim"
+                                    : "RoPE on the compressed keys is an MLA option; choose --attn mla");
+    const bool layout_changes = c.is_mla() && (o.mla_path != opt_.mla_path || o.rope_on_latent != opt_.rope_on_latent);
+    opt_ = o;
+    if (layout_changes && cap_ > 0) {
+        // The cached-kv cache holds other rows than the latent one: rebuild the caches.
+        for (auto& l : L_) {
+            be_.release(l.cache_a);
+            be_.release(l.cache_b);
+        }
+        const int64_t cap = cap_;
+        cap_ = 0;
+        history_.clear();
+        ensure_capacity(cap);
+    }
+}
+
+void Decoder::reset() { history_.clear(); }
+
+// ============================================================================ [SECTION] decode step
+
+const std::vector<float>& Decoder::step(int64_t token, Trace* trace) {
+    const Config& c = w_->cfg;
+    if (token < 0 || token >= c.vocab_size)
+        throw InputError("token id " + std::to_string(token) + " is out of range; the vocabulary has ids 0.." +
+                         std::to_string(c.vocab_size - 1));
+    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t pos = position();
+    ensure_capacity(pos + 1);
+    stage_used_ = 0;
+    pending_.clear();
+    if (opt_.no_cache) {
+        // Article section 1: forget the cache and re-run the whole prefix, then the new token.
+        // The earlier tokens stay in history_; each is recomputed at its position.
+        for (int64_t p = 0; p < pos; ++p) forward_token(history_[p], p, nullptr, false);
+    }
+    forward_token(token, pos, trace, true);
+    history_.push_back(token);
+    be_.read(view(logits_buf_), logits_.data(), c.vocab_size);
+    if (trace) {
+        collect(trace);
+        trace->step_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+    return logits_;
+}
+
+void Decoder::forward_token(int64_t token, int64_t pos, Trace* trace, bool want_logits) {
+    const Config& c = w_->cfg;
+    const int64_t D = c.hidden_size, F = c.intermediate_size;
+    const float eps = static_cast<float>(c.rms_norm_eps);
+    be_.embed(view(x_), view(embed_), token, D);
+    for (int l = 0; l < static_cast<int>(L_.size()); ++l) {
+        LayerBufs& b = L_[l];
+        record(trace, "x", l, view(x_), 1, D);
+        be_.rmsnorm(view(xn_), view(x_), view(b.attn_norm), D, eps);
+        attention(l, pos, trace);
+        record(trace, "attn_output", l, view(attn_y_), 1, D);
+        be_.add(view(x_), view(attn_y_), D);
+        be_.rmsnorm(view(xn_), view(x_), view(b.mlp_norm), D, eps);
+        be_.matvec(view(gate_), view(xn_), view(b.w_gate), F, D);
+        be_.matvec(view(up_), view(xn_), view(b.w_up), F, D);
+        be_.swiglu(view(gate_), view(gate_), view(up_), F);
+        be_.matvec(view(mlp_y_), view(gate_), view(b.w_down), D, F);
+        be_.add(view(x_), view(mlp_y_), D);
+    }
+    if (!want_logits) return;
+    be_.rmsnorm(view(xn_), view(x_), view(final_norm_), D, eps);
+    be_.matvec(view(logits_buf_), view(xn_), view(lm_head_), c.vocab_size, D);
+    record(trace, "logits", -1, view(logits_buf_), 1, c.vocab_size);
+}
+
+// ============================================================================ [SECTION] attention: MHA / GQA / MQA
+
+void Decoder::attention(int l, int64_t pos, Trace* trace) {
+    const Config& c = w_->cfg;
+    LayerBufs& b = L_[l];
+    const int64_t D = c.hidden_size, H = c.num_attention_heads, T = pos + 1;
+    const float theta = static_cast<float>(c.rope_theta);
+    if (!c.is_mla()) {
+        const int64_t G = c.num_key_value_heads, Dh = c.head_dim, W = G * Dh;
+        // q (H, Dh) = W_Q x; k, v (G, Dh) written straight into row `pos` of the caches
+        be_.matvec(view(q_), view(xn_), view(b.w_q), H * Dh, D);
+        View k_new = view(b.cache_a, pos * W), v_new = view(b.cache_b, pos * W);
+        be_.matvec(k_new, view(xn_), view(b.w_k), W, D);
+        be_.matvec(v_new, view(xn_), view(b.w_v), W, D);
+        be_.rope(view(q_), 1, H * Dh, H, Dh, Dh, pos, theta, c.rope_layout);
+        be_.rope(k_new, 1, W, G, Dh, Dh, pos, theta, c.rope_layout);
+        record(trace, "q", l, view(q_), H, Dh);
+        record(trace, "k", l, k_new, G, Dh);
+        record(trace, "v", l, v_new, G, Dh);
+        // att_scores (H, T) = q_h . K_{h / group}; att_probs = softmax(att_scores / sqrt(Dh))
+        be_.attn_scores(view(scores_), view(q_), view(b.cache_a), H, T, Dh, Dh, W, Dh, H / G, false);
+        record(trace, "att_scores", l, view(scores_), H, T);
+        be_.softmax(view(scores_), H, T, 1.0f / std::sqrt(static_cast<float>(Dh)));
+        record(trace, "att_probs", l, view(scores_), H, T);
+        be_.attn_values(view(att_out_), view(scores_), view(b.cache_b), H, T, Dh, Dh, W, Dh, H / G);
+        record(trace, "att_out", l, view(att_out_), H, Dh);
+        be_.matvec(view(attn_y_), view(att_out_), view(b.w_o), D, H * Dh);
+        return;
+    }
+
+    // ======================================================================== [SECTION] attention: MLA
+    const int64_t C = c.kv_lora_rank, Dn = c.qk_nope_head_dim, Dr = c.qk_rope_head_dim, Dv = c.v_head_dim;
+    const int64_t Dq = Dn + Dr;
+    const float eps = static_cast<float>(c.rms_norm_eps);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(Dq));
+    // query: q (H, Dn+Dr) = W_UQ RMSNorm(W_DQ x), or W_Q x without query compression
+    if (c.q_lora_rank > 0) {
+        be_.matvec(view(qa_), view(xn_), view(b.w_q_a), c.q_lora_rank, D);
+        be_.rmsnorm(view(qa_), view(qa_), view(b.q_a_norm), c.q_lora_rank, eps);
+        record(trace, "c_q", l, view(qa_), 1, c.q_lora_rank);
+        be_.matvec(view(q_), view(qa_), view(b.w_q_b), H * Dq, c.q_lora_rank);
+    } else {
+        be_.matvec(view(q_), view(xn_), view(b.w_q), H * Dq, D);
+    }
+    be_.rope(view(q_).at(Dn), 1, H * Dq, H, Dq, Dr, pos, theta, c.rope_layout);   // q_rope_h = RoPE(q_rope_h, t)
+    if (opt_.rope_on_latent) be_.rope(view(q_), 1, H * Dq, H, Dq, Dn, pos, theta, c.rope_layout);
+    record(trace, "q", l, view(q_), H, Dq);
+    // [c_kv ; k_rope] (C+Dr) = W_DKV_KR x; c_kv = RMSNorm(c_kv); k_rope = RoPE(k_rope, t), one key for all heads
+    be_.matvec(view(kv_a_), view(xn_), view(b.w_kv_a), C + Dr, D);
+    be_.rmsnorm(view(kv_a_), view(kv_a_), view(b.kv_a_norm), C, eps);
+    be_.rope(view(kv_a_).at(C), 1, C + Dr, 1, Dr, Dr, pos, theta, c.rope_layout);
+    record(trace, "c_kv", l, view(kv_a_), 1, C);
+    record(trace, "k_rope", l, view(kv_a_).at(C), 1, Dr);
+
+    if (opt_.mla_path == MlaPath::CachedKV) {
+        // Decompress the new token: [k_nope_h ; v_h] = kv_b c_kv, cache K = [k_nope_h ; k_rope] and V per head.
+        const int64_t WK = H * Dq, WV = H * Dv;
+        be_.matvec(view(kv_), view(kv_a_), view(b.w_kv_b), H * (Dn + Dv), C);
+        View k_row = view(b.cache_a, pos * WK), v_row = view(b.cache_b, pos * WV);
+        be_.copy_rows(k_row, Dq, view(kv_), Dn + Dv, H, Dn);
+        be_.copy_rows(k_row.at(Dn), Dq, view(kv_a_).at(C), 0, H, Dr);
+        be_.copy_rows(v_row, Dv, view(kv_).at(Dn), Dn + Dv, H, Dv);
+        if (opt_.rope_on_latent) be_.rope(k_row, 1, WK, H, Dq, Dn, pos, theta, c.rope_layout);
+        record(trace, "k", l, k_row, H, Dq);
+        record(trace, "v", l, v_row, H, Dv);
+        be_.attn_scores(view(scores_), view(q_), view(b.cache_a), H, T, Dq, Dq, WK, Dq, 1, false);
+        record(trace, "att_scores", l, view(scores_), H, T);
+        be_.softmax(view(scores_), H, T, scale);
+        record(trace, "att_probs", l, view(scores_), H, T);
+        be_.attn_values(view(att_out_), view(scores_), view(b.cache_b), H, T, Dv, Dv, WV, Dv, 1);
+    } else {
+        // Latent cache row `pos` = [c_kv ; k_rope] (C+Dr): 576 floats for DeepSeek-V2/V3.
+        const int64_t WL = C + Dr;
+        be_.copy(view(b.cache_a, pos * WL), view(kv_a_), WL);
+        if (opt_.mla_path == MlaPath::Recompute) {
+            // Rebuild K_nope and V of all T tokens from the latent: kv_all (T, H*(Dn+Dv)) = C_KV kv_b^T
+            const int64_t WKV = H * (Dn + Dv);
+            be_.matmul(view(kv_all_), view(b.cache_a), view(b.w_kv_b), T, WKV, C, WL);
+            if (opt_.rope_on_latent) be_.rope(view(kv_all_), T, WKV, H, Dn + Dv, Dn, 0, theta, c.rope_layout);
+            record(trace, "k_nope", l, view(kv_all_), T, WKV);
+            be_.attn_scores(view(scores_), view(q_), view(kv_all_), H, T, Dn, Dq, WKV, Dn + Dv, 1, false);
+            be_.attn_scores(view(scores_), view(q_).at(Dn), view(b.cache_a).at(C), H, T, Dr, Dq, WL, 0, H, true);
+            record(trace, "att_scores", l, view(scores_), H, T);
+            be_.softmax(view(scores_), H, T, scale);
+            record(trace, "att_probs", l, view(scores_), H, T);
+            be_.attn_values(view(att_out_), view(scores_), view(kv_all_).at(Dn), H, T, Dv, Dv, WKV, Dn + Dv, 1);
+        } else {
+            // Absorbed: q_absorbed_h = [W_UK,h^T q_nope_h ; q_rope_h] (C+Dr), scored against the latent rows
+            // directly; o_latent_h = sum_j p_h(j) c_kv(j) (C); att_out_h = W_UV,h o_latent_h. K and V never exist.
+            be_.absorb_query(view(q_abs_), view(q_), view(b.w_kv_b), H, Dn, Dv, C, Dq, WL);
+            be_.copy_rows(view(q_abs_).at(C), WL, view(q_).at(Dn), Dq, H, Dr);
+            record(trace, "q_absorbed", l, view(q_abs_), H, WL);
+            be_.attn_scores(view(scores_), view(q_abs_), view(b.cache_a), H, T, WL, WL, WL, 0, H, false);
+            record(trace, "att_scores", l, view(scores_), H, T);
+            be_.softmax(view(scores_), H, T, scale);
+            record(trace, "att_probs", l, view(scores_), H, T);
+            be_.attn_values(view(o_lat_), view(scores_), view(b.cache_a), H, T, C, C, WL, 0, H);
+            record(trace, "o_latent", l, view(o_lat_), H, C);
+            be_.latent_output(view(att_out_), view(o_lat_), view(b.w_kv_b), H, Dn, Dv, C);
+        }
+    }
+    record(trace, "att_out", l, view(att_out_), H, Dv);
+    be_.matvec(view(attn_y_), view(att_out_), view(b.w_o), D, H * Dv);
+}
+
+// ============================================================================ [SECTION] trace
+
+// Copies a tensor into the staging buffer on the backend; collect() reads the whole stage
+// back once per step, so a GPU backend does one readback, not one per operation.
+void Decoder::record(Trace* trace, const char* name, int layer, View v, int64_t rows, int64_t cols) {
+    if (!trace) return;
+    const int64_t n = rows * cols;
+    if (stage_used_ + n > stage_.size) be_.resize(stage_, std::max(2 * stage_.size, stage_used_ + n));
+    be_.copy(view(stage_, stage_used_), v, n);
+    pending_.push_back({name, layer, rows, cols, stage_used_});
+    stage_used_ += n;
+}
+
+void Decoder::collect(Trace* t) {
+    const Config& c = w_->cfg;
+    std::vector<float> host(static_cast<size_t>(stage_used_));
+    be_.read(view(stage_), host.data(), stage_used_);
+    t->tensors.clear();
+    t->tensors.reserve(pending_.size());
+    for (const Pending& p : pending_) {
+        TensorRecord r;
+        r.name = p.name;
+        r.layer = p.layer;
+        r.shape = {p.rows, p.cols};
+        r.data.assign(host.begin() + p.off, host.begin() + p.off + p.rows * p.cols);
+        t->tensors.push_back(std::move(r));
+    }
+    const int64_t T = position();
+    t->step = T - 1;
+    t->position = T - 1;
+    t->token = history_.back();
+    t->kind = c.attn_kind();
+    t->options = opt_;
+    t->cache_tokens = opt_.no_cache ? 0 : T;
+    t->cost = step_cost(c, opt_, T);
+    t->cache_elements_per_layer.assign(L_.size(), opt_.no_cache ? 0 : T * cache_elements_per_token(c, opt_.mla_path));
+    t->backend = be_.name();
+}
+
+// ============================================================================ [SECTION] bench helpers, sampling
+
+void Decoder::fill_cache_random(int64_t T, uint64_t seed) {
+    ensure_capacity(T + 1);
+    int64_t wa, wb;
+    cache_widths(w_->cfg, opt_, wa, wb);
+    Rng rng(seed);
+    std::vector<float> host(static_cast<size_t>(T * std::max(wa, wb)));
+    for (auto& l : L_) {
+        for (auto& v : host) v = rng.symmetric();
+        be_.write(view(l.cache_a), host.data(), T * wa);
+        if (wb > 0) {
+            for (auto& v : host) v = rng.symmetric();
+            be_.write(view(l.cache_b), host.data(), T * wb);
+        }
+        break;  // the bench reads layer 0 only
+    }
+    Rng xr(seed + 1);
+    std::vector<float> x(static_cast<size_t>(w_->cfg.hidden_size));
+    for (auto& v : x) v = xr.symmetric();
+    be_.write(view(xn_), x.data(), w_->cfg.hidden_size);
+}
+
+// One layer's attention block for a token at position T (its projections, attention over
+// T + 1 cached tokens, output projection). The new row is written at T and not kept.
+void Decoder::attention_only_step(int64_t T) {
+    ensure_capacity(T + 1);
+    attention(0, T, nullptr);
+    be_.finish();
+}
+
+int64_t sample(const std::vector<float>& logits, float temperature, uint64_t& rng_state) {
+    MLA_CHECK(!logits.empty());
+    if (!(temperature > 0.0f)) {
+        return std::max_element(logits.begin(), logits.end()) - logits.begin();
+    }
+    const float mx = *std::max_element(logits.begin(), logits.end());
+    double sum = 0.0;
+    std::vector<double> p(logits.size());
+    for (size_t i = 0; i < logits.size(); ++i) sum += (p[i] = std::exp((logits[i] - mx) / temperature));
+    Rng rng(rng_state);
+    rng_state = rng.next();
+    const double u = static_cast<double>(rng.uniform()) * sum;
+    double acc = 0.0;
+    for (size_t i = 0; i < p.size(); ++i) {
+        acc += p[i];
+        if (u < acc) return static_cast<int64_t>(i);
+    }
+    return static_cast<int64_t>(p.size() - 1);
+}
+
+}  // namespace mla

@@ -1,0 +1,73 @@
+// The decoder: embed -> L x [RMSNorm -> attention -> +residual -> RMSNorm -> SwiGLU MLP
+// -> +residual] -> RMSNorm -> lm_head, one token at a time with a KV cache per layer.
+// Written once against the Backend interface (backend.h). Shapes: see config.h.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "model/backend.h"
+#include "model/cost.h"
+#include "model/trace.h"
+#include "model/weights.h"
+
+namespace mla {
+
+class Decoder {
+public:
+    // Uploads the weights to the backend. The backend must outlive the decoder.
+    Decoder(std::shared_ptr<const Weights> weights, Backend& backend, RunOptions options = {});
+    ~Decoder();
+    Decoder(const Decoder&) = delete;
+    Decoder& operator=(const Decoder&) = delete;
+
+    // Feeds `token` at the next position and returns the logits (V) for the next token.
+    // When `trace` is given, it is filled with the step's named tensors and costs.
+    const std::vector<float>& step(int64_t token, Trace* trace = nullptr);
+    void reset();                        // empty the cache, keep the capacity
+
+    // Options take effect at the next step (the cache layout of cached-kv differs from
+    // the latent one, so changing the MLA path or RoPE variant resets the cache).
+    void set_options(const RunOptions& o);
+    const RunOptions& options() const { return opt_; }
+    const Config& config() const { return w_->cfg; }
+    std::shared_ptr<const Weights> weights() const { return w_; }
+    Backend& backend() { return be_; }
+    int64_t position() const { return static_cast<int64_t>(history_.size()); }  // tokens in the cache
+    const std::vector<int64_t>& history() const { return history_; }
+    int64_t cache_capacity() const { return cap_; }
+
+    // Attention block of one layer only, for `bench`: reads the cache of layer 0 filled to
+    // T tokens with `fill_cache_random` and computes one new token (its row at T is overwritten by the next call), no trace.
+    void fill_cache_random(int64_t T, uint64_t seed);
+    void attention_only_step(int64_t T);
+
+private:
+    struct LayerBufs;
+    void upload();
+    void ensure_capacity(int64_t T);
+    void forward_token(int64_t token, int64_t pos, Trace* trace, bool want_logits);
+    void attention(int layer, int64_t pos, Trace* trace);  // writes the new token's cache row at pos
+    void record(Trace* trace, const char* name, int layer, View v, int64_t rows, int64_t cols);
+    void collect(Trace* trace);
+
+    std::shared_ptr<const Weights> w_;
+    Backend& be_;
+    RunOptions opt_;
+    std::vector<LayerBufs> L_;
+    Buf embed_, final_norm_, lm_head_;
+    // activations (scratch, one token)
+    Buf x_, xn_, q_, qa_, kv_a_, kv_, kv_all_, q_abs_, scores_, att_out_, o_lat_, attn_y_, gate_, up_, mlp_y_, logits_buf_;
+    Buf stage_;                              // trace staging area, read back once per step
+    struct Pending { std::string name; int layer; int64_t rows, cols, off; };
+    std::vector<Pending> pending_;
+    int64_t stage_used_ = 0;
+    int64_t cap_ = 0;                        // cache capacity in tokens
+    std::vector<int64_t> history_;
+    std::vector<float> logits_;
+};
+
+// Sampling: greedy when temperature <= 0, else softmax(logits / temperature) drawn with Rng.
+int64_t sample(const std::vector<float>& logits, float temperature, uint64_t& rng_state);
+
+}  // namespace mla

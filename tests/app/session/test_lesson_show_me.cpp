@@ -1,0 +1,214 @@
+// Every page of the shipped lesson loads with the app's model mapping, and its "Show me"
+// reaches the state it promises, through a Session with no window: the attention kind and
+// sizes, the steps, and the cache's bytes per token equal to the page's own figure. Also:
+// navigation, the progress file, and a broken chapter leaving the others usable.
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "session/lesson_state.h"
+#include "session/session.h"
+#include "session/settings.h"
+#include "support/temp_dir.h"
+
+using namespace mla;
+using namespace mla::app;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// Bytes per token the session's cache holds now, all layers, fp32: read from the last
+// step's trace (what the cache view draws), not from the lesson's own arithmetic.
+double trace_bytes_per_token(const Session& s) {
+    const Trace* t = s.main().trace(s.steps() - 1);
+    REQUIRE(t != nullptr);
+    int64_t elements = 0;
+    for (int64_t e : t->cache_elements_per_layer) elements += e;
+    return static_cast<double>(elements) * 4.0 / static_cast<double>(t->cache_tokens);
+}
+
+
+}  // namespace
+
+TEST_CASE("lesson show me: Show me with no keys is the session's default state", "[lesson]") {
+    ModelSettings current;
+    current.backend = "gpu";
+    current.kind = AttnKind::MQA;
+    current.temperature = 0.7f;
+    ModelSettings expect;
+    expect.backend = "gpu";  // the machine's choice is kept; the rest is the page's
+    CHECK(show_me_settings(ShowMe{}, current) == expect);
+}
+
+TEST_CASE("lesson show me: every page loads and every Show me reaches its state", "[lesson]") {
+    const Lesson l = load_app_lesson();
+    for (const LessonError& e : l.errors) FAIL(e.str());
+    REQUIRE(l.page_count() >= 16);
+
+    SessionOptions light;  // the main lane only: Show me is about the main model
+    light.compare = false;
+    light.paths = false;
+    Session s(ModelSettings{}, light);
+    Commands warm;
+    warm.step(5);  // start from a state that is not any page's
+    s.apply(warm);
+
+    int checked_bytes = 0;
+    for (int i = 0; i < l.page_count(); ++i) {
+        const LessonPage& p = *page_at(l, i);
+        INFO(page_key(l, i) << " \"" << p.title << "\"");
+        REQUIRE(p.has_show);
+        Commands c;
+        push_show_me(p.show, s, c);
+        s.apply(c);
+        REQUIRE(s.error().empty());
+        CHECK(in_show_me_state(p.show, s));
+        CHECK(s.settings().kind == p.show.kind);
+        CHECK(s.config().attn_kind() == p.show.kind);
+        CHECK(s.steps() == p.show.steps);
+        CHECK(s.settings().prompt == p.show.prompt);
+        CHECK(s.options().no_cache == p.show.no_cache);
+        if (p.show.kind == AttnKind::GQA) CHECK(s.config().num_key_value_heads == p.show.kv_heads);
+        if (p.show.kind == AttnKind::MLA) {
+            CHECK(s.config().kv_lora_rank == p.show.kv_lora_rank);
+            CHECK(s.config().qk_rope_head_dim == p.show.rope_dim);
+            CHECK(s.options().mla_path == p.show.mla_path);
+            CHECK(s.options().rope_on_latent == p.show.rope_on_latent);
+        }
+        const Config& cfg = s.config();
+        CHECK(p.show.layer < cfg.num_hidden_layers);
+        CHECK(p.show.head < cfg.num_attention_heads);
+        REQUIRE(s.steps() > 0);
+        REQUIRE(s.trace() != nullptr);
+        // The page's own figures of this model agree with the running session's cache.
+        for (const LessonValue& v : p.values) {
+            if (v.name != "bytes_per_token" || !v.plain) continue;
+            if (!v.kind.empty() && parse_attn_kind(v.kind) != p.show.kind) continue;
+            if (p.show.no_cache) continue;  // nothing is held
+            INFO("{{" << v.expr << "}} on line " << v.line << " = " << v.text);
+            CHECK(v.value == trace_bytes_per_token(s));
+            ++checked_bytes;
+        }
+    }
+    CHECK(checked_bytes >= 5);  // the MHA, MQA, GQA, MLA and cached-kv pages at least
+}
+
+TEST_CASE("lesson show me: the GQA page leaves GQA with its KV heads and its bytes per token", "[lesson]") {
+    const Lesson l = load_app_lesson();
+    REQUIRE(l.errors.empty());
+    const LessonPage* gqa = nullptr;
+    for (int i = 0; i < l.page_count(); ++i)
+        if (page_at(l, i)->show.kind == AttnKind::GQA && page_at(l, i)->show.view == "cache") gqa = page_at(l, i);
+    REQUIRE(gqa != nullptr);
+    Session s;  // with the Compare and Absorption lanes, as in the window
+    Commands c;
+    push_show_me(gqa->show, s, c);
+    s.apply(c);
+    CHECK(s.config().attn_kind() == AttnKind::GQA);
+    CHECK(s.config().num_key_value_heads == 2);
+    CHECK(s.steps() == 32);
+    CHECK_THAT(gqa->answer, Contains("768 B"));  // 2 x 2 x 16 x 3 layers x 4 B
+    CHECK(trace_bytes_per_token(s) == 768);
+    CHECK(describe_show_me(gqa->show) == "GQA with 2 KV heads; 32 steps; Cache view");
+}
+
+TEST_CASE("lesson show me: the app env accepts what the sidebar accepts", "[lesson]") {
+    const LessonEnv env = app_lesson_env();
+    CHECK(std::find(env.views.begin(), env.views.end(), "cache") != env.views.end());
+    CHECK(std::find(env.views.begin(), env.views.end(), "lesson") == env.views.end());
+    std::vector<LessonError> errors;
+    parse_lesson_chapter("# C\n## P\nText.\n@show kind=mla rope_dim=7\n", "c.md", env, errors);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].line == 4);
+    CHECK_THAT(errors[0].message, Contains("qk_rope_head_dim"));
+    errors.clear();
+    parse_lesson_chapter("# C\n## P\nText.\n@show prompt=\"\"\n", "c.md", env, errors);
+    REQUIRE(errors.size() == 1);
+    CHECK_THAT(errors[0].message, Contains("empty"));
+}
+
+TEST_CASE("lesson show me: describe", "[lesson]") {
+    ShowMe s;
+    s.steps = 32;
+    s.view = "absorption";
+    s.rope_on_latent = true;
+    CHECK(describe_show_me(s) == "MLA (d_c = 32, d_r = 8), absorbed path, RoPE on the compressed keys; 32 steps; Absorption view");
+    s = ShowMe{};
+    s.kind = AttnKind::MHA;
+    s.no_cache = true;
+    s.steps = 1;
+    s.view = "attention";
+    s.head = 0;
+    CHECK(describe_show_me(s) == "MHA, no cache; 1 step; Attention view, layer 0, head 0");
+}
+
+TEST_CASE("lesson show me: navigation across chapters, and the progress file", "[lesson]") {
+    TempDir d;
+    d.write("01-a.md", "# A\n## A1\nText.\n## A2\nText.\n");
+    d.write("02-b.md", "# B\n## B1\nText.\n## B2\nText.\n## B3\nText.\n");
+    const Lesson l = load_lesson(d.path.string(), app_lesson_env());
+    REQUIRE(l.page_count() == 5);
+    CHECK(page_key(l, 0) == "01-a/1");
+    CHECK(page_key(l, 4) == "02-b/3");
+    CHECK(page_ref(l, 3).chapter == 1);
+    CHECK(page_ref(l, 3).page == 1);
+    CHECK(page_index(l, 1, 2) == 4);
+
+    LessonProgress p;
+    p.go(l, 0);
+    p.prev(l);
+    CHECK(p.page == 0);        // stays on the first page
+    p.next(l);
+    p.next(l);
+    CHECK(p.page == 2);        // crosses into chapter 2
+    p.next_chapter(l);
+    CHECK(p.page == 2);        // no chapter after the last
+    p.next(l);
+    p.prev_chapter(l);
+    CHECK(p.page == 2);        // first page of this chapter
+    p.prev_chapter(l);
+    CHECK(p.page == 0);        // then the chapter before
+    p.go(l, 99);
+    CHECK(p.page == 4);
+    CHECK(p.seen_count(l) == 5);
+    p.reveal(l, 4, true);
+    CHECK(p.is_revealed(l, 4));
+
+    const std::string path = (d.path / "cfg" / "lesson.json").string();
+    std::string err;
+    REQUIRE(save_lesson_progress(p, l, path, &err));
+    const LessonProgress back = load_lesson_progress(path, l);
+    CHECK(back.page == 4);
+    CHECK(back.seen == p.seen);
+    CHECK(back.revealed.empty());  // answers are asked again each run
+
+    // a page that no longer exists is dropped; a bad file gives a fresh start
+    nlohmann::json j = {{"page", "02-b/7"}, {"seen", {"01-a/1", "zz/1", 3}}};
+    const LessonProgress q = lesson_progress_from_json(j, l);
+    CHECK(q.page == 0);
+    CHECK(q.seen == std::set<std::string>{"01-a/1"});
+    std::ofstream(path) << "{ not json";
+    CHECK(load_lesson_progress(path, l) == LessonProgress{});
+    CHECK(load_lesson_progress((d.path / "none.json").string(), l) == LessonProgress{});
+}
+
+TEST_CASE("lesson show me: a broken chapter is named and the others still run", "[lesson]") {
+    TempDir d;
+    d.write("01-ok.md", "# OK\n## Page\nMQA holds {{bytes_per_token mqa}}.\n@show kind=mqa steps=4 view=cache\n");
+    d.write("02-broken.md", "# Broken\n## Page\nText.\n@show kind=gqa kv_heads=3 steps=4\n");
+    const Lesson l = load_app_lesson(d.path.string());
+    REQUIRE(l.chapters.size() == 1);
+    REQUIRE(l.errors.size() == 1);
+    CHECK_THAT(l.errors[0].str(), Contains("02-broken.md:4:"));
+    CHECK_THAT(l.errors[0].message, Contains("num_key_value_heads"));
+    const LessonPage& p = *page_at(l, 0);
+    Session s;
+    Commands c;
+    push_show_me(p.show, s, c);
+    s.apply(c);
+    CHECK(s.config().attn_kind() == AttnKind::MQA);
+    CHECK(trace_bytes_per_token(s) == p.values.at(0).value);
+    CHECK(p.values.at(0).text == "384 B");
+}

@@ -1,0 +1,374 @@
+// The session with no window: stepping, scrubbing, changing the model, an impossible
+// setting (the last good model keeps running), fixing it; lockstep lanes.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <memory>
+
+#include "model/cpu_backend.h"
+#include "session/session.h"
+
+using namespace mla;
+using namespace mla::app;
+
+namespace {
+SessionOptions light() {
+    SessionOptions o;
+    o.compare = false;
+    o.paths = false;
+    return o;
+}
+}  // namespace
+
+TEST_CASE("session: starts on the built-in MLA model with the article's prompt", "[session]") {
+    Session s;
+    CHECK(s.settings().prompt == "Make a travel plan for Spain");
+    CHECK(s.config().attn_kind() == AttnKind::MLA);
+    CHECK(s.steps() == 0);
+    CHECK(s.selected() == -1);
+    CHECK(s.trace() == nullptr);
+    CHECK(s.error().empty());
+    CHECK(s.backend_name() == "cpu");
+    CHECK_THAT(s.main().weights_desc, Catch::Contains("trained"));   // assets/models has the built-in sizes
+}
+
+TEST_CASE("session: sizes with no trained model fall back to random weights, or fail when trained is asked", "[session]") {
+    ModelSettings ms;
+    ms.kv_lora_rank = 48;
+    Session s(ms, light());
+    CHECK_THAT(s.main().weights_desc, Catch::Contains("random"));
+    ModelSettings t = s.settings();
+    t.weights = WeightsSource::Trained;
+    CHECK_FALSE(s.apply_settings(t, Field::Weights));
+    CHECK(s.error_field() == Field::Weights);
+    CHECK(s.settings().weights == WeightsSource::Auto);
+}
+
+TEST_CASE("session: the trained set switches every kind's weights; an unknown set names the field", "[session]") {
+    Session s(ModelSettings{}, light());
+    ModelSettings t = s.settings();
+    t.trained_set = "repeat";
+    t.prompt = kRepeatPrompt;
+    REQUIRE(s.apply_settings(t, Field::Weights));
+    CHECK(s.main().weights_desc == "trained model mla-repeat");
+    t.kind = AttnKind::MQA;
+    REQUIRE(s.apply_settings(t, Field::Kind));
+    CHECK(s.main().weights_desc == "trained model mqa-repeat");
+    t.trained_set = "nosuch";
+    CHECK_FALSE(s.apply_settings(t, Field::Weights));
+    CHECK(s.error_field() == Field::Weights);
+    CHECK_THAT(s.error(), Catch::Contains("fortunes, repeat"));
+    CHECK(s.settings().trained_set == "repeat");  // the last good model keeps running
+    t.weights = WeightsSource::Random;            // random weights need no set
+    CHECK(s.apply_settings(t, Field::Weights));
+}
+
+TEST_CASE("session: steps feed the prompt bytes, then sampled tokens", "[session]") {
+    ModelSettings ms;
+    ms.prompt = "Hi";
+    Session s(ms, light());
+    REQUIRE(s.step(4));
+    REQUIRE(s.steps() == 4);
+    CHECK(s.tokens()[0] == 'H');
+    CHECK(s.tokens()[1] == 'i');
+    CHECK(s.tokens()[2] == s.predicted(1));   // generation continues from the model's prediction
+    CHECK(s.tokens()[3] == s.predicted(2));
+    CHECK(s.selected() == 3);
+    const Trace* t = s.trace();
+    REQUIRE(t != nullptr);
+    CHECK(t->cache_tokens == 4);
+    CHECK(t->find("att_probs", 0) != nullptr);
+    CHECK(s.token_labels()[0] == "H");
+    CHECK(s.generated_text().size() >= 2);
+}
+
+TEST_CASE("session: the same settings give the same run (deterministic)", "[session]") {
+    ModelSettings ms;
+    ms.temperature = 0.8f;
+    Session a(ms, light()), b(ms, light());
+    a.step(40);
+    b.step(40);
+    CHECK(a.tokens() == b.tokens());
+}
+
+TEST_CASE("session: a scripted run (step, scrub, change kind, invalid setting, fix it)", "[session]") {
+    Session s;  // with the Compare and Absorption lanes
+    Commands c;
+    c.step(20);
+    s.apply(c);
+    REQUIRE(s.steps() == 20);
+    CHECK(c.session.empty());
+
+    // scrub back: every view sees step 5
+    c.select(5);
+    s.apply(c);
+    CHECK(s.selected() == 5);
+    REQUIRE(s.trace() != nullptr);
+    CHECK(s.trace()->cache_tokens == 6);
+    CHECK(s.compare(AttnKind::MHA).trace(5) != nullptr);
+    CHECK(s.path(MlaPath::Recompute).trace(5) != nullptr);
+
+    // change kind: the model is rebuilt and the same number of steps replayed
+    ModelSettings ms = s.settings();
+    ms.kind = AttnKind::GQA;
+    c.apply(ms, Field::Kind);
+    s.apply(c);
+    CHECK(s.error().empty());
+    CHECK(s.config().attn_kind() == AttnKind::GQA);
+    CHECK(s.steps() == 20);
+    CHECK(s.selected() == 5);
+    CHECK(s.trace()->kind == AttnKind::GQA);
+
+    // an impossible setting: 3 KV heads for 4 query heads
+    ModelSettings bad = s.settings();
+    bad.kv_heads = 3;
+    c.apply(bad, Field::KvHeads);
+    s.apply(c);
+    CHECK(s.error_field() == Field::KvHeads);
+    CHECK_THAT(s.error(), Catch::Contains("num_key_value_heads = 3"));
+    CHECK_THAT(s.error(), Catch::Contains("divide"));
+    // the last good model keeps running
+    CHECK(s.settings().kv_heads == 2);
+    CHECK(s.config().num_key_value_heads == 2);
+    c.step();
+    s.apply(c);
+    CHECK(s.steps() == 21);
+
+    // fix it
+    ModelSettings good = s.settings();
+    good.kv_heads = 1;
+    c.apply(good, Field::KvHeads);
+    s.apply(c);
+    CHECK(s.error().empty());
+    CHECK(s.error_field() == Field::None);
+    CHECK(s.config().num_key_value_heads == 1);
+    CHECK(s.steps() == 21);
+    CHECK(s.selected() == 20);  // the step after the error selected the newest token
+}
+
+TEST_CASE("session: impossible MLA sizes name the field", "[session]") {
+    Session s(ModelSettings{}, light());
+    ModelSettings m = s.settings();
+    m.rope_dim = 7;
+    CHECK_FALSE(s.apply_settings(m, Field::RopeDim));
+    CHECK(s.error_field() == Field::RopeDim);
+    CHECK_THAT(s.error(), Catch::Contains("qk_rope_head_dim = 7"));
+    m = s.settings();
+    m.kv_lora_rank = 0;
+    CHECK_FALSE(s.apply_settings(m, Field::KvLoraRank));
+    CHECK(s.error_field() == Field::KvLoraRank);
+    m = s.settings();
+    m.temperature = -1;
+    CHECK_FALSE(s.apply_settings(m, Field::Temperature));
+    CHECK(s.error_field() == Field::Temperature);
+    m = s.settings();
+    m.prompt.clear();
+    CHECK_FALSE(s.apply_settings(m, Field::Prompt));
+    CHECK(s.error_field() == Field::Prompt);
+    m = s.settings();
+    m.backend = "tpu";
+    CHECK_FALSE(s.apply_settings(m, Field::Backend));
+    CHECK(s.error_field() == Field::Backend);
+    CHECK(s.backend_name() == "cpu");
+    CHECK(s.config().kv_lora_rank == 32);
+}
+
+TEST_CASE("session: reset empties the run and the timeline", "[session]") {
+    Session s(ModelSettings{}, light());
+    s.step(5);
+    s.reset();
+    CHECK(s.steps() == 0);
+    CHECK(s.selected() == -1);
+    CHECK(s.trace() == nullptr);
+    s.step(3);
+    CHECK(s.tokens()[0] == 'M');
+}
+
+TEST_CASE("session: select clamps to the run", "[session]") {
+    Session s(ModelSettings{}, light());
+    s.select(3);
+    CHECK(s.selected() == -1);
+    s.step(4);
+    s.select(-7);
+    CHECK(s.selected() == 0);
+    s.select(99);
+    CHECK(s.selected() == 3);
+}
+
+TEST_CASE("session: the MLA paths agree, and RoPE on the latent breaks absorption", "[session]") {
+    Session s;
+    s.step(12);
+    REQUIRE(s.path_diffs().size() == 12);
+    for (const PathDiff& d : s.path_diffs()) {
+        CHECK(d.absorbed_vs_recompute < 1e-4);
+        CHECK(d.cached_vs_recompute < 1e-4);
+    }
+    ModelSettings m = s.settings();
+    m.rope_on_latent = true;
+    REQUIRE(s.apply_settings(m, Field::RopeOnLatent));
+    REQUIRE(s.path_diffs().size() == 12);
+    CHECK(s.path_diffs().back().cached_vs_recompute < 1e-4);     // both rotate real keys
+    CHECK(s.path_diffs().back().absorbed_vs_recompute > 1e-3);   // the absorbed query cannot
+}
+
+TEST_CASE("session: compare lanes run every kind on the same tokens", "[session]") {
+    Session s;
+    s.step(6);
+    for (AttnKind k : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {
+        const Lane& l = s.compare(k);
+        REQUIRE(l.traces.size() == 6);
+        CHECK(l.cfg.attn_kind() == k);
+        CHECK(l.traces.back().token == s.tokens().back());
+        CHECK(l.traces.back().find("att_probs", 0) != nullptr);
+        CHECK(!l.traces.back().find("att_probs", 0)->data.empty());
+    }
+    // memory: compare lanes keep shapes but drop the data of the big tensors
+    const TensorRecord* x = s.compare(AttnKind::MHA).traces.back().find("x", 0);
+    REQUIRE(x != nullptr);
+    CHECK(x->data.empty());
+    CHECK(x->shape.size() == 2);
+}
+
+TEST_CASE("session: token labels are plain printable text", "[session]") {
+    CHECK(token_label('a') == "a");
+    CHECK(token_label(' ') == "\xE2\x90\xA3");
+    CHECK(token_label('\n') == "\\n");
+    CHECK(token_label(0xC3) == "\\xC3");
+    CHECK(token_label(0) == "\\x00");
+}
+
+TEST_CASE("session: the context limit stops stepping with a message", "[session]") {
+    ModelSettings ms;
+    ms.kind = AttnKind::MQA;
+    Session s(ms, light());
+    REQUIRE(s.step(s.max_steps()));
+    CHECK_FALSE(s.step());
+    CHECK_THAT(s.error(), Catch::Contains("context is full"));
+    s.reset();
+    CHECK(s.error().empty());
+}
+
+TEST_CASE("session: the window generates what `mla-lab generate` would", "[session]") {
+    ModelSettings ms;
+    ms.kind = AttnKind::GQA;
+    ms.temperature = 0.9f;
+    ms.sample_seed = 7;
+    ms.prompt = "Spain";
+    Session s(ms, light());
+    s.step(12);
+    // generate: feed the prompt, then sample with rng = --seed from the last prompt logits on
+    auto w = builtin_weights(model_config(ms, AttnKind::GQA), ms.weights, ms.seed);
+    CpuBackend be;
+    Decoder dec(w, be, run_options(ms, AttnKind::GQA));
+    std::vector<float> logits;
+    for (char ch : ms.prompt) logits = dec.step(static_cast<unsigned char>(ch));
+    uint64_t rng = ms.sample_seed;
+    std::vector<int64_t> want(ms.prompt.begin(), ms.prompt.end());
+    while (want.size() < 12) {
+        const int64_t next = sample(logits, ms.temperature, rng);
+        want.push_back(next);
+        logits = dec.step(next);
+    }
+    CHECK(s.tokens() == want);
+}
+
+// ---- settings and exports (no window)
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "session/settings.h"
+#include "window/export.h"
+
+TEST_CASE("settings: JSON round trip, tolerant reading", "[settings]") {
+    UiSettings s;
+    s.scale = 1.5f;
+    s.dark = false;
+    s.open_views = {"compare", "shapes"};
+    s.active_view = "compare";
+    s.tiles = true;
+    s.play_speed = 8;
+    s.export_dir = "/tmp/x";
+    const UiSettings r = ui_settings_from_json(to_json(s));
+    CHECK(r.scale == 1.5f);
+    CHECK_FALSE(r.dark);
+    CHECK(r.open_views == std::vector<std::string>{"shapes", "compare"});  // tab order
+    CHECK(r.active_view == "compare");
+    CHECK(r.tiles);
+    CHECK(r.play_speed == 8);
+    CHECK(r.export_dir == "/tmp/x");
+    // bad fields keep the defaults
+    const UiSettings d = ui_settings_from_json(nlohmann::json{{"scale", "big"}, {"open_views", {"nosuch", 3}}, {"active_view", "x"}});
+    CHECK(d.scale == 1.0f);
+    CHECK(d.open_views.empty());
+    CHECK(d.active_view == "shapes");
+    CHECK(ui_settings_from_json(nlohmann::json{{"scale", 99}}).scale == 3.0f);
+}
+
+TEST_CASE("settings: saved and loaded from a file; a broken file gives defaults and a warning", "[settings]") {
+    const auto dir = std::filesystem::temp_directory_path() / "mla-lab-settings-test";
+    std::filesystem::remove_all(dir);
+    const std::string path = (dir / "sub" / "settings.json").string();
+    UiSettings s;
+    s.scale = 2.0f;
+    std::string err;
+    REQUIRE(save_ui_settings(s, path, &err));
+    CHECK(load_ui_settings(path).scale == 2.0f);
+    {
+        std::ofstream f(path);
+        f << "{not json";
+    }
+    std::string warn;
+    CHECK(load_ui_settings(path, &warn) == UiSettings{});
+    CHECK_THAT(warn, Catch::Contains("not valid JSON"));
+    warn.clear();
+    CHECK(load_ui_settings((dir / "missing.json").string(), &warn) == UiSettings{});
+    CHECK(warn.empty());
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("export: trace JSON, head CSV, file names that never overwrite", "[export]") {
+    Session s(ModelSettings{}, light());
+    s.step(3);
+    const nlohmann::json j = trace_json(*s.trace(), s.config());
+    CHECK(j["step"] == 2);
+    CHECK(j["kind"] == "mla");
+    CHECK(j["config"]["kv_lora_rank"] == 32);
+    CHECK(j["cost"]["layers"].size() == 3);
+    bool has_probs = false;
+    for (const auto& t : j["tensors"])
+        if (t["name"] == "att_probs" && t["layer"] == 0) {
+            has_probs = true;
+            CHECK(t["shape"] == nlohmann::json::array({4, 3}));
+            CHECK(t["data"].size() == 12);
+        }
+    CHECK(has_probs);
+
+    const std::string csv = head_csv(s.main().traces, s.token_labels(), 2, 0, 1);
+    // header + 3 rows; row i has i+1 weights summing to 1 and empty cells after
+    std::vector<std::string> lines;
+    size_t a = 0;
+    for (size_t b; (b = csv.find('\n', a)) != std::string::npos; a = b + 1) lines.push_back(csv.substr(a, b - a));
+    REQUIRE(lines.size() == 4);
+    CHECK(lines[0] == "query \\ key,0:M,1:a,2:k");
+    CHECK(lines[1].substr(0, 4) == "0:M,");
+    CHECK(lines[1].back() == ',');   // the future keys are empty
+    double sum = 0;
+    std::string row = lines[3].substr(lines[3].find(',') + 1);
+    for (size_t p = 0; p < row.size();) {
+        const size_t q = row.find(',', p);
+        sum += std::stod(row.substr(p, q == std::string::npos ? std::string::npos : q - p));
+        if (q == std::string::npos) break;
+        p = q + 1;
+    }
+    CHECK(sum == Approx(1.0).epsilon(1e-4));
+
+    const auto dir = std::filesystem::temp_directory_path() / "mla-lab-export-test";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const std::string p1 = export_path(dir.string(), "shapes-step2", "png");
+    CHECK(std::filesystem::path(p1).filename() == "mla-lab-shapes-step2.png");
+    REQUIRE(write_text(p1, "x"));
+    CHECK(std::filesystem::path(export_path(dir.string(), "shapes-step2", "png")).filename() == "mla-lab-shapes-step2-2.png");
+    std::filesystem::remove_all(dir);
+}

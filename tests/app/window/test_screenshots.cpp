@@ -1,0 +1,173 @@
+// The views rendered off screen (the screenshot command's code path), under xvfb-run:
+// for every attention kind, after 16 steps each view gives an image that is not blank,
+// differs from the other views and changes when the step changes; no GL error on the
+// way. One test also runs the built binary's `screenshot` subcommand. Without a display
+// the tests WARN and return.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "gl/gl_context.h"
+#include "session/settings.h"
+#include "widgets/colormap.h"
+#include "window/window.h"
+
+using namespace mla;
+using namespace mla::app;
+
+namespace {
+
+bool have_display() {
+    const char* d = std::getenv("DISPLAY");
+    if (d && *d) return true;
+    WARN("screenshot test skipped: no X display (DISPLAY is not set); run the tests under xvfb-run -a");
+    return false;
+}
+
+// Fraction of pixels that differ between two images of the same size (1 if the sizes differ).
+double diff_fraction(const Image& a, const Image& b) {
+    if (a.width != b.width || a.height != b.height) return 1.0;
+    size_t diff = 0;
+    for (size_t i = 0; i < a.rgba.size(); i += 4)
+        if (a.rgba[i] != b.rgba[i] || a.rgba[i + 1] != b.rgba[i + 1] || a.rgba[i + 2] != b.rgba[i + 2]) ++diff;
+    return static_cast<double>(diff) / static_cast<double>(a.rgba.size() / 4);
+}
+
+// Distinct colours: a blank or flat image has one or two.
+size_t colours(const Image& img) {
+    std::map<uint32_t, int> seen;
+    for (size_t i = 0; i < img.rgba.size() && seen.size() < 64; i += 4 * 7)
+        seen[(static_cast<uint32_t>(img.rgba[i]) << 16) | (img.rgba[i + 1] << 8) | img.rgba[i + 2]]++;
+    return seen.size();
+}
+
+Image shot(const std::string& view, AttnKind kind, int64_t steps) {
+    WindowOptions o;
+    o.width = 1280;
+    o.height = 800;
+    o.view = view;
+    o.steps = steps;
+    o.view_only = true;
+    ModelSettings m;
+    m.kind = kind;
+    return render_screenshot(o, m);
+}
+
+}  // namespace
+
+TEST_CASE("screenshots: every view, every kind: not blank, distinct, changes with the step", "[gl][screenshot]") {
+    if (!have_display()) return;
+    gl::reset_error_count();
+    for (AttnKind kind : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {
+        std::map<std::string, Image> at16;
+        // The five views of the live model (Curves and Lesson do not follow the step).
+        for (const std::string view : {"shapes", "cache", "attention", "absorption", "compare"}) {
+            INFO("view " << view << ", kind " << to_string(kind));
+            Image a = shot(view, kind, 16);
+            REQUIRE(a.width > 100);
+            REQUIRE(a.height > 100);
+            CHECK_FALSE(a.blank());
+            CHECK(colours(a) > 8);
+            Image b = shot(view, kind, 15);
+            CHECK(diff_fraction(a, b) > 0.0005);  // one token later the view shows something else
+            at16[view] = std::move(a);
+        }
+        for (const auto& [v1, a] : at16)
+            for (const auto& [v2, b] : at16)
+                if (v1 < v2) {
+                    INFO(v1 << " vs " << v2 << ", kind " << to_string(kind));
+                    CHECK(diff_fraction(a, b) > 0.05);
+                }
+    }
+    CHECK(gl::error_count() == 0);
+}
+
+TEST_CASE("screenshots: empty state renders before any step", "[gl][screenshot]") {
+    if (!have_display()) return;
+    for (const std::string& view : view_ids()) {
+        INFO("view " << view);
+        const Image a = shot(view, AttnKind::MLA, 0);
+        CHECK_FALSE(a.blank());
+    }
+}
+
+TEST_CASE("screenshots: the CLI writes a PNG and refuses a bad view", "[gl][screenshot]") {
+    if (!have_display()) return;
+    const auto dir = std::filesystem::temp_directory_path() / "mla-lab-screenshot-test";
+    std::filesystem::create_directories(dir);
+    const std::string out = (dir / "cache.png").string();
+    std::filesystem::remove(out);
+    const std::string bin = MLA_BIN_DIR "/mla-lab";
+    const std::string cmd = bin + " screenshot --view cache --attn gqa --steps 8 --size 1024x700 --out " + out + " > /dev/null";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    std::ifstream f(out, std::ios::binary);
+    REQUIRE(f);
+    char sig[8] = {};
+    f.read(sig, 8);
+    CHECK(std::string(sig + 1, 3) == "PNG");
+    const std::string bad = bin + " screenshot --view nosuch --out " + out + " 2> /dev/null";
+    CHECK(std::system(bad.c_str()) != 0);
+}
+
+TEST_CASE("session on the GPU backend: a scripted run with no GL error", "[gl][session]") {
+    std::string why;
+    if (!gl::ensure_context(&why)) {
+        WARN("GL test skipped: " << why);
+        return;
+    }
+    gl::reset_error_count();
+    ModelSettings m;
+    m.backend = "gpu";
+    Session s(m);
+    REQUIRE(s.backend_name() == "gpu");
+    Commands c;
+    c.step(12);
+    c.select(4);
+    s.apply(c);
+    CHECK(s.selected() == 4);
+    ModelSettings k = s.settings();
+    k.kind = AttnKind::MHA;
+    c.apply(k, Field::Kind);
+    s.apply(c);
+    CHECK(s.config().attn_kind() == AttnKind::MHA);
+    ModelSettings bad = s.settings();
+    bad.rope_dim = 5;
+    c.apply(bad, Field::RopeDim);
+    s.apply(c);
+    CHECK(s.error_field() == Field::RopeDim);
+    ModelSettings good = s.settings();
+    good.rope_dim = 16;
+    c.apply(good, Field::RopeDim);
+    c.step(2);
+    s.apply(c);
+    CHECK(s.error().empty());
+    CHECK(s.steps() == 14);
+    CHECK(s.selected() == 13);
+    CHECK(s.compare(AttnKind::MLA).cfg.qk_rope_head_dim == 16);
+    for (const PathDiff& d : s.path_diffs()) CHECK(d.absorbed_vs_recompute < 1e-3);
+    CHECK(gl::error_count() == 0);
+}
+
+TEST_CASE("screenshots: the Quality view draws the four trained models", "[gl][screenshot][quality]") {
+    if (!have_display()) return;
+    gl::reset_error_count();
+    const Image a = shot("quality", AttnKind::MLA, 4);
+    CHECK_FALSE(a.blank());
+    CHECK(colours(a) > 8);
+    // Each kind's colour (the Cache view's: MHA 0, GQA 1, MQA 3, MLA 2) is on screen: its
+    // curve, its point on the trade-off chart and its swatch in the table.
+    for (int c : {0, 1, 3, 2}) {
+        const ImU32 col = widgets::categorical_color(c);
+        const uint8_t r = col & 0xFF, g = (col >> 8) & 0xFF, b = (col >> 16) & 0xFF;
+        size_t n = 0;
+        for (size_t i = 0; i < a.rgba.size(); i += 4) n += a.rgba[i] == r && a.rgba[i + 1] == g && a.rgba[i + 2] == b;
+        INFO("colour " << c);
+        CHECK(n > 200);
+    }
+    CHECK(diff_fraction(a, shot("curves", AttnKind::MLA, 4)) > 0.05);
+    CHECK(gl::error_count() == 0);
+}

@@ -1,0 +1,188 @@
+// The decoder: the three MLA paths agree, the RoPE-on-latent variant does not, GQA and MQA
+// are MHA with shared K/V heads, no-cache equals cached decoding.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "model/cpu_backend.h"
+#include "model/decoder.h"
+
+using namespace mla;
+
+namespace {
+
+std::vector<int64_t> prompt_ids() {
+    std::string p = "Make a travel plan for Spain";
+    return std::vector<int64_t>(p.begin(), p.end());
+}
+
+// Runs `steps` decode steps: the prompt, then greedy tokens chosen by the first run
+// (`tokens` empty) or replayed from `tokens`. Returns the logits of every step.
+std::vector<std::vector<float>> run(std::shared_ptr<const Weights> w, RunOptions o, int steps,
+                                    std::vector<int64_t>& tokens) {
+    CpuBackend be;
+    Decoder dec(w, be, o);
+    std::vector<std::vector<float>> out;
+    const auto prompt = prompt_ids();
+    int64_t next = prompt[0];
+    for (int s = 0; s < steps; ++s) {
+        int64_t tok;
+        if (s < static_cast<int>(tokens.size())) tok = tokens[s];
+        else {
+            tok = s < static_cast<int>(prompt.size()) ? prompt[s] : next;
+            tokens.push_back(tok);
+        }
+        out.push_back(dec.step(tok));
+        next = std::max_element(out.back().begin(), out.back().end()) - out.back().begin();
+    }
+    return out;
+}
+
+float max_abs_diff(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b) {
+    REQUIRE(a.size() == b.size());
+    float m = 0;
+    for (size_t s = 0; s < a.size(); ++s) {
+        REQUIRE(a[s].size() == b[s].size());
+        for (size_t i = 0; i < a[s].size(); ++i) m = std::max(m, std::abs(a[s][i] - b[s][i]));
+    }
+    return m;
+}
+
+RunOptions path(MlaPath p, bool rope_on_latent = false) {
+    RunOptions o;
+    o.mla_path = p;
+    o.rope_on_latent = rope_on_latent;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("the three MLA paths agree over 64 decode steps of the default model", "[model][mla]") {
+    for (int64_t q_lora : {0, 24}) {
+        Config cfg = builtin_config(AttnKind::MLA);
+        cfg.q_lora_rank = q_lora;
+        auto w = std::make_shared<const Weights>(random_weights(cfg, 7));
+        std::vector<int64_t> tokens;
+        auto cached = run(w, path(MlaPath::CachedKV), 64, tokens);
+        auto recompute = run(w, path(MlaPath::Recompute), 64, tokens);
+        auto absorbed = run(w, path(MlaPath::Absorbed), 64, tokens);
+        INFO("q_lora_rank = " << q_lora);
+        CHECK(max_abs_diff(cached, recompute) <= 1e-4f);
+        CHECK(max_abs_diff(cached, absorbed) <= 1e-4f);
+        // The logits are not trivially equal because they are all zero.
+        CHECK(std::abs(cached[10][3] - cached[11][3]) > 1e-3f);
+    }
+}
+
+TEST_CASE("RoPE on the compressed keys breaks absorption", "[model][mla]") {
+    auto w = std::make_shared<const Weights>(random_weights(builtin_config(AttnKind::MLA), 7));
+    std::vector<int64_t> tokens;
+    auto cached = run(w, path(MlaPath::CachedKV, true), 64, tokens);
+    auto recompute = run(w, path(MlaPath::Recompute, true), 64, tokens);
+    auto absorbed = run(w, path(MlaPath::Absorbed, true), 64, tokens);
+    // The paths that rebuild keys can rotate them per position; the absorbed one cannot.
+    CHECK(max_abs_diff(cached, recompute) <= 1e-4f);
+    CHECK(max_abs_diff(cached, absorbed) > 1e-2f);
+}
+
+namespace {
+// MHA weights that repeat each KV head of `g` for the query heads of its group.
+Weights expand_kv_heads(const Weights& g) {
+    Weights m = g;
+    const Config& c = g.cfg;
+    m.cfg.num_key_value_heads = c.num_attention_heads;
+    const int64_t group = c.kv_groups(), Dh = c.head_dim;
+    for (size_t l = 0; l < g.layers.size(); ++l) {
+        for (auto [src, dst] : {std::pair{&g.layers[l].w_k, &m.layers[l].w_k}, {&g.layers[l].w_v, &m.layers[l].w_v}}) {
+            dst->resize(c.num_attention_heads * Dh, c.hidden_size);
+            for (int64_t h = 0; h < c.num_attention_heads; ++h)
+                dst->middleRows(h * Dh, Dh) = src->middleRows((h / group) * Dh, Dh);
+        }
+    }
+    return m;
+}
+}  // namespace
+
+TEST_CASE("GQA and MQA equal MHA whose heads share K and V", "[model][gqa]") {
+    for (AttnKind kind : {AttnKind::GQA, AttnKind::MQA}) {
+        auto gw = std::make_shared<const Weights>(random_weights(builtin_config(kind), 11));
+        auto mw = std::make_shared<const Weights>(expand_kv_heads(*gw));
+        REQUIRE(mw->cfg.attn_kind() == AttnKind::MHA);
+        std::vector<int64_t> tokens;
+        auto a = run(gw, {}, 40, tokens);
+        auto b = run(mw, {}, 40, tokens);
+        INFO(to_string(kind));
+        CHECK(max_abs_diff(a, b) <= 1e-5f);
+    }
+    // GQA with as many KV heads as query heads is MHA; GQA with one KV head is MQA.
+    CHECK(builtin_config(AttnKind::GQA, 4).attn_kind() == AttnKind::MHA);
+    CHECK(builtin_config(AttnKind::GQA, 1).attn_kind() == AttnKind::MQA);
+}
+
+TEST_CASE("no-cache decoding equals cached decoding", "[model]") {
+    for (AttnKind kind : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {
+        auto w = std::make_shared<const Weights>(random_weights(builtin_config(kind), 3));
+        RunOptions nc;
+        nc.no_cache = true;
+        std::vector<int64_t> tokens;
+        auto cached = run(w, {}, 24, tokens);
+        auto fresh = run(w, nc, 24, tokens);
+        INFO(to_string(kind));
+        CHECK(max_abs_diff(cached, fresh) <= 1e-5f);
+    }
+}
+
+TEST_CASE("the trace names tensors with their shapes", "[model][trace]") {
+    auto w = std::make_shared<const Weights>(random_weights(builtin_config(AttnKind::MLA), 1));
+    CpuBackend be;
+    Decoder dec(w, be, path(MlaPath::Absorbed));
+    Trace t;
+    for (int64_t tok : {77, 97, 107, 101}) dec.step(tok, &t);
+    CHECK(t.position == 3);
+    CHECK(t.cache_tokens == 4);
+    const TensorRecord* c_kv = t.find("c_kv", 1);
+    REQUIRE(c_kv);
+    CHECK(c_kv->shape_str() == "1 x 32");
+    const TensorRecord* q_abs = t.find("q_absorbed", 0);
+    REQUIRE(q_abs);
+    CHECK(q_abs->shape == std::vector<int64_t>{4, 40});
+    const TensorRecord* probs = t.find("att_probs", 2);
+    REQUIRE(probs);
+    CHECK(probs->shape == std::vector<int64_t>{4, 4});
+    for (int64_t h = 0; h < 4; ++h) {
+        auto p = t.head_probs(2, h);
+        float sum = 0;
+        for (float v : p) sum += v;
+        CHECK(sum == Approx(1.0f).margin(1e-5));
+    }
+    CHECK(t.find("logits")->numel() == 256);
+    CHECK(t.cache_elements_per_layer == std::vector<int64_t>{160, 160, 160});  // 4 tokens x (32 + 8)
+}
+
+TEST_CASE("a context beyond max_position_embeddings is refused", "[model]") {
+    Config cfg = builtin_config(AttnKind::MQA);
+    cfg.max_position_embeddings = 4;
+    auto w = std::make_shared<const Weights>(random_weights(cfg, 1));
+    CpuBackend be;
+    Decoder dec(w, be);
+    for (int i = 0; i < 4; ++i) dec.step(i);
+    REQUIRE_THROWS_WITH(dec.step(5), Catch::Contains("max_position_embeddings = 4"));
+    REQUIRE_THROWS_WITH(dec.step(999), Catch::Contains("out of range"));
+}
+
+TEST_CASE("sampling: greedy picks the largest logit, temperature sampling is seeded", "[model]") {
+    std::vector<float> logits = {0.1f, 2.0f, -1.0f, 1.5f};
+    uint64_t s = 5;
+    CHECK(sample(logits, 0.0f, s) == 1);
+    uint64_t a = 42, b = 42;
+    std::vector<int64_t> ra, rb;
+    for (int i = 0; i < 50; ++i) {
+        ra.push_back(sample(logits, 1.0f, a));
+        rb.push_back(sample(logits, 1.0f, b));
+    }
+    CHECK(ra == rb);
+    CHECK(std::count(ra.begin(), ra.end(), 1) > std::count(ra.begin(), ra.end(), 2));
+}

@@ -23,7 +23,7 @@ std::string shape_str(const std::vector<int64_t>& s) {
     return out + "]";
 }
 
-std::vector<int64_t> expected_shape(const NamedTensor& t) {
+std::vector<int64_t> expected_shape(const TensorSpec& t) {
     return t.is_vector ? std::vector<int64_t>{t.rows} : std::vector<int64_t>{t.rows, t.cols};
 }
 
@@ -39,31 +39,6 @@ std::string join(const std::vector<std::string>& lines) {
     const size_t shown = std::min<size_t>(lines.size(), 12);
     for (size_t i = 0; i < shown; ++i) out += "\n  " + lines[i];
     if (lines.size() > shown) out += "\n  ... and " + std::to_string(lines.size() - shown) + " more";
-    return out;
-}
-
-// Every Mat and Vec of a Weights in one fixed order, to pair the tensors allocate_and_list
-// lists for one Weights with the same fields of another.
-template <class W, class F>
-void for_each_field(W& w, F f) {
-    f(w.embed);
-    f(w.final_norm);
-    f(w.lm_head);
-    for (auto& l : w.layers) {
-        f(l.attn_norm); f(l.w_q); f(l.w_k); f(l.w_v); f(l.w_q_a); f(l.q_a_norm); f(l.w_q_b);
-        f(l.w_kv_a); f(l.kv_a_norm); f(l.w_kv_b); f(l.w_o); f(l.mlp_norm); f(l.w_gate); f(l.w_up); f(l.w_down);
-    }
-}
-
-struct FieldRef {
-    const float* data;
-    int64_t rows, cols;
-};
-
-template <class W>
-std::vector<FieldRef> fields(W& w) {
-    std::vector<FieldRef> out;
-    for_each_field(w, [&](auto& m) { out.push_back({m.data(), m.rows(), m.cols()}); });
     return out;
 }
 
@@ -110,10 +85,12 @@ Weights load_model(const std::string& dir) {
     std::map<std::string, const SafetensorsEntry*> in_file;
     for (const SafetensorsEntry& e : reader.entries()) in_file[e.name] = &e;
 
-    std::vector<NamedTensor> expected = allocate_and_list(w);
+    allocate(w);
+    const std::vector<NamedTensor> expected = list_tensors(w);
     std::vector<std::string> problems;
     std::vector<std::string> unexpected;
-    for (const NamedTensor& t : expected) {
+    for (const NamedTensor& nt : expected) {
+        const TensorSpec& t = nt.spec;
         auto it = in_file.find(t.name);
         if (it == in_file.end()) {
             std::string line = t.name + " is missing (expected shape " + shape_str(expected_shape(t)) + ")";
@@ -145,11 +122,11 @@ Weights load_model(const std::string& dir) {
                          " layers):" + join(problems));
 
     for (const NamedTensor& t : expected) {
-        reader.read(*reader.find(t.name), t.data);
-        const int64_t n = t.rows * t.cols;
+        reader.read(*reader.find(t.spec.name), t.data);
+        const int64_t n = t.spec.size();
         for (int64_t i = 0; i < n; ++i)
             if (!std::isfinite(t.data[i]))
-                throw InputError(file + ": tensor '" + t.name + "' holds " + std::to_string(t.data[i]) +
+                throw InputError(file + ": tensor '" + t.spec.name + "' holds " + std::to_string(t.data[i]) +
                                  " at element " + std::to_string(i) + "; weights must be finite");
     }
     if (w.cfg.tie_word_embeddings) w.lm_head = w.embed;
@@ -158,29 +135,17 @@ Weights load_model(const std::string& dir) {
 
 void save_model(const Weights& w, const std::string& dir) {
     validate(w.cfg, true);
-    // Names and shapes come from allocate_and_list on a scratch Weights; the data from the
-    // same fields of w.
-    Weights scratch;
-    scratch.cfg = w.cfg;
-    const std::vector<NamedTensor> listed = allocate_and_list(scratch);
-    if (w.layers.size() != scratch.layers.size())
+    if (static_cast<int64_t>(w.layers.size()) != w.cfg.num_hidden_layers)
         throw InputError("cannot save the model: it has " + std::to_string(w.layers.size()) +
-                         " layers, but its config says " + std::to_string(scratch.layers.size()));
-    const std::vector<FieldRef> scratch_fields = fields(scratch);
-    const std::vector<FieldRef> own_fields = fields(w);
+                         " layers, but its config says " + std::to_string(w.cfg.num_hidden_layers));
     std::vector<SafetensorsOut> out;
-    for (const NamedTensor& t : listed) {
-        size_t k = 0;
-        while (k < scratch_fields.size() && scratch_fields[k].data != t.data) ++k;
-        if (k == scratch_fields.size())
-            throw std::logic_error("save_model: tensor " + t.name + " is not a field of Weights; update for_each_field");
-        const FieldRef& f = own_fields[k];
-        if (f.rows != t.rows || f.cols != t.cols)
-            throw InputError("cannot save the model: tensor " + t.name + " is " + std::to_string(f.rows) + " x " +
-                             std::to_string(f.cols) + ", but its config says " + std::to_string(t.rows) + " x " +
+    each_tensor(w.cfg, [&](const TensorSpec& t, const auto& f) {
+        if (f.rows() != t.rows || f.cols() != t.cols)
+            throw InputError("cannot save the model: tensor " + t.name + " is " + std::to_string(f.rows()) + " x " +
+                             std::to_string(f.cols()) + ", but its config says " + std::to_string(t.rows) + " x " +
                              std::to_string(t.cols));
-        out.push_back({t.name, expected_shape(t), f.data});
-    }
+        out.push_back({t.name, expected_shape(t), f.data()});
+    }, w);
 
     const fs::path root(dir);
     std::error_code ec;

@@ -1,5 +1,5 @@
 // A model folder in Hugging Face's conventions: config.json + model.safetensors, tensor
-// names from allocate_and_list (weights.h): Llama names for MHA/GQA/MQA, DeepseekV2 names
+// names from each_tensor (model/weights.h): Llama names for MHA/GQA/MQA, DeepseekV2 names
 // for MLA.
 #pragma once
 

@@ -19,9 +19,7 @@ namespace mla {
 
 // ============================================================================ [SECTION] buffers and upload
 
-struct Decoder::LayerBufs {
-    Buf attn_norm, w_q, w_k, w_v, w_q_a, q_a_norm, w_q_b, w_kv_a, kv_a_norm, w_kv_b, w_o;
-    Buf mlp_norm, w_gate, w_up, w_down;
+struct Decoder::LayerBufs : LayerTensors<Buf, Buf> {
     // Cache, capacity cap_ rows:
     //   MHA/GQA/MQA: cache_a = K (cap, G*Dh), cache_b = V (cap, G*Dh)
     //   MLA latent (recompute, absorbed): cache_a = [c_kv | k_rope] (cap, C+Dr)
@@ -44,41 +42,21 @@ Decoder::Decoder(std::shared_ptr<const Weights> weights, Backend& backend, RunOp
 }
 
 Decoder::~Decoder() {
-    for (auto& l : L_)
-        for (Buf* b : {&l.attn_norm, &l.w_q, &l.w_k, &l.w_v, &l.w_q_a, &l.q_a_norm, &l.w_q_b, &l.w_kv_a, &l.kv_a_norm,
-                       &l.w_kv_b, &l.w_o, &l.mlp_norm, &l.w_gate, &l.w_up, &l.w_down, &l.cache_a, &l.cache_b})
-            be_.release(*b);
-    for (Buf* b : {&embed_, &final_norm_, &lm_head_, &x_, &xn_, &q_, &qa_, &kv_a_, &kv_, &kv_all_, &q_abs_, &scores_,
-                   &att_out_, &o_lat_, &attn_y_, &gate_, &up_, &mlp_y_, &logits_buf_, &stage_})
+    each_tensor(w_->cfg, [&](const TensorSpec&, Buf& b) { be_.release(b); }, dev_);
+    be_.release(dev_.lm_head);  // embed's copy when tied
+    for (auto& l : dev_.layers)
+        for (Buf* b : {&l.cache_a, &l.cache_b}) be_.release(*b);
+    for (Buf* b : {&x_, &xn_, &q_, &qa_, &kv_a_, &kv_, &kv_all_, &q_abs_, &scores_, &att_out_, &o_lat_, &attn_y_, &gate_,
+                   &up_, &mlp_y_, &logits_buf_, &stage_})
         be_.release(*b);
 }
 
 void Decoder::upload() {
     const Weights& w = *w_;
     const Config& c = w.cfg;
-    embed_ = up(be_, w.embed);
-    final_norm_ = up(be_, w.final_norm);
-    lm_head_ = up(be_, c.tie_word_embeddings ? w.embed : w.lm_head);
-    L_.resize(w.layers.size());
-    for (size_t l = 0; l < w.layers.size(); ++l) {
-        const LayerWeights& lw = w.layers[l];
-        LayerBufs& b = L_[l];
-        b.attn_norm = up(be_, lw.attn_norm);
-        b.w_q = up(be_, lw.w_q);
-        b.w_k = up(be_, lw.w_k);
-        b.w_v = up(be_, lw.w_v);
-        b.w_q_a = up(be_, lw.w_q_a);
-        b.q_a_norm = up(be_, lw.q_a_norm);
-        b.w_q_b = up(be_, lw.w_q_b);
-        b.w_kv_a = up(be_, lw.w_kv_a);
-        b.kv_a_norm = up(be_, lw.kv_a_norm);
-        b.w_kv_b = up(be_, lw.w_kv_b);
-        b.w_o = up(be_, lw.w_o);
-        b.mlp_norm = up(be_, lw.mlp_norm);
-        b.w_gate = up(be_, lw.w_gate);
-        b.w_up = up(be_, lw.w_up);
-        b.w_down = up(be_, lw.w_down);
-    }
+    dev_.layers.resize(w.layers.size());
+    each_tensor(c, [&](const TensorSpec&, const auto& host, Buf& dev) { dev = up(be_, host); }, w, dev_);
+    if (c.tie_word_embeddings) dev_.lm_head = up(be_, w.embed);
     const int64_t D = c.hidden_size, H = c.num_attention_heads, F = c.intermediate_size;
     const int64_t Dq = c.q_head_dim();
     const int64_t Dv = c.is_mla() ? c.v_head_dim : c.head_dim;
@@ -126,7 +104,7 @@ void Decoder::ensure_capacity(int64_t T) {
     while (cap < T) cap *= 2;
     int64_t wa, wb;
     cache_widths(c, opt_, wa, wb);
-    for (auto& l : L_) {
+    for (auto& l : dev_.layers) {
         if (l.cache_a.id < 0) l.cache_a = be_.create(cap * wa);
         else be_.resize(l.cache_a, cap * wa);
         if (wb > 0) {
@@ -151,7 +129,7 @@ void Decoder::set_options(const RunOptions& o) {
     opt_ = o;
     if (layout_changes && cap_ > 0) {
         // The cached-kv cache holds other rows than the latent one: rebuild the caches.
-        for (auto& l : L_) {
+        for (auto& l : dev_.layers) {
             be_.release(l.cache_a);
             be_.release(l.cache_b);
         }
@@ -195,9 +173,9 @@ void Decoder::forward_token(int64_t token, int64_t pos, Trace* trace, bool want_
     const Config& c = w_->cfg;
     const int64_t D = c.hidden_size, F = c.intermediate_size;
     const float eps = static_cast<float>(c.rms_norm_eps);
-    be_.embed(view(x_), view(embed_), token, D);
-    for (int l = 0; l < static_cast<int>(L_.size()); ++l) {
-        LayerBufs& b = L_[l];
+    be_.embed(view(x_), view(dev_.embed), token, D);
+    for (int l = 0; l < static_cast<int>(dev_.layers.size()); ++l) {
+        LayerBufs& b = dev_.layers[l];
         record(trace, "x", l, view(x_), 1, D);
         be_.rmsnorm(view(xn_), view(x_), view(b.attn_norm), D, eps);
         attention(l, pos, trace);
@@ -211,8 +189,8 @@ void Decoder::forward_token(int64_t token, int64_t pos, Trace* trace, bool want_
         be_.add(view(x_), view(mlp_y_), D);
     }
     if (!want_logits) return;
-    be_.rmsnorm(view(xn_), view(x_), view(final_norm_), D, eps);
-    be_.matvec(view(logits_buf_), view(xn_), view(lm_head_), c.vocab_size, D);
+    be_.rmsnorm(view(xn_), view(x_), view(dev_.final_norm), D, eps);
+    be_.matvec(view(logits_buf_), view(xn_), view(dev_.lm_head), c.vocab_size, D);
     record(trace, "logits", -1, view(logits_buf_), 1, c.vocab_size);
 }
 
@@ -220,7 +198,7 @@ void Decoder::forward_token(int64_t token, int64_t pos, Trace* trace, bool want_
 
 void Decoder::attention(int l, int64_t pos, Trace* trace) {
     const Config& c = w_->cfg;
-    LayerBufs& b = L_[l];
+    LayerBufs& b = dev_.layers[l];
     const int64_t D = c.hidden_size, H = c.num_attention_heads, T = pos + 1;
     const float theta = static_cast<float>(c.rope_theta);
     if (!c.is_mla()) {
@@ -356,7 +334,7 @@ void Decoder::collect(Trace* t) {
     t->options = opt_;
     t->cache_tokens = opt_.no_cache ? 0 : T;
     t->cost = step_cost(c, opt_, T);
-    t->cache_elements_per_layer.assign(L_.size(), opt_.no_cache ? 0 : T * cache_elements_per_token(c, opt_.mla_path));
+    t->cache_elements_per_layer.assign(dev_.layers.size(), opt_.no_cache ? 0 : T * cache_elements_per_token(c, opt_.mla_path));
     t->backend = be_.name();
 }
 
@@ -368,7 +346,7 @@ void Decoder::fill_cache_random(int64_t T, uint64_t seed) {
     cache_widths(w_->cfg, opt_, wa, wb);
     Rng rng(seed);
     std::vector<float> host(static_cast<size_t>(T * std::max(wa, wb)));
-    for (auto& l : L_) {
+    for (auto& l : dev_.layers) {
         for (auto& v : host) v = rng.symmetric();
         be_.write(view(l.cache_a), host.data(), T * wa);
         if (wb > 0) {

@@ -54,8 +54,7 @@ private:
     std::shared_ptr<const Weights> w_;
     Backend& be_;
     RunOptions opt_;
-    std::vector<LayerBufs> L_;
-    Buf embed_, final_norm_, lm_head_;
+    ModelTensors<Buf, Buf, LayerBufs> dev_;  // the weights on the backend, and each layer's cache
     // activations (scratch, one token)
     Buf x_, xn_, q_, qa_, kv_a_, kv_, kv_all_, q_abs_, scores_, att_out_, o_lat_, attn_y_, gate_, up_, mlp_y_, logits_buf_;
     Buf stage_;                              // trace staging area, read back once per step

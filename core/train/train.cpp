@@ -48,16 +48,17 @@ Weights init_weights(const Config& cfg, uint64_t seed) {
     validate(cfg);
     Weights w;
     w.cfg = cfg;
-    std::vector<NamedTensor> tensors = allocate_and_list(w);  // norm gains are 1, matrices 0
+    allocate(w);  // norm gains are 1, matrices 0
     Rng rng(seed);
     const float residual_scale = 1.0f / std::sqrt(2.0f * static_cast<float>(cfg.num_hidden_layers));
-    for (NamedTensor& t : tensors) {
+    for (NamedTensor& nt : list_tensors(w)) {
+        const TensorSpec& t = nt.spec;
         if (t.is_vector) continue;
         float stddev = 1.0f / std::sqrt(static_cast<float>(t.cols));
         if (t.name.find("embed_tokens") != std::string::npos && !cfg.tie_word_embeddings) stddev = 1.0f;
         if (t.name.find("o_proj") != std::string::npos || t.name.find("down_proj") != std::string::npos)
             stddev *= residual_scale;
-        for (int64_t i = 0; i < t.rows * t.cols; ++i) t.data[i] = stddev * rng.normal();
+        for (int64_t i = 0; i < t.size(); ++i) nt.data[i] = stddev * rng.normal();
     }
     if (cfg.tie_word_embeddings) w.lm_head = w.embed;
     return w;

@@ -18,57 +18,16 @@ namespace mla::train {
 // [SECTION] parameter layout
 // ============================================================================================
 
-namespace {
-
-// Calls f(slot index, tensor) for every tensor field of a decoder (lm_head is left out when
-// it is tied to the embedding). Lay is ParamLayout or const ParamLayout, Wt likewise Weights.
-template <class Lay, class Wt, class F> void each_field(Lay& L, Wt& w, F&& f) {
-    f(L.embed, w.embed);
-    f(L.final_norm, w.final_norm);
-    if (!w.cfg.tie_word_embeddings) f(L.lm_head, w.lm_head);
-    for (size_t l = 0; l < w.layers.size(); ++l) {
-        auto& s = L.layers[l];
-        auto& t = w.layers[l];
-        f(s.attn_norm, t.attn_norm);
-        f(s.w_q, t.w_q);
-        f(s.w_k, t.w_k);
-        f(s.w_v, t.w_v);
-        f(s.w_q_a, t.w_q_a);
-        f(s.q_a_norm, t.q_a_norm);
-        f(s.w_q_b, t.w_q_b);
-        f(s.w_kv_a, t.w_kv_a);
-        f(s.kv_a_norm, t.kv_a_norm);
-        f(s.w_kv_b, t.w_kv_b);
-        f(s.w_o, t.w_o);
-        f(s.mlp_norm, t.mlp_norm);
-        f(s.w_gate, t.w_gate);
-        f(s.w_up, t.w_up);
-        f(s.w_down, t.w_down);
-    }
-}
-
-}  // namespace
-
 ParamLayout make_layout(const Config& cfg) {
     validate(cfg);
-    Weights w;
-    w.cfg = cfg;
-    const std::vector<NamedTensor> list = allocate_and_list(w);
     ParamLayout L;
     L.cfg = cfg;
-    std::map<const float*, int> index;
-    for (const NamedTensor& t : list) {
-        index[t.data] = static_cast<int>(L.slots.size());
+    L.layers.resize(static_cast<size_t>(cfg.num_hidden_layers));
+    each_tensor(cfg, [&](const TensorSpec& t, Slot& slot) {
+        slot.index = static_cast<int>(L.slots.size());
         L.slots.push_back({t.name, L.size, t.rows, t.cols, t.is_vector});
-        L.size += t.rows * t.cols;
-    }
-    L.layers.resize(w.layers.size());
-    each_field(L, w, [&](int& slot, const auto& t) {
-        if (t.size() == 0) return;
-        auto it = index.find(t.data());
-        MLA_CHECK(it != index.end());
-        slot = it->second;
-    });
+        L.size += t.size();
+    }, L);
     if (cfg.tie_word_embeddings) L.lm_head = L.embed;
     return L;
 }
@@ -76,26 +35,24 @@ ParamLayout make_layout(const Config& cfg) {
 std::vector<float> flatten(const ParamLayout& L, const Weights& w) {
     MLA_CHECK(static_cast<int64_t>(w.layers.size()) == L.cfg.num_hidden_layers);
     std::vector<float> p(static_cast<size_t>(L.size), 0.0f);
-    each_field(L, w, [&](const int& slot, const auto& t) {
-        if (slot < 0) return;
+    each_tensor(L.cfg, [&](const TensorSpec&, const Slot& slot, const auto& t) {
         const ParamSlot& s = L.slots[slot];
         if (t.size() != s.size())
             throw InputError("weight '" + s.name + "' has " + std::to_string(t.size()) + " elements, expected " +
                              std::to_string(s.size()));
         std::memcpy(p.data() + s.off, t.data(), sizeof(float) * static_cast<size_t>(s.size()));
-    });
+    }, L, w);
     return p;
 }
 
 Weights unflatten(const ParamLayout& L, const float* params) {
     Weights w;
     w.cfg = L.cfg;
-    allocate_and_list(w);
-    each_field(L, w, [&](const int& slot, auto& t) {
-        if (slot < 0) return;
+    allocate(w);
+    each_tensor(L.cfg, [&](const TensorSpec&, const Slot& slot, auto& t) {
         const ParamSlot& s = L.slots[slot];
         std::memcpy(t.data(), params + s.off, sizeof(float) * static_cast<size_t>(s.size()));
-    });
+    }, L, w);
     if (L.cfg.tie_word_embeddings) w.lm_head = w.embed;
     return w;
 }

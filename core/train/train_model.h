@@ -1,6 +1,6 @@
 // The decoder in training form: whole sequences forward, then backward through every op
-// (train_ops.h). Parameters live in one flat array, in the file order of allocate_and_list
-// (weights.h), so gradients and AdamW moments are flat arrays of the same layout.
+// (train_ops.h). Parameters live in one flat array, in the file order of each_tensor
+// (model/weights.h), so gradients and AdamW moments are flat arrays of the same layout.
 //
 // The maths is the inference Decoder's (model.h), written for T tokens at once:
 // embed -> L x [RMSNorm -> attention -> +residual -> RMSNorm -> SwiGLU -> +residual] ->
@@ -29,18 +29,18 @@ struct ParamSlot {
     int64_t size() const { return rows * cols; }
 };
 
-// Index into ParamLayout::slots of each tensor of a layer; -1 = the kind has no such tensor.
-struct LayerSlots {
-    int attn_norm = -1, w_q = -1, w_k = -1, w_v = -1, w_q_a = -1, q_a_norm = -1, w_q_b = -1, w_kv_a = -1,
-        kv_a_norm = -1, w_kv_b = -1, w_o = -1, mlp_norm = -1, w_gate = -1, w_up = -1, w_down = -1;
+// Index into ParamLayout::slots of one tensor; -1 = the kind has no such tensor.
+struct Slot {
+    int index = -1;
+    operator int() const { return index; }
 };
+using LayerSlots = LayerTensors<Slot, Slot>;
 
-struct ParamLayout {
+// Every tensor's slot, in the fields of weights.h (lm_head == embed when tie_word_embeddings).
+struct ParamLayout : ModelTensors<Slot, Slot> {
     Config cfg;
-    std::vector<ParamSlot> slots;  // file order
+    std::vector<ParamSlot> slots;  // file order (each_tensor's)
     int64_t size = 0;              // elements of the flat array
-    int embed = -1, final_norm = -1, lm_head = -1;  // lm_head == embed when tie_word_embeddings
-    std::vector<LayerSlots> layers;
 };
 
 ParamLayout make_layout(const Config& cfg);               // validates cfg

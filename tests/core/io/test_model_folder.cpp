@@ -177,7 +177,8 @@ TEST_CASE("load_model reads F16 and BF16 checkpoints", "[model_folder]") {
             data.push_back(static_cast<char>(u >> 8));
         }
         nlohmann::json e = {{"dtype", half ? "F16" : "BF16"}, {"shape", t.shape}, {"data_offsets", {begin, data.size()}}};
-        header += (i ? "," : "") + nlohmann::json(t.name).dump() + ":" + e.dump();
+        if (i) header += ",";
+        header += nlohmann::json(t.name).dump() + ":" + e.dump();
     }
     header += "}";
     std::string len(8, '\0');
@@ -259,7 +260,8 @@ TEST_CASE("load_model refuses folders that do not match their config", "[model_f
             const size_t begin = data.size();
             data.append(reinterpret_cast<const char*>(t.data.data()), (bad ? 2 : 4) * t.data.size());
             nlohmann::json e = {{"dtype", bad ? "U16" : "F32"}, {"shape", t.shape}, {"data_offsets", {begin, data.size()}}};
-            header += (i ? "," : "") + nlohmann::json(t.name).dump() + ":" + e.dump();
+            if (i) header += ",";
+        header += nlohmann::json(t.name).dump() + ":" + e.dump();
         }
         header += "}";
         std::string len(8, '\0');

@@ -50,7 +50,7 @@ mla_layer(mla_window app/window USES mla_views mla_gl
 
 # ---- cli: every subcommand and command-line option
 mla_layer(mla_cli app/cli USES mla_window
-  SOURCES cache.cpp model.cpp screenshot.cpp train.cpp window_options.cpp
+  SOURCES cache.cpp model.cpp model_options.cpp screenshot.cpp train.cpp window_options.cpp
   LIBS CLI11::CLI11)
 
 add_executable(mla-lab app/main.cpp)

@@ -17,6 +17,7 @@
 
 #include "base/rng.h"
 #include "cli/cli.h"
+#include "cli/model_options.h"
 #include "io/builtin.h"
 #include "io/model_folder.h"
 #include "model/cost.h"
@@ -31,54 +32,6 @@ namespace mla::cli {
 namespace {
 
 using nlohmann::json;
-
-struct ModelArgs {
-    std::string model_dir;          // empty = built-in
-    std::string attn = "mla";
-    int64_t kv_heads = 0;
-    std::string mla_path = "absorbed";
-    uint64_t weights_seed = 1;
-    std::string weights = "auto";
-    std::string trained_on = kDefaultTrainedSet;
-    std::string backend = "cpu";
-    bool no_cache = false;
-    bool rope_on_latent = false;
-};
-
-void add_model_options(CLI::App* s, ModelArgs& a, bool with_path = true) {
-    s->add_option("--model", a.model_dir, "model folder with config.json + model.safetensors (default: built-in)");
-    s->add_option("--attn", a.attn, "built-in model's attention kind: mha, gqa, mqa or mla")->default_val("mla");
-    s->add_option("--kv-heads", a.kv_heads, "built-in GQA model: KV heads (divides the 4 query heads; default 2)");
-    if (with_path)
-        s->add_option("--mla-path", a.mla_path, "MLA path: cached-kv, recompute or absorbed")->default_val("absorbed");
-    s->add_option("--weights", a.weights,
-                  "built-in model: trained (assets/models), random (seeded), or auto = trained when one has these sizes")
-        ->default_val("auto");
-    s->add_option("--trained-on", a.trained_on, "built-in model, trained weights: fortunes (English text) or repeat (a synthetic copy task)")
-        ->default_val(a.trained_on);
-    s->add_option("--weights-seed", a.weights_seed, "built-in model with random weights: their seed")->default_val(1);
-    s->add_option("--backend", a.backend, "cpu or gpu (gpu needs a display with OpenGL 4.3)")->default_val("cpu");
-}
-
-std::shared_ptr<const Weights> load_weights(const ModelArgs& a) {
-    if (!a.model_dir.empty()) return std::make_shared<const Weights>(load_model(a.model_dir));
-    const AttnKind kind = parse_attn_kind(a.attn);
-    if (a.kv_heads != 0 && kind != AttnKind::GQA)
-        throw InputError("--kv-heads applies to --attn gqa only (MHA has 4 KV heads, MQA 1, MLA a latent)");
-    Config cfg = builtin_config(kind, a.kv_heads);
-    validate(cfg);
-    const WeightsSource src = parse_weights_source(a.weights);
-    if (src != WeightsSource::Random) check_trained_set(a.trained_on);
-    return builtin_weights(cfg, src, a.weights_seed, nullptr, a.trained_on);
-}
-
-RunOptions run_options(const ModelArgs& a) {
-    RunOptions o;
-    o.mla_path = parse_mla_path(a.mla_path);
-    o.no_cache = a.no_cache;
-    o.rope_on_latent = a.rope_on_latent;
-    return o;
-}
 
 std::vector<int64_t> parse_ids(const std::string& s, int64_t vocab) {
     std::vector<int64_t> ids;
@@ -123,24 +76,13 @@ std::vector<int64_t> parse_list(const std::string& s, const char* flag) {
     return out;
 }
 
-// A byte token as text: printable ASCII as itself, other bytes as \xNN; other vocabularies as <id>.
-std::string token_text(int64_t id, int64_t vocab) {
-    if (vocab != 256) return "<" + std::to_string(id) + ">";
-    if (id == '\n') return "\n";
-    if (id >= 32 && id < 127) return std::string(1, static_cast<char>(id));
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(id));
-    return buf;
-}
-
 std::vector<int64_t> prompt_tokens(const std::string& prompt, const std::string& ids, int64_t vocab) {
     if (!ids.empty()) return parse_ids(ids, vocab);
     if (vocab != 256)
         throw InputError("this model's vocabulary has " + std::to_string(vocab) +
                          " tokens, not bytes; give the prompt as --ids 1,2,3");
     if (prompt.empty()) throw InputError("--prompt is empty; give some text or --ids");
-    return std::vector<int64_t>(reinterpret_cast<const unsigned char*>(prompt.data()),
-                                reinterpret_cast<const unsigned char*>(prompt.data()) + prompt.size());
+    return byte_tokens(prompt);
 }
 
 float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
@@ -152,67 +94,48 @@ float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 // ============================================================================ [SECTION] generate
 
 struct GenerateArgs {
-    ModelArgs m;
-    std::string prompt = kArticlePrompt;  // with --trained-on repeat: kRepeatPrompt
+    ModelOptions m;
     std::string ids;
     int64_t tokens = 32;
-    uint64_t seed = 1;
-    float temperature = 0.0f;
     bool json = false;
 };
 
 int run_generate(const GenerateArgs& g) {
     if (g.tokens < 0) throw InputError("--tokens must be 0 or more");
-    if (!(g.temperature >= 0.0f) || g.temperature > 100.0f)
-        throw InputError("--temperature must be between 0 (greedy) and 100");
-    auto w = load_weights(g.m);
-    const bool trained = g.m.model_dir.empty() && g.m.weights != "random";
-    auto prompt = prompt_tokens(trained ? prompt_for_set(g.prompt, g.m.trained_on) : g.prompt, g.ids, w->cfg.vocab_size);
-    if (static_cast<int64_t>(prompt.size()) + g.tokens > w->cfg.max_position_embeddings)
-        throw InputError("prompt (" + std::to_string(prompt.size()) + " tokens) + --tokens " + std::to_string(g.tokens) +
-                         " is beyond max_position_embeddings = " + std::to_string(w->cfg.max_position_embeddings));
-    auto backend = make_backend(g.m.backend);
-    Decoder dec(w, *backend, run_options(g.m));
+    const ModelSettings s = g.m.settings();
+    auto w = g.m.load_weights(s);
     const int64_t V = w->cfg.vocab_size;
-    std::vector<float> logits;
-    for (int64_t t : prompt) logits = dec.step(t);
+    const std::vector<int64_t> prompt = prompt_tokens(s.prompt, g.ids, V);
+    const int64_t P = static_cast<int64_t>(prompt.size());
+    if (P + g.tokens > w->cfg.max_position_embeddings)
+        throw InputError("prompt (" + std::to_string(P) + " tokens) + --tokens " + std::to_string(g.tokens) +
+                         " is beyond max_position_embeddings = " + std::to_string(w->cfg.max_position_embeddings));
+    auto backend = make_backend(s.backend);
+    Decoder dec(w, *backend, run_options(s, w->cfg.attn_kind()));
     if (!g.json) {
-        for (int64_t t : prompt) std::fputs(token_text(t, V).c_str(), stdout);
+        for (int64_t t : prompt) std::fputs(token_text(t, TokenStyle::Text, V).c_str(), stdout);
         std::fflush(stdout);
     }
-    uint64_t rng = g.seed;
+    Generation gen(prompt, s.temperature, s.sample_seed);
     Trace trace;
-    for (int64_t s = 0; s < g.tokens; ++s) {
-        const int64_t next = sample(logits, g.temperature, rng);
-        logits = dec.step(next, &trace);
+    for (int64_t pos = 0; pos < P + g.tokens; ++pos) {
+        const int64_t token = gen.next_token();
+        const bool generated = pos >= P;
+        gen.observe(dec.step(token, generated ? &trace : nullptr));
+        if (!generated) continue;
         if (g.json) {
-            json j;
-            j["step"] = s;
+            json j = cost_json(trace.cost);
+            j["step"] = pos - P;
             j["position"] = trace.position;
-            j["token_id"] = next;
-            j["token_text"] = token_text(next, V);
+            j["token_id"] = token;
+            j["token_text"] = token_text(token, TokenStyle::Text, V);
             j["cache_tokens"] = trace.cache_tokens;
-            j["cache_elements"] = trace.cost.cache_elements();
             j["cache_bytes"] = trace.cost.cache_bytes(4);
-            j["flops"] = trace.cost.flops();
-            j["weight_bytes"] = trace.cost.weight_bytes();
-            j["cache_read_bytes"] = trace.cost.cache_read_bytes();
             j["ms"] = trace.step_ms;
             j["backend"] = trace.backend;
-            json layers = json::array();
-            for (size_t l = 0; l < trace.cost.layers.size(); ++l) {
-                const LayerCost& c = trace.cost.layers[l];
-                layers.push_back({{"layer", l},
-                                  {"cache_elements", c.cache_elements},
-                                  {"attn_flops", c.attn_flops},
-                                  {"mlp_flops", c.mlp_flops},
-                                  {"cache_read_bytes", c.cache_read_bytes},
-                                  {"cache_write_bytes", c.cache_write_bytes}});
-            }
-            j["layers"] = layers;
             std::puts(j.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
         } else {
-            std::fputs(token_text(next, V).c_str(), stdout);
+            std::fputs(token_text(token, TokenStyle::Text, V).c_str(), stdout);
             std::fflush(stdout);
         }
     }
@@ -227,15 +150,16 @@ int run_generate(const GenerateArgs& g) {
 
 // ============================================================================ [SECTION] forward
 
-int run_forward(const ModelArgs& m, const std::string& ids, bool as_json) {
+int run_forward(const ModelOptions& m, const std::string& ids, bool as_json) {
     if (ids.empty()) throw InputError("forward needs --ids, e.g. --ids 1,2,3");
-    auto w = load_weights(m);
+    const ModelSettings s = m.settings();
+    auto w = m.load_weights(s);
     auto tokens = parse_ids(ids, w->cfg.vocab_size);
     if (static_cast<int64_t>(tokens.size()) > w->cfg.max_position_embeddings)
         throw InputError("--ids has more tokens than max_position_embeddings = " +
                          std::to_string(w->cfg.max_position_embeddings));
-    auto backend = make_backend(m.backend);
-    Decoder dec(w, *backend, run_options(m));
+    auto backend = make_backend(s.backend);
+    Decoder dec(w, *backend, run_options(s, w->cfg.attn_kind()));
     json rows = json::array();
     for (int64_t t : tokens) {
         const auto& logits = dec.step(t);
@@ -287,8 +211,9 @@ VerifyResult compare_paths(std::shared_ptr<const Weights> w, Backend& be, const 
     return r;
 }
 
-int run_verify(const ModelArgs& m, int64_t tokens, const std::string& prompt, bool as_json) {
-    auto w = load_weights(m);
+int run_verify(const ModelOptions& m, int64_t tokens, bool as_json) {
+    const ModelSettings s = m.settings();
+    auto w = m.load_weights(s);
     if (!w->cfg.is_mla())
         throw InputError("verify compares the three MLA paths, but this model is " +
                          std::string(to_string(w->cfg.attn_kind())) + "; use --attn mla or an MLA --model");
@@ -296,9 +221,9 @@ int run_verify(const ModelArgs& m, int64_t tokens, const std::string& prompt, bo
         throw InputError("--tokens must be between 1 and max_position_embeddings = " +
                          std::to_string(w->cfg.max_position_embeddings));
     // The prompt's bytes; a model with another vocabulary gets them modulo its size.
-    auto ids = prompt_tokens(prompt, "", 256);
+    auto ids = prompt_tokens(s.prompt, "", 256);
     for (auto& t : ids) t %= w->cfg.vocab_size;
-    auto backend = make_backend(m.backend);
+    auto backend = make_backend(s.backend);
     const VerifyResult exact = compare_paths(w, *backend, ids, tokens, false);
     const VerifyResult variant = compare_paths(w, *backend, ids, tokens, true);
     if (as_json) {
@@ -504,38 +429,31 @@ void add_model_commands(CLI::App& root, Commands& cmds) {
     {
         auto g = std::make_shared<GenerateArgs>();
         CLI::App* s = root.add_subcommand("generate", "run a model token by token and print the text (or JSON Lines)");
-        add_model_options(s, g->m);
-        s->add_option("--prompt", g->prompt, "prompt text (byte-level models; with --trained-on repeat, a line of the copy task unless given)")->default_val(g->prompt);
+        add_model_options(*s, g->m, kFolderOption | kPathOptions | kPromptOption | kSamplingOptions);
         s->add_option("--ids", g->ids, "prompt as comma-separated token ids");
         s->add_option("--tokens", g->tokens, "tokens to generate")->default_val(32);
-        s->add_option("--seed", g->seed, "sampling seed")->default_val(1);
-        s->add_option("--temperature", g->temperature, "0 = greedy")->default_val(0);
-        s->add_flag("--no-cache", g->m.no_cache, "re-run the whole prefix every step");
-        s->add_flag("--rope-on-latent", g->m.rope_on_latent, "MLA: RoPE on the compressed keys (breaks absorption)");
         s->add_flag("--json", g->json, "JSON Lines, one object per generated token");
         cmds.push_back({s, [g] { return run_generate(*g); }});
     }
     {
-        auto m = std::make_shared<ModelArgs>();
+        auto m = std::make_shared<ModelOptions>();
         auto ids = std::make_shared<std::string>();
         auto js = std::make_shared<bool>(false);
         CLI::App* s = root.add_subcommand("forward", "logits of every position for given token ids");
-        add_model_options(s, *m);
+        add_model_options(*s, *m, kFolderOption | kPathOptions);
         s->add_option("--ids", *ids, "comma-separated token ids")->required();
         s->add_flag("--json", *js, "print {\"logits\": [[...], ...]}");
         cmds.push_back({s, [m, ids, js] { return run_forward(*m, *ids, *js); }});
     }
     {
-        auto m = std::make_shared<ModelArgs>();
+        auto m = std::make_shared<ModelOptions>();
         auto tokens = std::make_shared<int64_t>(64);
-        auto prompt = std::make_shared<std::string>(kArticlePrompt);
         auto js = std::make_shared<bool>(false);
         CLI::App* s = root.add_subcommand("verify", "run the three MLA paths side by side, print the largest difference");
-        add_model_options(s, *m, false);
+        add_model_options(*s, *m, kFolderOption | kPromptOption);
         s->add_option("--tokens", *tokens, "decode steps")->default_val(64);
-        s->add_option("--prompt", *prompt, "prompt text")->default_val(*prompt);
         s->add_flag("--json", *js, "JSON output");
-        cmds.push_back({s, [m, tokens, prompt, js] { return run_verify(*m, *tokens, *prompt, *js); }});
+        cmds.push_back({s, [m, tokens, js] { return run_verify(*m, *tokens, *js); }});
     }
     {
         auto b = std::make_shared<BenchArgs>();

@@ -10,7 +10,7 @@
 namespace mla::cli {
 
 void add_screenshot_command(CLI::App& root, Commands& cmds) {
-    auto m = std::make_shared<CliModelArgs>();
+    auto m = std::make_shared<ModelOptions>();
     auto w = std::make_shared<CliWindowArgs>();
     auto out = std::make_shared<std::string>();
     w->steps = 16;
@@ -19,7 +19,7 @@ void add_screenshot_command(CLI::App& root, Commands& cmds) {
     s->add_option("--page", w->page, "with --view lesson: the page (from 1) to show, after its Show me");
     s->add_option("--out", *out, "PNG file to write")->required();
     add_window_args(*s, *w, true);
-    add_model_args(*s, *m);
+    add_model_options(*s, *m, kPathOptions | kPromptOption | kSamplingOptions);
     cmds.push_back({s, [m, w, out]() {
                         const app::WindowOptions o = w->options();
                         const app::Image img = app::render_screenshot(o, m->settings());

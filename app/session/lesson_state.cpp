@@ -15,9 +15,6 @@ namespace mla::app {
 
 LessonEnv app_lesson_env() {
     LessonEnv env;
-    env.config = [](const ShowMe& s, AttnKind kind) { return model_config(show_me_settings(s, {}), kind); };
-    env.options = [](const ShowMe& s, AttnKind kind) { return run_options(show_me_settings(s, {}), kind); };
-    env.validate = [](const ShowMe& s) { validate_settings(show_me_settings(s, {})); };
     for (const std::string& id : view_ids())
         if (id != "lesson") env.views.push_back(id);
     return env;
@@ -40,19 +37,8 @@ Lesson load_app_lesson(const std::string& dir) {
 // ============================================================================ show me
 
 ModelSettings show_me_settings(const ShowMe& s, const ModelSettings& current) {
-    ModelSettings m;
-    m.backend = current.backend;
-    m.kind = s.kind;
-    m.kv_heads = s.kv_heads;
-    m.kv_lora_rank = s.kv_lora_rank;
-    m.rope_dim = s.rope_dim;
-    m.q_lora_rank = s.q_lora_rank;
-    m.mla_path = s.mla_path;
-    m.rope_on_latent = s.rope_on_latent;
-    m.no_cache = s.no_cache;
-    m.seed = s.seed;
-    m.prompt = s.prompt;
-    m.trained_set = s.trained;
+    ModelSettings m = s.model;
+    m.backend = current.backend;  // a choice of machine, not of the page
     return m;
 }
 
@@ -81,27 +67,27 @@ std::string describe_show_me(const ShowMe& s) {
     const ShowMe d;
     const auto n = [](int64_t v) { return std::to_string(v); };
     std::string out;
-    switch (s.kind) {
+    switch (s.model.kind) {
         case AttnKind::MHA: out = "MHA"; break;
-        case AttnKind::GQA: out = "GQA with " + n(s.kv_heads) + (s.kv_heads == 1 ? " KV head" : " KV heads"); break;
+        case AttnKind::GQA: out = "GQA with " + n(s.model.kv_heads) + (s.model.kv_heads == 1 ? " KV head" : " KV heads"); break;
         case AttnKind::MQA: out = "MQA"; break;
         case AttnKind::MLA:
-            out = "MLA (d_c = " + n(s.kv_lora_rank) + ", d_r = " + n(s.rope_dim);
-            if (s.q_lora_rank > 0) out += ", d'_c = " + n(s.q_lora_rank);
+            out = "MLA (d_c = " + n(s.model.kv_lora_rank) + ", d_r = " + n(s.model.rope_dim);
+            if (s.model.q_lora_rank > 0) out += ", d'_c = " + n(s.model.q_lora_rank);
             out += "), ";
-            out += to_string(s.mla_path);
+            out += to_string(s.model.mla_path);
             out += " path";
-            if (s.rope_on_latent) out += ", RoPE on the compressed keys";
+            if (s.model.rope_on_latent) out += ", RoPE on the compressed keys";
             break;
     }
-    if (s.no_cache) out += ", no cache";
-    if (s.prompt != d.prompt) {
+    if (s.model.no_cache) out += ", no cache";
+    if (s.model.prompt != d.model.prompt) {
         std::string shown;  // on one line: a new line as \n
-        for (char ch : s.prompt) shown += ch == '\n' ? std::string("\\n") : std::string(1, ch);
+        for (char ch : s.model.prompt) shown += ch == '\n' ? std::string("\\n") : std::string(1, ch);
         out += "; prompt \"" + shown + "\"";
     }
-    if (s.seed != d.seed) out += "; weights seed " + std::to_string(s.seed);
-    if (s.trained != d.trained) out += "; trained on " + s.trained;
+    if (s.model.seed != d.model.seed) out += "; weights seed " + std::to_string(s.model.seed);
+    if (s.model.trained_set != d.model.trained_set) out += "; trained on " + s.model.trained_set;
     out += s.steps > 0 ? "; " + n(s.steps) + (s.steps == 1 ? " step" : " steps") : std::string("; reset");
     if (!s.view.empty()) {
         out += "; " + view_title_of(s.view) + " view";

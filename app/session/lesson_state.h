@@ -16,8 +16,7 @@ namespace mla::app {
 
 // [SECTION] Loading
 
-// The app's LessonEnv: model_config and run_options (what the session runs), validate_settings
-// (what the sidebar accepts) and the views a page may open (view_ids() but "lesson").
+// The app's LessonEnv: the views a page may open (view_ids() but "lesson").
 LessonEnv app_lesson_env();
 
 // The lesson from `dir` ("" = lesson_dir()); never throws: a missing folder is an error entry.

@@ -1,4 +1,3 @@
-// [SECTION] settings -> config
 // [SECTION] lanes
 // [SECTION] backends
 // [SECTION] session
@@ -17,81 +16,6 @@
 #include "session/backends.h"
 
 namespace mla::app {
-
-// ============================================================================ [SECTION] settings -> config
-
-Config model_config(const ModelSettings& s, AttnKind kind) {
-    Config c = builtin_config(kind, kind == AttnKind::GQA ? s.kv_heads : 0);
-    if (kind == AttnKind::GQA) c.num_key_value_heads = s.kv_heads;  // builtin_config treats <= 0 as "default"
-    if (kind == AttnKind::MLA) {
-        c.kv_lora_rank = s.kv_lora_rank;
-        c.qk_rope_head_dim = s.rope_dim;
-        c.q_lora_rank = s.q_lora_rank;
-    }
-    return c;
-}
-
-RunOptions run_options(const ModelSettings& s, AttnKind kind) {
-    RunOptions o;
-    o.mla_path = s.mla_path;
-    o.rope_on_latent = kind == AttnKind::MLA && s.rope_on_latent;
-    o.no_cache = s.no_cache;
-    return o;
-}
-
-namespace {
-
-// Which sidebar field a core message is about (core names the HF field first).
-Field field_of_message(const std::string& m, Field fallback) {
-    struct Key { const char* prefix; Field f; };
-    static const Key keys[] = {
-        {"num_key_value_heads", Field::KvHeads}, {"kv_lora_rank", Field::KvLoraRank},
-        {"qk_rope_head_dim", Field::RopeDim},    {"q_lora_rank", Field::QLoraRank},
-        {"qk_nope_head_dim", Field::KvLoraRank}, {"RoPE on the compressed keys", Field::RopeOnLatent},
-        {"no trained model", Field::Weights},    {"trained set", Field::Weights},
-    };
-    for (const Key& k : keys)
-        if (m.rfind(k.prefix, 0) == 0) return k.f;
-    return fallback;
-}
-
-[[noreturn]] void bad(const std::string& msg) { throw InputError(msg); }
-
-}  // namespace
-
-void validate_settings(const ModelSettings& s) {
-    if (s.kv_heads <= 0)
-        bad("num_key_value_heads = " + std::to_string(s.kv_heads) + " is not valid: it must be a positive integer");
-    if (s.kv_lora_rank <= 0)
-        bad("kv_lora_rank = " + std::to_string(s.kv_lora_rank) +
-            " is not valid: the latent rank d_c must be a positive integer");
-    if (s.rope_dim <= 0)
-        bad("qk_rope_head_dim = " + std::to_string(s.rope_dim) +
-            " is not valid: d_r must be a positive even integer (DeepSeek-V2: 64)");
-    if (!(s.temperature >= 0.0f) || !std::isfinite(s.temperature))
-        bad("temperature = " + std::to_string(s.temperature) + " is not valid: use 0 (greedy) or a positive number");
-    if (s.prompt.empty()) bad("the prompt is empty: type at least one character");
-    if (s.weights != WeightsSource::Random) check_trained_set(s.trained_set);
-    for (AttnKind k : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {
-        Config c = model_config(s, k);
-        validate(c);
-        if (static_cast<int64_t>(s.prompt.size()) > c.max_position_embeddings)
-            bad("the prompt has " + std::to_string(s.prompt.size()) + " bytes, more than the model's context of " +
-                std::to_string(c.max_position_embeddings) + " tokens");
-    }
-    if (s.rope_on_latent && model_config(s, AttnKind::MLA).qk_nope_head_dim % 2 != 0)
-        bad("RoPE on the compressed keys needs an even qk_nope_head_dim");
-}
-
-std::string token_label(int64_t id) {
-    if (id == ' ') return "\xE2\x90\xA3";  // U+2423 OPEN BOX
-    if (id == '\n') return "\\n";
-    if (id == '\t') return "\\t";
-    if (id >= 33 && id <= 126) return std::string(1, static_cast<char>(id));
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(id & 0xFF));
-    return buf;
-}
 
 // ============================================================================ [SECTION] lanes
 
@@ -169,7 +93,7 @@ Session::Built Session::build(const ModelSettings& s) const {
     std::map<AttnKind, std::pair<std::shared_ptr<const Weights>, std::string>> weights;
     auto weights_of = [&](AttnKind k) {
         auto& w = weights[k];
-        if (!w.first) w.first = builtin_weights(model_config(s, k), s.weights, s.seed, &w.second, s.trained_set);
+        if (!w.first) w.first = settings_weights(s, k, &w.second);
         return w;
     };
     auto make_lane = [&](const std::string& name, AttnKind k, RunOptions opt, bool keep_all) {
@@ -206,12 +130,10 @@ void Session::install(Built&& b, const ModelSettings& s) {
         backend_name_ = s.backend;
     }
     settings_ = s;
-    tokens_.clear();
-    predicted_.clear();
+    gen_ = Generation(byte_tokens(s.prompt), s.temperature, s.sample_seed);
     labels_.clear();
     cstrs_.clear();
     diffs_.clear();
-    rng_state_ = s.sample_seed;
     selected_ = -1;
     ++revision_;
 }
@@ -235,8 +157,7 @@ bool Session::step_one() {
                                    std::to_string(max_steps()) + " tokens; press Reset to start again");
         return false;
     }
-    const int64_t token = pos < prompt_length() ? static_cast<unsigned char>(settings_.prompt[static_cast<size_t>(pos)])
-                                                : predicted_.back();
+    const int64_t token = gen_.next_token();
     const auto t0 = std::chrono::steady_clock::now();
     auto run = [&](Lane& l) {
         Trace tr;
@@ -259,17 +180,10 @@ bool Session::step_one() {
         diffs_.push_back(d);
     }
     last_step_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    tokens_.push_back(token);
-    labels_.push_back(token_label(token));
+    gen_.observe(main_.logits);  // the generate loop of `mla-lab generate`
+    labels_.push_back(token_text(token, TokenStyle::Label));
     cstrs_.clear();
     for (const std::string& s : labels_) cstrs_.push_back(s.c_str());
-    // Like `mla-lab generate`: the sampler (and its seed) starts at the last prompt byte.
-    if (pos + 1 >= prompt_length()) {
-        predicted_.push_back(sample(main_.logits, settings_.temperature, rng_state_));
-    } else {
-        uint64_t unused = 0;
-        predicted_.push_back(sample(main_.logits, 0.0f, unused));
-    }
     selected_ = pos;
     ++revision_;
     return true;
@@ -294,12 +208,10 @@ void Session::reset() {
     for (Lane* l : {&main_}) l->traces.clear();
     for (Lane& l : compare_) l.traces.clear();
     for (Lane& l : paths_) l.traces.clear();
-    tokens_.clear();
-    predicted_.clear();
+    gen_.reset();
     labels_.clear();
     cstrs_.clear();
     diffs_.clear();
-    rng_state_ = settings_.sample_seed;
     selected_ = -1;
     ++revision_;
     if (error_field_ == Field::None) clear_error();
@@ -319,8 +231,7 @@ bool Session::apply_settings(const ModelSettings& s, Field field) {
         Built b = build(s);
         install(std::move(b), s);
     } catch (const InputError& e) {
-        const std::string msg = e.what();
-        set_error(field_of_message(msg, field), msg);
+        set_error(field_of(e, field), e.what());
         return false;
     }
     clear_error();
@@ -345,15 +256,15 @@ void Session::apply(Commands& c) {
 }
 
 int64_t Session::predicted(int64_t step) const {
-    if (step < 0 || step >= static_cast<int64_t>(predicted_.size())) return -1;
-    return predicted_[static_cast<size_t>(step)];
+    if (step < 0 || step >= static_cast<int64_t>(gen_.predicted().size())) return -1;
+    return gen_.predicted()[static_cast<size_t>(step)];
 }
 
 std::string Session::generated_text() const {
     std::string s;
     for (int64_t i = prompt_length(); i < steps(); ++i) {
-        const int64_t t = tokens_[static_cast<size_t>(i)];
-        s += t == ' ' ? std::string(" ") : token_label(t);
+        const int64_t t = tokens()[static_cast<size_t>(i)];
+        s += t == ' ' ? std::string(" ") : token_text(t, TokenStyle::Label);
     }
     return s;
 }

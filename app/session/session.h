@@ -16,7 +16,7 @@
 #include <variant>
 #include <vector>
 
-#include "io/builtin.h"
+#include "io/model_settings.h"
 #include "model/backend.h"
 #include "model/config.h"
 #include "model/cost.h"
@@ -25,40 +25,8 @@
 
 namespace mla::app {
 
-// ---- what the sidebar sets
-
-struct ModelSettings {
-    AttnKind kind = AttnKind::MLA;
-    int64_t kv_heads = 2;         // GQA: KV heads (divides the 4 query heads)
-    int64_t kv_lora_rank = 32;    // MLA: d_c, the latent rank
-    int64_t rope_dim = 8;         // MLA: d_r, the decoupled RoPE part of a head
-    int64_t q_lora_rank = 0;      // MLA: d'_c, query compression (0 = none)
-    MlaPath mla_path = MlaPath::Absorbed;
-    bool rope_on_latent = false;  // MLA: RoPE on the compressed keys (breaks absorption)
-    bool no_cache = false;        // re-run the whole prefix every step
-    WeightsSource weights = WeightsSource::Auto;  // trained (assets/models) when one has these sizes, else random
-    std::string trained_set = kDefaultTrainedSet;  // trained weights: "fortunes" (English) or "repeat" (copy task)
-    uint64_t seed = 1;            // random weights (the CLI's --weights-seed)
-    uint64_t sample_seed = 1;     // sampling (the CLI's --seed); used when temperature > 0
-    float temperature = 0.0f;     // 0 = greedy
-    std::string backend = "cpu";  // "cpu" or "gpu"
-    std::string prompt = kArticlePrompt;
-    bool operator==(const ModelSettings&) const = default;
-};
-
-// The sidebar field a message belongs to.
-enum class Field { None, Kind, KvHeads, KvLoraRank, RopeDim, QLoraRank, MlaPath, RopeOnLatent, NoCache,
-                   Weights, Seed, SampleSeed, Temperature, Backend, Prompt };
-
-// The built-in model of `kind` with the sizes of `s` (kv_heads for GQA; d_c, d_r and d'_c
-// for MLA). Not validated.
-Config model_config(const ModelSettings& s, AttnKind kind);
-RunOptions run_options(const ModelSettings& s, AttnKind kind);
-// Checks everything a Session needs (the config, temperature, prompt); throws InputError.
-void validate_settings(const ModelSettings& s);
-
-// "a", "\\n", "\\xC3": a byte token as plain printable text (space shown as "␣").
-std::string token_label(int64_t id);
+// What the sidebar sets is a ModelSettings (io/model_settings.h), the struct the CLI,
+// session files and the lesson fill too; a message belongs to one of its Fields.
 
 // ---- commands (pushed by views, applied between frames)
 
@@ -138,10 +106,10 @@ public:
     const ModelSettings& settings() const { return settings_; }
     const Config& config() const { return main_.cfg; }
     const RunOptions& options() const { return main_.opt; }
-    int64_t steps() const { return static_cast<int64_t>(tokens_.size()); }
+    int64_t steps() const { return gen_.steps(); }
     int64_t selected() const { return selected_; }         // -1 when no step yet
     int64_t max_steps() const { return config().max_position_embeddings; }
-    const std::vector<int64_t>& tokens() const { return tokens_; }          // fed, one per step
+    const std::vector<int64_t>& tokens() const { return gen_.fed(); }       // fed, one per step
     const std::vector<std::string>& token_labels() const { return labels_; }
     const std::vector<const char*>& token_cstrs() const { return cstrs_; }  // for heatmap axes
     int64_t prompt_length() const { return static_cast<int64_t>(settings_.prompt.size()); }
@@ -184,11 +152,9 @@ private:
     std::vector<Lane> compare_;             // indexed by AttnKind
     std::vector<Lane> paths_;               // indexed by MlaPath
     std::vector<PathDiff> diffs_;
-    std::vector<int64_t> tokens_;
-    std::vector<int64_t> predicted_;        // sampled after each step
+    Generation gen_;                        // tokens fed and predicted (model/decoder.h)
     std::vector<std::string> labels_;
     std::vector<const char*> cstrs_;
-    uint64_t rng_state_ = 0;
     int64_t selected_ = -1;
     std::string error_;
     Field error_field_ = Field::None;

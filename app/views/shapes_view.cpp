@@ -23,7 +23,7 @@ void ShapesView::draw(const Frame& f, Commands& cmds) {
     ImGui::SliderInt("layer", &layer, 0, L - 1);
     ImGui::SameLine();
     const LayerCost* lc = layer < static_cast<int>(t->cost.layers.size()) ? &t->cost.layers[static_cast<size_t>(layer)] : nullptr;
-    ImGui::Text("   token %s at position %lld, T = %lld keys", token_label(t->token).c_str(),
+    ImGui::Text("   token %s at position %lld, T = %lld keys", token_text(t->token, TokenStyle::Label).c_str(),
                 static_cast<long long>(t->position), static_cast<long long>(t->cache_tokens));
     if (lc) {
         ImGui::SameLine();

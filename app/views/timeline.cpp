@@ -34,8 +34,8 @@ void Transport::draw(const Frame& f, Commands& cmds, float& speed) {
     }
     const int64_t next = s.predicted(sel);
     ImGui::Text("   step %lld of %lld:  fed %s%s  ->  model predicts %s", static_cast<long long>(sel + 1),
-                static_cast<long long>(s.steps()), token_label(s.tokens()[static_cast<size_t>(sel)]).c_str(),
-                s.in_prompt(sel) ? " (prompt)" : " (generated)", next >= 0 ? token_label(next).c_str() : "-");
+                static_cast<long long>(s.steps()), token_text(s.tokens()[static_cast<size_t>(sel)], TokenStyle::Label).c_str(),
+                s.in_prompt(sel) ? " (prompt)" : " (generated)", next >= 0 ? token_text(next, TokenStyle::Label).c_str() : "-");
     if (sel + 1 < s.steps()) {
         ImGui::SameLine();
         ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(palette(f.dark).warn), "  (scrubbed back; End = newest)");

@@ -57,7 +57,7 @@ nlohmann::json trace_json(const Trace& t, const Config& c) {
     j["step"] = t.step;
     j["position"] = t.position;
     j["token"] = t.token;
-    j["token_text"] = token_label(t.token);
+    j["token_text"] = token_text(t.token, TokenStyle::Label);
     j["cache_tokens"] = t.cache_tokens;
     j["kind"] = to_string(t.kind);
     j["options"] = {{"mla_path", to_string(t.options.mla_path)},
@@ -65,21 +65,7 @@ nlohmann::json trace_json(const Trace& t, const Config& c) {
                     {"no_cache", t.options.no_cache}};
     j["backend"] = t.backend;
     j["step_ms"] = t.step_ms;
-    json layers = json::array();
-    for (const LayerCost& l : t.cost.layers)
-        layers.push_back({{"attn_flops", l.attn_flops},
-                          {"mlp_flops", l.mlp_flops},
-                          {"weight_bytes", l.weight_bytes},
-                          {"cache_read_bytes", l.cache_read_bytes},
-                          {"cache_write_bytes", l.cache_write_bytes},
-                          {"cache_elements", l.cache_elements}});
-    j["cost"] = {{"flops", t.cost.flops()},
-                 {"weight_bytes", t.cost.weight_bytes()},
-                 {"cache_read_bytes", t.cost.cache_read_bytes()},
-                 {"cache_write_bytes", t.cost.cache_write_bytes()},
-                 {"cache_elements", t.cost.cache_elements()},
-                 {"head_flops", t.cost.head_flops},
-                 {"layers", layers}};
+    j["cost"] = cost_json(t.cost);
     j["cache_elements_per_layer"] = t.cache_elements_per_layer;
     j["config"] = config_to_json(c);
     json tensors = json::array();

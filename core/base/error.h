@@ -4,11 +4,16 @@
 #pragma once
 
 #include <stdexcept>
+#include <string>
 
 namespace mla {
 
 struct InputError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+    // The field the message is about, where one is ("kv_lora_rank", a config.json or settings
+    // field name); "" otherwise. A reader routes the message by it, never by its words.
+    std::string field;
+    explicit InputError(const std::string& message, std::string field_name = "")
+        : std::runtime_error(message), field(std::move(field_name)) {}
 };
 
 }  // namespace mla

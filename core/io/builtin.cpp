@@ -14,7 +14,7 @@ WeightsSource parse_weights_source(const std::string& s) {
     if (s == "auto") return WeightsSource::Auto;
     if (s == "trained") return WeightsSource::Trained;
     if (s == "random") return WeightsSource::Random;
-    throw InputError("weights '" + s + "' is not known; use auto, trained or random");
+    throw InputError("weights '" + s + "' is not known; use auto, trained or random", "weights");
 }
 
 namespace {
@@ -64,7 +64,7 @@ void check_trained_set(const std::string& set) {
     if (std::find(sets.begin(), sets.end(), set) != sets.end()) return;
     std::string known;
     for (const std::string& s : sets) known += (known.empty() ? "" : ", ") + s;
-    throw InputError("trained set '" + set + "' is not known; use " + (known.empty() ? "none (no assets/models folder was found)" : known));
+    throw InputError("trained set '" + set + "' is not known; use " + (known.empty() ? "none (no assets/models folder was found)" : known), "trained_set");
 }
 
 std::string trained_model_dir(const Config& cfg, const std::string& set) {
@@ -90,7 +90,7 @@ std::shared_ptr<const Weights> builtin_weights(const Config& cfg, WeightsSource 
         }
         if (src == WeightsSource::Trained)
             throw InputError("no trained model has these sizes (trained: the built-in sizes of each kind, GQA with 2 "
-                             "KV heads, MLA with d_c = 32, d_r = 8 and no query compression); use random weights");
+                             "KV heads, MLA with d_c = 32, d_r = 8 and no query compression); use random weights", "weights");
     }
     if (description) *description = "random weights, seed " + std::to_string(seed);
     return std::make_shared<const Weights>(random_weights(cfg, seed));

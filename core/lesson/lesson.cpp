@@ -156,9 +156,9 @@ struct PageModel {
 
 PageModel page_model(const Args& a, size_t pos_index, const ShowMe& show, const LessonEnv& env) {
     PageModel m;
-    m.kind = a.pos.size() > pos_index ? parse_attn_kind(a.pos[pos_index]) : show.kind;
-    m.cfg = env.config(show, m.kind);
-    m.opt = env.options(show, m.kind);
+    m.kind = a.pos.size() > pos_index ? parse_attn_kind(a.pos[pos_index]) : show.model.kind;
+    m.cfg = model_config(show.model, m.kind);
+    m.opt = run_options(show.model, m.kind);
     if (const std::string* p = a.get("path")) {
         if (m.kind != AttnKind::MLA) bad("path=" + *p + " applies to mla only");
         m.opt.mla_path = parse_mla_path(*p);
@@ -207,9 +207,9 @@ void eval_model(const Args& a, const ShowMe& show, const LessonEnv& env, LessonV
         if (a.pos.size() != 2) bad("'ratio' needs two kinds, e.g. {{ratio mha mla}}");
         auto elements = [&](const std::string& k) {
             const AttnKind kind = parse_attn_kind(k);
-            RunOptions o = env.options(show, kind);
+            RunOptions o = run_options(show.model, kind);
             if (const std::string* p = a.get("path"); p && kind == AttnKind::MLA) o.mla_path = parse_mla_path(*p);
-            return static_cast<double>(cache_elements_per_token(env.config(show, kind), o.mla_path));
+            return static_cast<double>(cache_elements_per_token(model_config(show.model, kind), o.mla_path));
         };
         v.value = elements(a.pos[0]) / elements(a.pos[1]);
         v.text = format_ratio(v.value);
@@ -365,24 +365,6 @@ LessonValue lesson_value(const std::string& expr, const ShowMe& show, const Less
 
 LessonEnv default_lesson_env() {
     LessonEnv env;
-    env.config = [](const ShowMe& s, AttnKind kind) {
-        Config c = builtin_config(kind, kind == AttnKind::GQA ? s.kv_heads : 0);
-        if (kind == AttnKind::GQA) c.num_key_value_heads = s.kv_heads;
-        if (kind == AttnKind::MLA) {
-            c.kv_lora_rank = s.kv_lora_rank;
-            c.qk_rope_head_dim = s.rope_dim;
-            c.q_lora_rank = s.q_lora_rank;
-        }
-        return c;
-    };
-    env.options = [](const ShowMe& s, AttnKind kind) {
-        RunOptions o;
-        o.mla_path = s.mla_path;
-        o.rope_on_latent = kind == AttnKind::MLA && s.rope_on_latent;
-        o.no_cache = s.no_cache;
-        return o;
-    };
-    env.validate = [config = env.config](const ShowMe& s) { validate(config(s, s.kind)); };
     env.views = {"shapes", "cache", "attention", "absorption", "compare", "curves", "quality"};
     return env;
 }
@@ -409,18 +391,18 @@ const std::vector<std::string>& show_keys() {
 }
 
 void set_show_key(ShowMe& s, const std::string& k, const std::string& v, const LessonEnv& env) {
-    if (k == "kind") s.kind = parse_attn_kind(v);
-    else if (k == "kv_heads") s.kv_heads = parse_int_key(k, v);
-    else if (k == "kv_lora_rank") s.kv_lora_rank = parse_int_key(k, v);
-    else if (k == "rope_dim") s.rope_dim = parse_int_key(k, v);
-    else if (k == "q_lora_rank") s.q_lora_rank = parse_int_key(k, v);
-    else if (k == "mla_path") s.mla_path = parse_mla_path(v);
-    else if (k == "rope_on_latent") s.rope_on_latent = parse_bool(k, v);
-    else if (k == "no_cache") s.no_cache = parse_bool(k, v);
-    else if (k == "seed") s.seed = parse_count(k, v);
+    if (k == "kind") s.model.kind = parse_attn_kind(v);
+    else if (k == "kv_heads") s.model.kv_heads = parse_int_key(k, v);
+    else if (k == "kv_lora_rank") s.model.kv_lora_rank = parse_int_key(k, v);
+    else if (k == "rope_dim") s.model.rope_dim = parse_int_key(k, v);
+    else if (k == "q_lora_rank") s.model.q_lora_rank = parse_int_key(k, v);
+    else if (k == "mla_path") s.model.mla_path = parse_mla_path(v);
+    else if (k == "rope_on_latent") s.model.rope_on_latent = parse_bool(k, v);
+    else if (k == "no_cache") s.model.no_cache = parse_bool(k, v);
+    else if (k == "seed") s.model.seed = parse_count(k, v);
     else if (k == "prompt") {
         if (v.empty()) bad("prompt=\"\" is empty: give at least one character");
-        s.prompt = v;
+        s.model.prompt = v;
     } else if (k == "steps") s.steps = parse_int_key(k, v);
     else if (k == "view") {
         if (std::find(env.views.begin(), env.views.end(), v) == env.views.end())
@@ -429,7 +411,7 @@ void set_show_key(ShowMe& s, const std::string& k, const std::string& v, const L
     } else if (k == "layer") s.layer = static_cast<int>(parse_int_key(k, std::to_string(std::min<uint64_t>(parse_count(k, v), 1u << 30))));
     else if (k == "trained") {
         check_trained_set(v);
-        s.trained = v;
+        s.model.trained_set = v;
     } else if (k == "head") s.head = v == "none" ? -1 : static_cast<int>(std::min<uint64_t>(parse_count(k, v), 1u << 30));
     else bad("unknown key '" + k + "' in @show; keys: " + join(show_keys()));
 }
@@ -680,8 +662,8 @@ private:
     void check_show(LessonPage& page) {
         const ShowMe& s = page.show;
         try {
-            env_.validate(s);
-            const Config c = env_.config(s, s.kind);
+            validate_settings(s.model);
+            const Config c = model_config(s.model, s.model.kind);
             if (s.layer >= c.num_hidden_layers)
                 bad("layer=" + std::to_string(s.layer) + " is not valid: the model has layers 0 to " +
                     std::to_string(c.num_hidden_layers - 1));

@@ -49,11 +49,10 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
-#include "io/builtin.h"  // kArticlePrompt
+#include "io/model_settings.h"
 #include "model/config.h"
 #include "model/cost.h"
 
@@ -61,25 +60,15 @@ namespace mla {
 
 // [SECTION] A page
 
-// The state a page's "Show me" puts the simulator in. Keys a page does not write keep these
-// defaults (the same as the app's ModelSettings defaults), so a page's state never depends
-// on what the learner did before.
+// The state a page's "Show me" puts the simulator in: the model settings (the app's own
+// struct and defaults, io/model_settings.h) plus what the window shows. Keys a page does not
+// write keep the defaults, so a page's state never depends on what the learner did before.
 struct ShowMe {
-    AttnKind kind = AttnKind::MLA;
-    int64_t kv_heads = 2;          // GQA
-    int64_t kv_lora_rank = 32;     // MLA d_c
-    int64_t rope_dim = 8;          // MLA d_r
-    int64_t q_lora_rank = 0;       // MLA d'_c (0 = none)
-    MlaPath mla_path = MlaPath::Absorbed;
-    bool rope_on_latent = false;
-    bool no_cache = false;
-    uint64_t seed = 1;
-    std::string prompt = kArticlePrompt;
+    ModelSettings model;           // kind, sizes, path, options, weights, prompt (backend: the learner's)
     int64_t steps = 0;             // tokens to run after a reset
     std::string view;              // the view to show ("" = none)
     int layer = 0;                 // the layer the view shows
     int head = -1;                 // the query head highlighted (-1 = none)
-    std::string trained = kDefaultTrainedSet;  // the trained set (io/builtin.h): fortunes or repeat
 };
 
 enum class BlockKind { Paragraph, Equation, Note, Bullet };
@@ -136,13 +125,10 @@ struct Lesson {
 
 // [SECTION] Loading
 
-// How a page's Show-me becomes a model. The app passes its own (the sidebar's mapping and
-// checks); the default uses builtin_config with the Show-me sizes and mla::validate.
+// What a lesson file may name besides the model: the views a page may open (`view=`). The
+// app passes its view registry's ids; the default is every view but the lesson itself.
 struct LessonEnv {
-    std::function<Config(const ShowMe&, AttnKind)> config;
-    std::function<RunOptions(const ShowMe&, AttnKind)> options;
-    std::function<void(const ShowMe&)> validate;  // throws InputError when it cannot run
-    std::vector<std::string> views;               // valid `view=` values
+    std::vector<std::string> views;
 };
 LessonEnv default_lesson_env();
 

@@ -63,7 +63,7 @@ AttnKind Config::attn_kind() const {
 namespace {
 
 [[noreturn]] void fail(const std::string& field, int64_t value, const std::string& valid) {
-    throw InputError(field + " = " + std::to_string(value) + " is not valid: " + valid);
+    throw InputError(field + " = " + std::to_string(value) + " is not valid: " + valid, field);
 }
 
 void positive(const char* field, int64_t v) {
@@ -81,10 +81,10 @@ void validate(const Config& c, bool for_running) {
     if (for_running) positive("intermediate_size", c.intermediate_size);
     if (!(c.rms_norm_eps > 0.0) || c.rms_norm_eps > 1e-1)
         throw InputError("rms_norm_eps = " + std::to_string(c.rms_norm_eps) +
-                         " is not valid: it must be in (0, 0.1], typically 1e-6");
+                         " is not valid: it must be in (0, 0.1], typically 1e-6", "rms_norm_eps");
     if (!(c.rope_theta > 1.0))
         throw InputError("rope_theta = " + std::to_string(c.rope_theta) +
-                         " is not valid: it must be greater than 1, typically 10000");
+                         " is not valid: it must be greater than 1, typically 10000", "rope_theta");
     if (c.is_mla()) {
         positive("qk_nope_head_dim", c.qk_nope_head_dim);
         positive("qk_rope_head_dim", c.qk_rope_head_dim);
@@ -96,19 +96,19 @@ void validate(const Config& c, bool for_running) {
             throw InputError("num_key_value_heads = " + std::to_string(c.num_key_value_heads) +
                              " is not valid for an MLA model: MLA has one latent shared by all heads, "
                              "so HF configs repeat num_attention_heads (" +
-                             std::to_string(c.num_attention_heads) + ") here");
+                             std::to_string(c.num_attention_heads) + ") here", "num_key_value_heads");
     } else {
         if (c.q_lora_rank > 0)
             fail("q_lora_rank", c.q_lora_rank, "query compression is an MLA field; set kv_lora_rank for an MLA model, or leave it null");
         if (c.qk_nope_head_dim > 0 || c.qk_rope_head_dim > 0 || c.v_head_dim > 0)
             throw InputError("qk_nope_head_dim / qk_rope_head_dim / v_head_dim are MLA fields, but kv_lora_rank is not set; "
-                             "set kv_lora_rank for an MLA model or remove them");
+                             "set kv_lora_rank for an MLA model or remove them", "kv_lora_rank");
         positive("num_key_value_heads", c.num_key_value_heads);
         positive("head_dim", c.head_dim);
         if (c.num_key_value_heads > c.num_attention_heads || c.num_attention_heads % c.num_key_value_heads != 0)
             throw InputError("num_key_value_heads = " + std::to_string(c.num_key_value_heads) +
                              " is not valid: it must divide num_attention_heads (" +
-                             std::to_string(c.num_attention_heads) + ")");
+                             std::to_string(c.num_attention_heads) + ")", "num_key_value_heads");
         if (c.head_dim % 2 != 0) fail("head_dim", c.head_dim, "RoPE rotates pairs, so it must be even");
     }
     if (c.sliding_window < 0) fail("sliding_window", c.sliding_window, "it must be positive, or null for none");
@@ -119,7 +119,7 @@ void validate(const Config& c, bool for_running) {
                  "or the cache calculator, which reads this config as it is");
         if (!c.rope_scaling_type.empty())
             throw InputError("rope_scaling.type = \"" + c.rope_scaling_type +
-                             "\" is not supported by the engine; only plain RoPE (rope_scaling null) runs");
+                             "\" is not supported by the engine; only plain RoPE (rope_scaling null) runs", "rope_scaling");
         if (c.sliding_window > 0)
             fail("sliding_window", c.sliding_window, "sliding-window attention is not supported by the engine; use null");
     }

@@ -1,5 +1,7 @@
 #include "model/cost.h"
 
+#include <nlohmann/json.hpp>
+
 #include "base/check.h"
 
 namespace mla {
@@ -108,6 +110,28 @@ StepCost step_cost(const Config& c, const RunOptions& o, int64_t T, double dtype
     s.head_flops = 2 * D * V;
     s.head_weight_bytes = (V * D + 2 * D) * dtype_bytes;  // lm_head, final norm, one embedding row
     return s;
+}
+
+nlohmann::json cost_json(const StepCost& c) {
+    using nlohmann::json;
+    json layers = json::array();
+    for (size_t l = 0; l < c.layers.size(); ++l) {
+        const LayerCost& x = c.layers[l];
+        layers.push_back({{"layer", l},
+                          {"attn_flops", x.attn_flops},
+                          {"mlp_flops", x.mlp_flops},
+                          {"weight_bytes", x.weight_bytes},
+                          {"cache_read_bytes", x.cache_read_bytes},
+                          {"cache_write_bytes", x.cache_write_bytes},
+                          {"cache_elements", x.cache_elements}});
+    }
+    return {{"flops", c.flops()},
+            {"weight_bytes", c.weight_bytes()},
+            {"cache_read_bytes", c.cache_read_bytes()},
+            {"cache_write_bytes", c.cache_write_bytes()},
+            {"cache_elements", c.cache_elements()},
+            {"head_flops", c.head_flops},
+            {"layers", layers}};
 }
 
 }  // namespace mla

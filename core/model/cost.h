@@ -53,4 +53,10 @@ LayerCost attention_cost(const Config& c, const RunOptions& o, int64_t T, double
 // The whole step (all layers, MLP, lm_head).
 StepCost step_cost(const Config& c, const RunOptions& o, int64_t T, double dtype_bytes = 4);
 
+// A step's figures as JSON, the one writer `generate --json` and the window's trace export
+// share: {"flops", "weight_bytes", "cache_read_bytes", "cache_write_bytes", "cache_elements",
+// "head_flops", "layers": [{"layer", "attn_flops", "mlp_flops", "weight_bytes",
+// "cache_read_bytes", "cache_write_bytes", "cache_elements"}, ...]}.
+nlohmann::json cost_json(const StepCost& c);
+
 }  // namespace mla

@@ -389,4 +389,30 @@ int64_t sample(const std::vector<float>& logits, float temperature, uint64_t& rn
     return static_cast<int64_t>(p.size() - 1);
 }
 
+Generation::Generation(std::vector<int64_t> prompt, float temperature, uint64_t seed)
+    : prompt_(std::move(prompt)), temperature_(temperature), seed_(seed), rng_(seed) {}
+
+int64_t Generation::next_token() const {
+    const size_t pos = fed_.size();
+    if (pos < prompt_.size()) return prompt_[pos];
+    MLA_CHECK(!predicted_.empty());
+    return predicted_.back();
+}
+
+void Generation::observe(const std::vector<float>& logits) {
+    fed_.push_back(next_token());
+    if (steps() >= prompt_length()) {
+        predicted_.push_back(sample(logits, temperature_, rng_));
+    } else {
+        uint64_t unused = 0;
+        predicted_.push_back(sample(logits, 0.0f, unused));
+    }
+}
+
+void Generation::reset() {
+    fed_.clear();
+    predicted_.clear();
+    rng_ = seed_;
+}
+
 }  // namespace mla

@@ -69,4 +69,29 @@ private:
 // Sampling: greedy when temperature <= 0, else softmax(logits / temperature) drawn with Rng.
 int64_t sample(const std::vector<float>& logits, float temperature, uint64_t& rng_state);
 
+// The generate loop of the CLI and the window, written once: the prompt's tokens are fed
+// first, then the model's own choices. After each step observe(logits) records what follows
+// it: inside the prompt the most likely token (shown, not fed); from the last prompt token
+// on, sample() with the temperature and a generator seeded once with `seed`.
+class Generation {
+public:
+    Generation() = default;
+    Generation(std::vector<int64_t> prompt, float temperature, uint64_t seed);
+
+    int64_t steps() const { return static_cast<int64_t>(fed_.size()); }
+    int64_t prompt_length() const { return static_cast<int64_t>(prompt_.size()); }
+    // The token to feed at position steps(): the prompt's, then the last prediction.
+    int64_t next_token() const;
+    // After the step that fed next_token() gave `logits`.
+    void observe(const std::vector<float>& logits);
+    const std::vector<int64_t>& fed() const { return fed_; }
+    const std::vector<int64_t>& predicted() const { return predicted_; }  // one per step
+    void reset();
+
+private:
+    std::vector<int64_t> prompt_, fed_, predicted_;
+    float temperature_ = 0;
+    uint64_t seed_ = 0, rng_ = 0;
+};
+
 }  // namespace mla

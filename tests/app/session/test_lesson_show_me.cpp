@@ -65,17 +65,17 @@ TEST_CASE("lesson show me: every page loads and every Show me reaches its state"
         s.apply(c);
         REQUIRE(s.error().empty());
         CHECK(in_show_me_state(p.show, s));
-        CHECK(s.settings().kind == p.show.kind);
-        CHECK(s.config().attn_kind() == p.show.kind);
+        CHECK(s.settings().kind == p.show.model.kind);
+        CHECK(s.config().attn_kind() == p.show.model.kind);
         CHECK(s.steps() == p.show.steps);
-        CHECK(s.settings().prompt == p.show.prompt);
-        CHECK(s.options().no_cache == p.show.no_cache);
-        if (p.show.kind == AttnKind::GQA) CHECK(s.config().num_key_value_heads == p.show.kv_heads);
-        if (p.show.kind == AttnKind::MLA) {
-            CHECK(s.config().kv_lora_rank == p.show.kv_lora_rank);
-            CHECK(s.config().qk_rope_head_dim == p.show.rope_dim);
-            CHECK(s.options().mla_path == p.show.mla_path);
-            CHECK(s.options().rope_on_latent == p.show.rope_on_latent);
+        CHECK(s.settings().prompt == p.show.model.prompt);
+        CHECK(s.options().no_cache == p.show.model.no_cache);
+        if (p.show.model.kind == AttnKind::GQA) CHECK(s.config().num_key_value_heads == p.show.model.kv_heads);
+        if (p.show.model.kind == AttnKind::MLA) {
+            CHECK(s.config().kv_lora_rank == p.show.model.kv_lora_rank);
+            CHECK(s.config().qk_rope_head_dim == p.show.model.rope_dim);
+            CHECK(s.options().mla_path == p.show.model.mla_path);
+            CHECK(s.options().rope_on_latent == p.show.model.rope_on_latent);
         }
         const Config& cfg = s.config();
         CHECK(p.show.layer < cfg.num_hidden_layers);
@@ -85,8 +85,8 @@ TEST_CASE("lesson show me: every page loads and every Show me reaches its state"
         // The page's own figures of this model agree with the running session's cache.
         for (const LessonValue& v : p.values) {
             if (v.name != "bytes_per_token" || !v.plain) continue;
-            if (!v.kind.empty() && parse_attn_kind(v.kind) != p.show.kind) continue;
-            if (p.show.no_cache) continue;  // nothing is held
+            if (!v.kind.empty() && parse_attn_kind(v.kind) != p.show.model.kind) continue;
+            if (p.show.model.no_cache) continue;  // nothing is held
             INFO("{{" << v.expr << "}} on line " << v.line << " = " << v.text);
             CHECK(v.value == trace_bytes_per_token(s));
             ++checked_bytes;
@@ -100,7 +100,7 @@ TEST_CASE("lesson show me: the GQA page leaves GQA with its KV heads and its byt
     REQUIRE(l.errors.empty());
     const LessonPage* gqa = nullptr;
     for (int i = 0; i < l.page_count(); ++i)
-        if (page_at(l, i)->show.kind == AttnKind::GQA && page_at(l, i)->show.view == "cache") gqa = page_at(l, i);
+        if (page_at(l, i)->show.model.kind == AttnKind::GQA && page_at(l, i)->show.view == "cache") gqa = page_at(l, i);
     REQUIRE(gqa != nullptr);
     Session s;  // with the Compare and Absorption lanes, as in the window
     Commands c;
@@ -133,11 +133,11 @@ TEST_CASE("lesson show me: describe", "[lesson]") {
     ShowMe s;
     s.steps = 32;
     s.view = "absorption";
-    s.rope_on_latent = true;
+    s.model.rope_on_latent = true;
     CHECK(describe_show_me(s) == "MLA (d_c = 32, d_r = 8), absorbed path, RoPE on the compressed keys; 32 steps; Absorption view");
     s = ShowMe{};
-    s.kind = AttnKind::MHA;
-    s.no_cache = true;
+    s.model.kind = AttnKind::MHA;
+    s.model.no_cache = true;
     s.steps = 1;
     s.view = "attention";
     s.head = 0;

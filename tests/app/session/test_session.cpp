@@ -230,11 +230,11 @@ TEST_CASE("session: compare lanes run every kind on the same tokens", "[session]
 }
 
 TEST_CASE("session: token labels are plain printable text", "[session]") {
-    CHECK(token_label('a') == "a");
-    CHECK(token_label(' ') == "\xE2\x90\xA3");
-    CHECK(token_label('\n') == "\\n");
-    CHECK(token_label(0xC3) == "\\xC3");
-    CHECK(token_label(0) == "\\x00");
+    CHECK(token_text('a', TokenStyle::Label) == "a");
+    CHECK(token_text(' ', TokenStyle::Label) == "\xE2\x90\xA3");
+    CHECK(token_text('\n', TokenStyle::Label) == "\\n");
+    CHECK(token_text(0xC3, TokenStyle::Label) == "\\xC3");
+    CHECK(token_text(0, TokenStyle::Label) == "\\x00");
 }
 
 TEST_CASE("session: the context limit stops stepping with a message", "[session]") {

@@ -112,8 +112,8 @@ TEST_CASE("lesson: values on the page's model and on presets", "[lesson]") {
     CHECK(lesson_value("cache_bytes mha tokens=100", s, env).value == 153600);
     CHECK(lesson_value("ratio mha mla", s, env).text == "3.2x");
     CHECK(lesson_value("config num_hidden_layers", s, env).text == "3");
-    s.kind = AttnKind::GQA;
-    s.kv_heads = 1;
+    s.model.kind = AttnKind::GQA;
+    s.model.kv_heads = 1;
     CHECK(lesson_value("config num_key_value_heads", s, env).text == "1");
     CHECK(lesson_value("elements", s, env).value == 32);
 
@@ -195,14 +195,14 @@ TEST_CASE("lesson: the parser reads pages, blocks, Show me and questions", "[les
     CHECK(p.blocks[4].kind == BlockKind::Bullet);
     CHECK(p.blocks[5].text == "item two");
     REQUIRE(p.has_show);
-    CHECK(p.show.kind == AttnKind::GQA);
-    CHECK(p.show.kv_heads == 1);
-    CHECK(p.show.prompt == "Hello there");
+    CHECK(p.show.model.kind == AttnKind::GQA);
+    CHECK(p.show.model.kv_heads == 1);
+    CHECK(p.show.model.prompt == "Hello there");
     CHECK(p.show.steps == 5);
     CHECK(p.show.view == "cache");
     CHECK(p.show.layer == 2);
     CHECK(p.show.head == 3);
-    CHECK(p.show.mla_path == MlaPath::Absorbed);  // unset keys keep the defaults
+    CHECK(p.show.model.mla_path == MlaPath::Absorbed);  // unset keys keep the defaults
     CHECK(p.question == "How many?");
     CHECK(p.answer == "384 B exactly.");          // 2 x 1 x 16 x 3 layers x 4 B
     REQUIRE(p.values.size() == 2);
@@ -346,8 +346,8 @@ TEST_CASE("lesson: values measured on the trained models, the trained set and a 
     const LessonChapter c = parse_lesson_chapter("# C\n## P\nText.\n@show trained=repeat prompt=\"ab ab\\ncd \" view=quality\n",
                                                  "t.md", env, errors);
     REQUIRE(errors.empty());
-    CHECK(c.pages[0].show.trained == "repeat");
-    CHECK(c.pages[0].show.prompt == "ab ab\ncd ");
+    CHECK(c.pages[0].show.model.trained_set == "repeat");
+    CHECK(c.pages[0].show.model.prompt == "ab ab\ncd ");
     CHECK(c.pages[0].show.view == "quality");
     parse_lesson_chapter("# C\n## P\nText.\n@show trained=nosuch\n", "t.md", env, errors);
     REQUIRE(errors.size() == 1);

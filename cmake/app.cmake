@@ -34,18 +34,18 @@ mla_layer(mla_widgets app/widgets
 
 # ---- session: what the window shows, without ImGui (lanes, traces, settings, lesson state)
 mla_layer(mla_session app/session USES mla_core mla_gl
-  SOURCES backends.cpp lesson_state.cpp session.cpp settings.cpp)
+  SOURCES backends.cpp lesson_state.cpp session.cpp)
 
 # ---- views: one file per view, reading the session
 mla_layer(mla_views app/views USES mla_session mla_widgets
   SOURCES absorption_view.cpp attention_view.cpp cache_view.cpp compare_view.cpp curves_view.cpp
           diagram.cpp lesson_view.cpp quality_view.cpp shapes_view.cpp sidebar.cpp timeline.cpp
-          view.cpp view_logic.cpp
+          registry.cpp view.cpp view_logic.cpp
   LIBS PkgConfig::IMGUI)
 
 # ---- window: the window and its loop, fonts, themes, exports, screenshots
 mla_layer(mla_window app/window USES mla_views mla_gl
-  SOURCES export.cpp plot_png.cpp window.cpp
+  SOURCES export.cpp plot_png.cpp ui_settings.cpp window.cpp
   LIBS PkgConfig::IMGUI glfw PkgConfig::EPOXY OpenGL::GL)
 
 # ---- cli: every subcommand and command-line option
@@ -63,7 +63,9 @@ add_executable(app_tests
   tests/app/cli/test_cli_train_report.cpp
   tests/app/session/test_lesson_show_me.cpp tests/app/session/test_session.cpp
   tests/app/views/test_curves_view.cpp tests/app/views/test_quality_view.cpp tests/app/views/test_view_logic.cpp
-  tests/app/widgets/test_widgets.cpp)
+  tests/app/views/test_registry.cpp
+  tests/app/widgets/test_widgets.cpp
+  tests/app/window/test_ui_settings.cpp)
 target_include_directories(app_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests)
 target_link_libraries(app_tests PRIVATE mla_cli Catch2::Catch2)
 target_compile_definitions(app_tests PRIVATE MLA_FIXTURES_DIR="${CMAKE_SOURCE_DIR}/tests/fixtures"

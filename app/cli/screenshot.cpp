@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/window_options.h"
+#include "views/registry.h"
 
 namespace mla::cli {
 
@@ -15,7 +16,7 @@ void add_screenshot_command(CLI::App& root, Commands& cmds) {
     auto out = std::make_shared<std::string>();
     w->steps = 16;
     CLI::App* s = root.add_subcommand("screenshot", "render one view to a PNG (needs a display; works under xvfb-run -a)");
-    s->add_option("--view", w->view, "shapes, cache, attention, absorption, compare, curves, lesson or quality")->required();
+    s->add_option("--view", w->view, app::view_id_list())->required();
     s->add_option("--page", w->page, "with --view lesson: the page (from 1) to show, after its Show me");
     s->add_option("--out", *out, "PNG file to write")->required();
     add_window_args(*s, *w, true);

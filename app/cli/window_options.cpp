@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "views/registry.h"
+
 namespace mla::cli {
 
 app::WindowOptions CliWindowArgs::options() const {
@@ -30,7 +32,7 @@ void add_window_args(CLI::App& a, CliWindowArgs& w, bool screenshot) {
     a.add_option("--layout", w.layout, "tabs (one view) or tiles (all open views)");
     if (screenshot) a.add_flag("--view-only", w.view_only, "crop the PNG to the view (no sidebar, no timeline)");
     if (!screenshot) {
-        a.add_option("--view", w.view, "view to show first: shapes, cache, attention, absorption, compare, curves, lesson or quality");
+        a.add_option("--view", w.view, "view to show first: " + app::view_id_list());
         a.add_option("--frames", w.frames,
                      "benchmark: render N frames (all views as tiles unless --layout), print frame times and exit");
     }

@@ -6,21 +6,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/assets.h"
 #include "base/text_file.h"
-#include "session/settings.h"
 
 namespace mla::app {
 
 // ============================================================================ loading
 
-LessonEnv app_lesson_env() {
-    LessonEnv env;
-    for (const std::string& id : view_ids())
-        if (id != "lesson") env.views.push_back(id);
-    return env;
-}
-
-Lesson load_app_lesson(const std::string& dir) {
+Lesson load_app_lesson(const LessonEnv& env, const std::string& dir) {
     std::string d = dir;
     if (d.empty()) {
         try {
@@ -31,7 +24,7 @@ Lesson load_app_lesson(const std::string& dir) {
             return l;
         }
     }
-    return load_lesson(d, app_lesson_env());
+    return load_lesson(d, env);
 }
 
 // ============================================================================ show me
@@ -52,50 +45,6 @@ bool in_show_me_state(const ShowMe& s, const Session& session) {
     return session.settings() == show_me_settings(s, session.settings()) && session.steps() == s.steps;
 }
 
-namespace {
-
-std::string view_title_of(const std::string& id) {
-    if (id.empty()) return id;
-    std::string t = id;
-    t[0] = static_cast<char>(t[0] - 'a' + 'A');
-    return t;
-}
-
-}  // namespace
-
-std::string describe_show_me(const ShowMe& s) {
-    const ShowMe d;
-    const auto n = [](int64_t v) { return std::to_string(v); };
-    std::string out;
-    switch (s.model.kind) {
-        case AttnKind::MHA: out = "MHA"; break;
-        case AttnKind::GQA: out = "GQA with " + n(s.model.kv_heads) + (s.model.kv_heads == 1 ? " KV head" : " KV heads"); break;
-        case AttnKind::MQA: out = "MQA"; break;
-        case AttnKind::MLA:
-            out = "MLA (d_c = " + n(s.model.kv_lora_rank) + ", d_r = " + n(s.model.rope_dim);
-            if (s.model.q_lora_rank > 0) out += ", d'_c = " + n(s.model.q_lora_rank);
-            out += "), ";
-            out += to_string(s.model.mla_path);
-            out += " path";
-            if (s.model.rope_on_latent) out += ", RoPE on the compressed keys";
-            break;
-    }
-    if (s.model.no_cache) out += ", no cache";
-    if (s.model.prompt != d.model.prompt) {
-        std::string shown;  // on one line: a new line as \n
-        for (char ch : s.model.prompt) shown += ch == '\n' ? std::string("\\n") : std::string(1, ch);
-        out += "; prompt \"" + shown + "\"";
-    }
-    if (s.model.seed != d.model.seed) out += "; weights seed " + std::to_string(s.model.seed);
-    if (s.model.trained_set != d.model.trained_set) out += "; trained on " + s.model.trained_set;
-    out += s.steps > 0 ? "; " + n(s.steps) + (s.steps == 1 ? " step" : " steps") : std::string("; reset");
-    if (!s.view.empty()) {
-        out += "; " + view_title_of(s.view) + " view";
-        if (s.layer > 0 || s.head >= 0) out += ", layer " + n(s.layer);
-        if (s.head >= 0) out += ", head " + n(s.head);
-    }
-    return out;
-}
 
 LessonFocus show_me_focus(const ShowMe& s) { return {s.view, s.layer, s.head}; }
 
@@ -186,9 +135,7 @@ LessonProgress lesson_progress_from_json(const nlohmann::json& j, const Lesson& 
 }
 
 std::string default_lesson_progress_path() {
-    const std::string s = default_settings_path();
-    if (s.empty()) return "";
-    return (std::filesystem::path(s).parent_path() / "lesson.json").string();
+    return user_config_path("lesson.json");
 }
 
 LessonProgress load_lesson_progress(const std::string& path, const Lesson& l) {

@@ -16,11 +16,9 @@ namespace mla::app {
 
 // [SECTION] Loading
 
-// The app's LessonEnv: the views a page may open (view_ids() but "lesson").
-LessonEnv app_lesson_env();
-
-// The lesson from `dir` ("" = lesson_dir()); never throws: a missing folder is an error entry.
-Lesson load_app_lesson(const std::string& dir = "");
+// The lesson from `dir` ("" = lesson_dir()) with the views a page may open (the window's,
+// views/registry.h lesson_env()); never throws: a missing folder is an error entry.
+Lesson load_app_lesson(const LessonEnv& env, const std::string& dir = "");
 
 // [SECTION] Show me
 
@@ -33,9 +31,6 @@ void push_show_me(const ShowMe& s, const Session& session, Commands& cmds);
 
 // Whether the session is in the page's state now (same settings, same number of steps).
 bool in_show_me_state(const ShowMe& s, const Session& session);
-
-// What Show me sets, in words: "GQA with 2 KV heads; 32 steps; Cache view, head 1".
-std::string describe_show_me(const ShowMe& s);
 
 // What the window brings up after Show me.
 struct LessonFocus {

@@ -148,6 +148,8 @@ void Session::clear_error() {
     error_field_ = Field::None;
 }
 
+int Session::decoder_count() const { return 1 + static_cast<int>(compare_.size() + paths_.size()); }
+
 std::string Session::backend_device() const { return backend_ ? backend_->device() : std::string(); }
 
 bool Session::step_one() {

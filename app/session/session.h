@@ -133,6 +133,7 @@ public:
     const std::string& backend_name() const { return backend_name_; }
     std::string backend_device() const;
     double last_step_ms() const { return last_step_ms_; }  // all lanes, one token
+    int decoder_count() const;             // decoders run per token (lanes that share one count once)
     // Changes whenever the run changes (a step, a reset, a rebuild): views cache by it.
     uint64_t revision() const { return revision_; }
 

@@ -9,13 +9,15 @@
 #include <utility>
 #include <vector>
 
+#include "views/registry.h"
+
 namespace mla::app {
 
 // ============================================================================ [SECTION] Loading and navigation
 
 void LessonView::load() {
     const std::string key = loaded ? page_key(lesson, progress.page) : "";
-    lesson = load_app_lesson(dir);
+    lesson = load_app_lesson(lesson_env(), dir);
     loaded = true;
     for (const LessonError& e : lesson.errors) std::fprintf(stderr, "mla-lab: lesson: %s\n", e.str().c_str());
     progress_path_ = remember ? default_lesson_progress_path() : "";
@@ -373,6 +375,41 @@ void LessonView::draw(const Frame& f, Commands& cmds) {
         ImGui::EndChild();
     }
     save();
+}
+
+std::string describe_show_me(const ShowMe& s) {
+    const ShowMe d;
+    const auto n = [](int64_t v) { return std::to_string(v); };
+    std::string out;
+    switch (s.model.kind) {
+        case AttnKind::MHA: out = "MHA"; break;
+        case AttnKind::GQA: out = "GQA with " + n(s.model.kv_heads) + (s.model.kv_heads == 1 ? " KV head" : " KV heads"); break;
+        case AttnKind::MQA: out = "MQA"; break;
+        case AttnKind::MLA:
+            out = "MLA (d_c = " + n(s.model.kv_lora_rank) + ", d_r = " + n(s.model.rope_dim);
+            if (s.model.q_lora_rank > 0) out += ", d'_c = " + n(s.model.q_lora_rank);
+            out += "), ";
+            out += to_string(s.model.mla_path);
+            out += " path";
+            if (s.model.rope_on_latent) out += ", RoPE on the compressed keys";
+            break;
+    }
+    if (s.model.no_cache) out += ", no cache";
+    if (s.model.prompt != d.model.prompt) {
+        std::string shown;  // on one line: a new line as \n
+        for (char ch : s.model.prompt) shown += ch == '\n' ? std::string("\\n") : std::string(1, ch);
+        out += "; prompt \"" + shown + "\"";
+    }
+    if (s.model.seed != d.model.seed) out += "; weights seed " + std::to_string(s.model.seed);
+    if (s.model.trained_set != d.model.trained_set) out += "; trained on " + s.model.trained_set;
+    out += s.steps > 0 ? "; " + n(s.steps) + (s.steps == 1 ? " step" : " steps") : std::string("; reset");
+    if (!s.view.empty()) {
+        const ViewEntry* v = find_view(s.view);
+        out += "; " + std::string(v ? v->title : s.view.c_str()) + " view";
+        if (s.layer > 0 || s.head >= 0) out += ", layer " + n(s.layer);
+        if (s.head >= 0) out += ", head " + n(s.head);
+    }
+    return out;
 }
 
 }  // namespace mla::app

@@ -64,4 +64,7 @@ private:
     std::string progress_path_;
 };
 
+// What Show me sets, in words: "GQA with 2 KV heads; 32 steps; Cache view, head 1".
+std::string describe_show_me(const ShowMe& s);
+
 }  // namespace mla::app

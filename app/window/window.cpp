@@ -30,15 +30,8 @@
 #include <nlohmann/json.hpp>
 
 #include "gl/gl_context.h"
-#include "session/settings.h"
-#include "views/absorption_view.h"
-#include "views/attention_view.h"
-#include "views/cache_view.h"
-#include "views/compare_view.h"
-#include "views/curves_view.h"
-#include "views/lesson_view.h"
-#include "views/quality_view.h"
-#include "views/shapes_view.h"
+#include "window/ui_settings.h"
+#include "views/registry.h"
 #include "views/sidebar.h"
 #include "views/timeline.h"
 
@@ -101,21 +94,8 @@ void apply_theme(bool dark, float scale) {
 }
 
 const char* view_title(const std::string& id) {
-    if (id == "shapes") return ShapesView::kTitle;
-    if (id == "cache") return CacheView::kTitle;
-    if (id == "attention") return AttentionView::kTitle;
-    if (id == "absorption") return AbsorptionView::kTitle;
-    if (id == "compare") return CompareView::kTitle;
-    if (id == "curves") return CurvesView::kTitle;
-    if (id == "lesson") return LessonView::kTitle;
-    if (id == "quality") return QualityView::kTitle;
-    return "?";
-}
-
-void check_view(const std::string& v) {
-    const auto& ids = view_ids();
-    if (!v.empty() && std::find(ids.begin(), ids.end(), v) == ids.end())
-        throw InputError("view '" + v + "' is not known; use shapes, cache, attention, absorption, compare, curves, lesson or quality");
+    const ViewEntry* v = find_view(id);
+    return v ? v->title : "?";
 }
 
 }  // namespace
@@ -134,6 +114,7 @@ public:
     Image capture();        // the whole framebuffer of the last frame (before the swap)
     Session& session() { return *session_; }
     const WindowOptions& options() const { return opt_; }
+    size_t tiled_views() const { return ui_.tiles ? ui_.open_views.size() : 1; }
 
 private:
     void build_fonts();
@@ -161,14 +142,7 @@ private:
     Sidebar sidebar_;
     Transport transport_;
     Timeline timeline_;
-    ShapesView shapes_;
-    CacheView cache_;
-    AttentionView attention_;
-    AbsorptionView absorption_;
-    CompareView compare_;
-    CurvesView curves_;
-    LessonView lesson_;
-    QualityView quality_;
+    Views views_;                           // every view's object (views/registry.h)
     std::string select_view_;               // a tab to bring to front next frame
     std::vector<ExportRequest> pending_;    // exports asked for last frame, done this frame
     bool exporting_ = false;
@@ -185,16 +159,11 @@ public:
 App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
     check_view(o.view);
     validate_settings(m);  // bad settings fail before a window opens
-    lesson_.remember = o.remember && !o.offscreen;
-    if (o.lesson_page > 0) lesson_.open(static_cast<int>(o.lesson_page) - 1, true);  // throws for a page not in the lesson
-    lesson_.draw_live = [this](const std::string& id, const Frame& f, Commands& c) {
-        if (id == "shapes") shapes_.draw(f, c);
-        else if (id == "cache") cache_.draw(f, c);
-        else if (id == "attention") attention_.draw(f, c);
-        else if (id == "absorption") absorption_.draw(f, c);
-        else if (id == "compare") compare_.draw(f, c);
-        else if (id == "curves") curves_.draw(f, c);
-        else if (id == "quality") quality_.draw(f, c);
+    views_.lesson.remember = o.remember && !o.offscreen;
+    if (o.lesson_page > 0) views_.lesson.open(static_cast<int>(o.lesson_page) - 1, true);  // throws for a page not in the lesson
+    views_.lesson.draw_live = [this](const std::string& id, const Frame& f, Commands& c) {
+        const ViewEntry* v = find_view(id);
+        if (v && id != LessonView::kId) v->draw(views_, f, c);
     };
     if (o.remember) {
         settings_path_ = default_settings_path();
@@ -406,8 +375,8 @@ void App::shortcuts(Commands& cmds) {
     }
     if (io.WantTextInput) return;
     if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) transport_.playing = !transport_.playing;
-    lesson_.arrows = !ui_.tiles && ui_.active_view == "lesson";
-    if (lesson_.arrows) return;  // the lesson's tab: arrows turn pages
+    views_.lesson.arrows = !ui_.tiles && ui_.active_view == "lesson";
+    if (views_.lesson.arrows) return;  // the lesson's tab: arrows turn pages
     const int64_t sel = session_->selected();
     if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) cmds.step();
     if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) && sel > 0) cmds.select(sel - 1);
@@ -442,9 +411,11 @@ void App::draw_ui(Commands& cmds) {
 
     // Status line
     ImGui::Separator();
+    const int n_dec = session_->decoder_count();
+    const std::string decoders = n_dec == 1 ? "1 decoder" : std::to_string(n_dec) + " decoders in lockstep";
     ImGui::TextDisabled("%s %s | step %.2f ms (%s) | frame %.1f ms | Ctrl+= / Ctrl+- scale %.0f%% | Ctrl+1..%d views",
                         session_->backend_name().c_str(), session_->backend_device().c_str(), session_->last_step_ms(),
-                        session_->has_compare() ? "8 decoders in lockstep" : "1 decoder", frame_ms_, ui_.scale * 100.0f,
+                        decoders.c_str(), frame_ms_, ui_.scale * 100.0f,
                         static_cast<int>(std::min<size_t>(9, view_ids().size())));
     if (status_time_ > 0 && !status_.empty()) {
         ImGui::SameLine();
@@ -544,18 +515,11 @@ void App::draw_view(const std::string& id, ImVec2 size, const Frame& f, Commands
     ImGui::SetCursorPosY(ImGui::GetCursorPosY() - ImGui::GetTextLineHeight() - ImGui::GetStyle().ItemSpacing.y);
     ImGui::NewLine();
 
-    if (id == "shapes") shapes_.draw(f, cmds);
-    else if (id == "cache") cache_.draw(f, cmds);
-    else if (id == "attention") attention_.draw(f, cmds);
-    else if (id == "absorption") absorption_.draw(f, cmds);
-    else if (id == "compare") compare_.draw(f, cmds);
-    else if (id == "curves") curves_.draw(f, cmds);
-    else if (id == "lesson") lesson_.draw(f, cmds);
-    else if (id == "quality") quality_.draw(f, cmds);
-    if (const auto focus = lesson_.take_focus()) {  // after Show me: the page's layer and head
-        shapes_.layer = attention_.layer = compare_.layer = focus->layer;
-        if (focus->head >= 0) attention_.head = compare_.head = focus->head;
-        attention_.enlarged = focus->view == "attention" && focus->head >= 0;
+    if (const ViewEntry* v = find_view(id)) v->draw(views_, f, cmds);
+    if (const auto focus = views_.lesson.take_focus()) {  // after Show me: the page's layer and head
+        views_.shapes.layer = views_.attention.layer = views_.compare.layer = focus->layer;
+        if (focus->head >= 0) views_.attention.head = views_.compare.head = focus->head;
+        views_.attention.enlarged = focus->view == "attention" && focus->head >= 0;
     }
     ImGui::EndChild();
     if (id == ui_.active_view) {
@@ -663,8 +627,11 @@ int run_window(const WindowOptions& o, const ModelSettings& m) {
         double sum = 0;
         for (double v : t) sum += v;
         const double mean = sum / static_cast<double>(t.size());
+        const std::string views = o.layout == "tabs" ? (o.view.empty() ? std::string("one tab") : o.view)
+                                                     : std::to_string(app.tiled_views()) + " of " +
+                                                           std::to_string(view_ids().size()) + " as tiles";
         std::printf("frames: %zu (after %zu warm-up) at %dx%d, %lld tokens, views: %s\n", t.size(), warm, o.width, o.height,
-                    static_cast<long long>(app.session().steps()), o.layout == "tabs" ? (o.view.empty() ? "one tab" : o.view.c_str()) : "all 5 (tiles)");
+                    static_cast<long long>(app.session().steps()), views.c_str());
         std::printf("frame time ms: mean %.2f, median %.2f, p95 %.2f, max %.2f (first frame %.1f)\n", mean,
                     t[t.size() / 2], t[std::min(t.size() - 1, t.size() * 95 / 100)], t.back(), times.front());
         std::printf("CPU time per frame (all threads of this process, software GL included): %.2f ms\n",

@@ -1,5 +1,6 @@
 #include "base/assets.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 #include <vector>
@@ -21,6 +22,12 @@ std::string find_assets_subdir(const std::string& name) {
 #endif
     for (const fs::path& d : dirs)
         if (fs::is_directory(d, ec)) return d.string();
+    return "";
+}
+
+std::string user_config_path(const std::string& file) {
+    if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) return std::string(x) + "/mla-lab/" + file;
+    if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.config/mla-lab/" + file;
     return "";
 }
 

@@ -10,7 +10,8 @@
 
 #include "session/lesson_state.h"
 #include "session/session.h"
-#include "session/settings.h"
+#include "views/lesson_view.h"
+#include "views/registry.h"
 #include "support/temp_dir.h"
 
 using namespace mla;
@@ -43,7 +44,7 @@ TEST_CASE("lesson show me: Show me with no keys is the session's default state",
 }
 
 TEST_CASE("lesson show me: every page loads and every Show me reaches its state", "[lesson]") {
-    const Lesson l = load_app_lesson();
+    const Lesson l = load_app_lesson(lesson_env());
     for (const LessonError& e : l.errors) FAIL(e.str());
     REQUIRE(l.page_count() >= 16);
 
@@ -96,7 +97,7 @@ TEST_CASE("lesson show me: every page loads and every Show me reaches its state"
 }
 
 TEST_CASE("lesson show me: the GQA page leaves GQA with its KV heads and its bytes per token", "[lesson]") {
-    const Lesson l = load_app_lesson();
+    const Lesson l = load_app_lesson(lesson_env());
     REQUIRE(l.errors.empty());
     const LessonPage* gqa = nullptr;
     for (int i = 0; i < l.page_count(); ++i)
@@ -115,7 +116,7 @@ TEST_CASE("lesson show me: the GQA page leaves GQA with its KV heads and its byt
 }
 
 TEST_CASE("lesson show me: the app env accepts what the sidebar accepts", "[lesson]") {
-    const LessonEnv env = app_lesson_env();
+    const LessonEnv env = lesson_env();
     CHECK(std::find(env.views.begin(), env.views.end(), "cache") != env.views.end());
     CHECK(std::find(env.views.begin(), env.views.end(), "lesson") == env.views.end());
     std::vector<LessonError> errors;
@@ -148,7 +149,7 @@ TEST_CASE("lesson show me: navigation across chapters, and the progress file", "
     TempDir d;
     d.write("01-a.md", "# A\n## A1\nText.\n## A2\nText.\n");
     d.write("02-b.md", "# B\n## B1\nText.\n## B2\nText.\n## B3\nText.\n");
-    const Lesson l = load_lesson(d.path.string(), app_lesson_env());
+    const Lesson l = load_lesson(d.path.string(), lesson_env());
     REQUIRE(l.page_count() == 5);
     CHECK(page_key(l, 0) == "01-a/1");
     CHECK(page_key(l, 4) == "02-b/3");
@@ -198,7 +199,7 @@ TEST_CASE("lesson show me: a broken chapter is named and the others still run", 
     TempDir d;
     d.write("01-ok.md", "# OK\n## Page\nMQA holds {{bytes_per_token mqa}}.\n@show kind=mqa steps=4 view=cache\n");
     d.write("02-broken.md", "# Broken\n## Page\nText.\n@show kind=gqa kv_heads=3 steps=4\n");
-    const Lesson l = load_app_lesson(d.path.string());
+    const Lesson l = load_app_lesson(lesson_env(), d.path.string());
     REQUIRE(l.chapters.size() == 1);
     REQUIRE(l.errors.size() == 1);
     CHECK_THAT(l.errors[0].str(), Contains("02-broken.md:4:"));

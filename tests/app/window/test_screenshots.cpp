@@ -12,7 +12,7 @@
 #include <map>
 
 #include "gl/gl_context.h"
-#include "session/settings.h"
+#include "views/registry.h"
 #include "widgets/colormap.h"
 #include "window/window.h"
 

@@ -9,15 +9,14 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace mla::app {
+#include "views/registry.h"
 
-// The views in their tab order.
-const std::vector<std::string>& view_ids();  // shapes, cache, attention, absorption, compare
+namespace mla::app {
 
 struct UiSettings {
     float scale = 1.0f;                           // UI scale, 0.5 .. 3
     bool dark = true;
-    std::vector<std::string> open_views = view_ids();
+    std::vector<std::string> open_views = view_ids();  // views/registry.h: all, in tab order
     std::string active_view = "shapes";
     bool tiles = false;                           // all open views at once instead of tabs
     float play_speed = 4.0f;                      // tokens per second

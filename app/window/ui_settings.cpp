@@ -1,4 +1,4 @@
-#include "session/settings.h"
+#include "window/ui_settings.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -7,15 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/assets.h"
 #include "base/text_file.h"
 #include "model/config.h"  // InputError
 
 namespace mla::app {
-
-const std::vector<std::string>& view_ids() {
-    static const std::vector<std::string> ids = {"shapes", "cache", "attention", "absorption", "compare", "curves", "lesson", "quality"};
-    return ids;
-}
 
 nlohmann::json to_json(const UiSettings& s) {
     nlohmann::json j;
@@ -55,11 +51,7 @@ UiSettings ui_settings_from_json(const nlohmann::json& j) {
     return s;
 }
 
-std::string default_settings_path() {
-    if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) return std::string(x) + "/mla-lab/settings.json";
-    if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.config/mla-lab/settings.json";
-    return "";
-}
+std::string default_settings_path() { return user_config_path("settings.json"); }
 
 UiSettings load_ui_settings(const std::string& path, std::string* warning) {
     if (path.empty()) return {};

@@ -24,6 +24,7 @@
 #include "model/cpu_backend.h"
 #include "model/decoder.h"
 #include "session/backends.h"
+#include "session/session.h"
 
 namespace mla::cli {
 
@@ -262,8 +263,39 @@ struct BenchArgs {
     int64_t kv_heads = 0;
     std::string backend = "cpu";
     double min_seconds = 0.3;
+    int64_t session_steps = 0;      // > 0: time the window's session instead
     bool json = false;
 };
+
+// The window's per-token work: a Session with the default settings (the main lane, Compare's
+// four kinds and Absorption's three paths, traced as the window traces them), stepped
+// `steps` times from the article's prompt. Prints the mean and median time per token.
+int run_session_bench(int64_t steps, bool as_json) {
+    const ModelSettings s;
+    app::Session session(s);
+    if (steps > session.max_steps())
+        throw InputError("--session " + std::to_string(steps) + " is beyond the model's context of " +
+                         std::to_string(session.max_steps()) + " tokens");
+    std::vector<double> ms;
+    for (int64_t i = 0; i < steps; ++i) {
+        if (!session.step()) throw InputError(session.error());
+        ms.push_back(session.last_step_ms());
+    }
+    double sum = 0;
+    for (double v : ms) sum += v;
+    std::vector<double> sorted = ms;
+    std::sort(sorted.begin(), sorted.end());
+    const double mean = sum / static_cast<double>(ms.size()), median = sorted[sorted.size() / 2];
+    if (as_json) {
+        std::puts(json{{"steps", steps}, {"decoders", session.decoder_count()}, {"mean_ms", mean}, {"median_ms", median},
+                       {"total_ms", sum}}.dump(2).c_str());
+    } else {
+        std::printf("window session, default settings: %d decoders per token, %lld steps: mean %.3f ms, median %.3f ms "
+                    "per step (total %.0f ms)\n",
+                    session.decoder_count(), static_cast<long long>(steps), mean, median, sum);
+    }
+    return 0;
+}
 
 // The attention-block configs that a bench compares: the file's own kind, and the others
 // with the same hidden size and query heads (head dim = v_head_dim for an MLA config; an
@@ -351,6 +383,8 @@ double measure_read_bandwidth(int threads) {
 }
 
 int run_bench(const BenchArgs& b) {
+    if (b.session_steps < 0) throw InputError("--session must be 1 or more steps");
+    if (b.session_steps > 0) return run_session_bench(b.session_steps, b.json);
     Config base = b.config.empty() ? builtin_config(AttnKind::MLA) : load_config_file(b.config);
     validate(base, false);
     const auto contexts = parse_list(b.context, "--context");
@@ -464,6 +498,8 @@ void add_model_commands(CLI::App& root, Commands& cmds) {
         s->add_option("--kv-heads", b->kv_heads, "KV heads of the GQA row (default: a quarter of the query heads)");
         s->add_option("--backend", b->backend, "cpu or gpu")->default_val("cpu");
         s->add_option("--min-seconds", b->min_seconds, "time each case for at least this long")->default_val(0.3);
+        s->add_option("--session", b->session_steps,
+                      "instead: time N steps of the window's session (all its lanes, traced) with the default settings");
         s->add_flag("--json", b->json, "JSON output");
         cmds.push_back({s, [b] { return run_bench(*b); }});
     }

@@ -26,17 +26,6 @@ const Trace* Lane::trace(int64_t step) const {
 
 namespace {
 
-// Keeps the shapes of every record but the data of only the named ones.
-void trim(Trace& t, bool keep_all) {
-    for (TensorRecord& r : t.tensors) {
-        if (r.name == "att_probs" || r.name == "logits") continue;
-        // k_nope (recompute) is T x H*(Dn+Dv) every step: quadratic over a run; keep it only for the last step.
-        if (keep_all && r.name != "k_nope") continue;
-        r.data.clear();
-        r.data.shrink_to_fit();
-    }
-}
-
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
     if (a.size() != b.size()) return INFINITY;
     double m = 0;
@@ -68,8 +57,9 @@ BackendFactory default_backend_factory() {
 
 struct Session::Built {
     std::unique_ptr<Backend> backend;  // null when the current one is reused
-    Lane main;
-    std::vector<Lane> compare, paths;
+    std::vector<Lane> lanes;           // one decoder each
+    size_t main = 0;
+    std::vector<size_t> compare, paths;  // indexes into lanes
 };
 
 Session::Session(const ModelSettings& s, SessionOptions o, BackendFactory factory)
@@ -96,33 +86,53 @@ Session::Built Session::build(const ModelSettings& s) const {
         if (!w.first) w.first = settings_weights(s, k, &w.second);
         return w;
     };
-    auto make_lane = [&](const std::string& name, AttnKind k, RunOptions opt, bool keep_all) {
+    // A lane that would run the same weights with the same options as one already made
+    // shares its decoder and traces (with the default settings the main lane, Compare's MLA
+    // and Absorption's absorbed path are one decoder).
+    auto lane = [&](const std::string& name, AttnKind k, RunOptions opt, bool keep_all) -> size_t {
+        const auto& [weights, desc] = weights_of(k);
+        for (size_t i = 0; i < b.lanes.size(); ++i) {
+            Lane& l = b.lanes[i];
+            if (l.weights == weights && l.opt.mla_path == opt.mla_path && l.opt.no_cache == opt.no_cache &&
+                l.opt.rope_on_latent == opt.rope_on_latent) {
+                if (keep_all && !l.keep_all_data) {
+                    l.keep_all_data = true;
+                    l.dec->set_trace_request({});
+                }
+                return i;
+            }
+        }
         Lane l;
         l.name = name;
         l.cfg = model_config(s, k);
         l.opt = opt;
-        std::tie(l.weights, l.weights_desc) = weights_of(k);
+        l.weights = weights;
+        l.weights_desc = desc;
         l.dec = std::make_unique<Decoder>(l.weights, *be, opt);
         l.keep_all_data = keep_all;
-        return l;
+        // The views read every tensor of the main lane, and only att_probs and logits of the others.
+        if (!keep_all) l.dec->set_trace_request({"att_probs", "logits"});
+        b.lanes.push_back(std::move(l));
+        return b.lanes.size() - 1;
     };
-    b.main = make_lane("main", s.kind, run_options(s, s.kind), true);
+    b.main = lane("main", s.kind, run_options(s, s.kind), true);
     if (sopt_.compare)
         for (AttnKind k : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA})
-            b.compare.push_back(make_lane(to_string(k), k, run_options(s, k), false));
+            b.compare.push_back(lane(to_string(k), k, run_options(s, k), false));
     if (sopt_.paths)
         for (MlaPath p : {MlaPath::CachedKV, MlaPath::Recompute, MlaPath::Absorbed}) {
             RunOptions o = run_options(s, AttnKind::MLA);
             o.mla_path = p;
             o.no_cache = false;
-            b.paths.push_back(make_lane(to_string(p), AttnKind::MLA, o, false));
+            b.paths.push_back(lane(to_string(p), AttnKind::MLA, o, false));
         }
     return b;
 }
 
 void Session::install(Built&& b, const ModelSettings& s) {
     // Old decoders go before the backend they live on.
-    main_ = std::move(b.main);
+    lanes_ = std::move(b.lanes);
+    main_ = b.main;
     compare_ = std::move(b.compare);
     paths_ = std::move(b.paths);
     if (b.backend) {
@@ -148,7 +158,7 @@ void Session::clear_error() {
     error_field_ = Field::None;
 }
 
-int Session::decoder_count() const { return 1 + static_cast<int>(compare_.size() + paths_.size()); }
+int Session::decoder_count() const { return static_cast<int>(lanes_.size()); }
 
 std::string Session::backend_device() const { return backend_ ? backend_->device() : std::string(); }
 
@@ -161,20 +171,19 @@ bool Session::step_one() {
     }
     const int64_t token = gen_.next_token();
     const auto t0 = std::chrono::steady_clock::now();
-    auto run = [&](Lane& l) {
-        Trace tr;
-        l.logits = l.dec->step(token, &tr);
-        if (!l.traces.empty()) trim(l.traces.back(), l.keep_all_data);
-        if (!l.keep_all_data) trim(tr, false);
-        l.traces.push_back(std::move(tr));
-    };
-    run(main_);
-    for (Lane& l : compare_) run(l);
-    for (Lane& l : paths_) run(l);
+    for (Lane& l : lanes_) {
+        // k_nope (recompute) is T x H*(Dn+Dv) every step: quadratic over a run; the main lane
+        // keeps it for the newest step only.
+        if (l.keep_all_data && !l.traces.empty())
+            for (TensorRecord& r : l.traces.back().tensors)
+                if (r.name == "k_nope") std::vector<float>().swap(r.data);
+        l.traces.emplace_back();
+        l.logits = l.dec->step(token, &l.traces.back());
+    }
     if (!paths_.empty()) {
-        const Lane& ck = paths_[static_cast<size_t>(MlaPath::CachedKV)];
-        const Lane& rc = paths_[static_cast<size_t>(MlaPath::Recompute)];
-        const Lane& ab = paths_[static_cast<size_t>(MlaPath::Absorbed)];
+        const Lane& ck = path(MlaPath::CachedKV);
+        const Lane& rc = path(MlaPath::Recompute);
+        const Lane& ab = path(MlaPath::Absorbed);
         PathDiff d;
         d.absorbed_vs_recompute = max_abs_diff(ab.logits, rc.logits);
         d.cached_vs_recompute = max_abs_diff(ck.logits, rc.logits);
@@ -182,7 +191,7 @@ bool Session::step_one() {
         diffs_.push_back(d);
     }
     last_step_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    gen_.observe(main_.logits);  // the generate loop of `mla-lab generate`
+    gen_.observe(main().logits);  // the generate loop of `mla-lab generate`
     labels_.push_back(token_text(token, TokenStyle::Label));
     cstrs_.clear();
     for (const std::string& s : labels_) cstrs_.push_back(s.c_str());
@@ -204,12 +213,10 @@ bool Session::step(int64_t count) {
 }
 
 void Session::reset() {
-    for (Lane* l : {&main_}) l->dec->reset();
-    for (Lane& l : compare_) l.dec->reset();
-    for (Lane& l : paths_) l.dec->reset();
-    for (Lane* l : {&main_}) l->traces.clear();
-    for (Lane& l : compare_) l.traces.clear();
-    for (Lane& l : paths_) l.traces.clear();
+    for (Lane& l : lanes_) {
+        l.dec->reset();
+        l.traces.clear();
+    }
     gen_.reset();
     labels_.clear();
     cstrs_.clear();

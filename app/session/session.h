@@ -67,7 +67,7 @@ struct Lane {
     std::unique_ptr<Decoder> dec;
     std::vector<Trace> traces;              // one per step
     std::vector<float> logits;              // after the last step
-    bool keep_all_data = false;             // false: keep only att_probs and logits data
+    bool keep_all_data = false;             // every tensor's data (the main lane); else att_probs and logits
     const Trace* trace(int64_t step) const;
 };
 
@@ -104,8 +104,8 @@ public:
 
     // ---- state
     const ModelSettings& settings() const { return settings_; }
-    const Config& config() const { return main_.cfg; }
-    const RunOptions& options() const { return main_.opt; }
+    const Config& config() const { return main().cfg; }
+    const RunOptions& options() const { return main().opt; }
     int64_t steps() const { return gen_.steps(); }
     int64_t selected() const { return selected_; }         // -1 when no step yet
     int64_t max_steps() const { return config().max_position_embeddings; }
@@ -119,12 +119,12 @@ public:
     int64_t predicted(int64_t step) const;
     std::string generated_text() const;    // the tokens after the prompt, as text
 
-    const Lane& main() const { return main_; }
-    const Trace* trace() const { return main_.trace(selected_); }   // the selected step
+    const Lane& main() const { return lanes_.at(main_); }
+    const Trace* trace() const { return main().trace(selected_); }   // the selected step
     bool has_compare() const { return !compare_.empty(); }
-    const Lane& compare(AttnKind k) const { return compare_.at(static_cast<size_t>(k)); }
+    const Lane& compare(AttnKind k) const { return lanes_.at(compare_.at(static_cast<size_t>(k))); }
     bool has_paths() const { return !paths_.empty(); }
-    const Lane& path(MlaPath p) const { return paths_.at(static_cast<size_t>(p)); }
+    const Lane& path(MlaPath p) const { return lanes_.at(paths_.at(static_cast<size_t>(p))); }
     const std::vector<PathDiff>& path_diffs() const { return diffs_; }
 
     const std::string& error() const { return error_; }
@@ -149,9 +149,10 @@ private:
     ModelSettings settings_;
     std::string backend_name_;
     std::unique_ptr<Backend> backend_;      // declared before the lanes: destroyed after them
-    Lane main_;
-    std::vector<Lane> compare_;             // indexed by AttnKind
-    std::vector<Lane> paths_;               // indexed by MlaPath
+    std::vector<Lane> lanes_;               // one decoder each; roles below index them
+    size_t main_ = 0;
+    std::vector<size_t> compare_;           // by AttnKind: the lane running that kind
+    std::vector<size_t> paths_;             // by MlaPath: the lane running that MLA path
     std::vector<PathDiff> diffs_;
     Generation gen_;                        // tokens fed and predicted (model/decoder.h)
     std::vector<std::string> labels_;

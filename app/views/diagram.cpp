@@ -14,7 +14,7 @@ namespace {
 
 std::vector<int64_t> live_dims(const DiagramNode& n, const Trace* t, int layer) {
     if (t && !n.id.empty())
-        if (const TensorRecord* r = t->find(n.id, n.id == "logits" ? -1 : layer); r && !r->shape.empty()) return r->shape;
+        if (const TensorRecord* r = t->find(n.id, n.id == "logits" ? -1 : layer); r) return {r->shape[0], r->shape[1]};
     return n.dims;
 }
 

@@ -91,9 +91,14 @@ LayerCost attention_cost(const Config& c, const RunOptions& o, int64_t T, double
 }
 
 StepCost step_cost(const Config& c, const RunOptions& o, int64_t T, double dtype_bytes) {
+    StepCost s;
+    step_cost(s, c, o, T, dtype_bytes);
+    return s;
+}
+
+void step_cost(StepCost& s, const Config& c, const RunOptions& o, int64_t T, double dtype_bytes) {
     MLA_CHECK(T >= 1);
     const double D = c.hidden_size, F = c.intermediate_size, V = c.vocab_size;
-    StepCost s;
     LayerCost per;
     // No cache: positions 1..T are all recomputed, each over the tokens up to it.
     const int64_t first = o.no_cache ? 1 : T;
@@ -109,7 +114,6 @@ StepCost step_cost(const Config& c, const RunOptions& o, int64_t T, double dtype
     s.layers.assign(static_cast<size_t>(c.num_hidden_layers), per);
     s.head_flops = 2 * D * V;
     s.head_weight_bytes = (V * D + 2 * D) * dtype_bytes;  // lm_head, final norm, one embedding row
-    return s;
 }
 
 nlohmann::json cost_json(const StepCost& c) {

@@ -52,6 +52,7 @@ LayerCost attention_cost(const Config& c, const RunOptions& o, int64_t T, double
 
 // The whole step (all layers, MLP, lm_head).
 StepCost step_cost(const Config& c, const RunOptions& o, int64_t T, double dtype_bytes = 4);
+void step_cost(StepCost& out, const Config& c, const RunOptions& o, int64_t T, double dtype_bytes = 4);  // reuses out's storage
 
 // A step's figures as JSON, the one writer `generate --json` and the window's trace export
 // share: {"flops", "weight_bytes", "cache_read_bytes", "cache_write_bytes", "cache_elements",

@@ -305,6 +305,11 @@ void Decoder::attention(int l, int64_t pos, Trace* trace) {
 // back once per step, so a GPU backend does one readback, not one per operation.
 void Decoder::record(Trace* trace, const char* name, int layer, View v, int64_t rows, int64_t cols) {
     if (!trace) return;
+    const bool want = request_.empty() || std::find(request_.begin(), request_.end(), name) != request_.end();
+    if (!want) {
+        pending_.push_back({name, layer, rows, cols, -1});
+        return;
+    }
     const int64_t n = rows * cols;
     if (stage_used_ + n > stage_.size) be_.resize(stage_, std::max(2 * stage_.size, stage_used_ + n));
     be_.copy(view(stage_, stage_used_), v, n);
@@ -314,17 +319,17 @@ void Decoder::record(Trace* trace, const char* name, int layer, View v, int64_t 
 
 void Decoder::collect(Trace* t) {
     const Config& c = w_->cfg;
-    std::vector<float> host(static_cast<size_t>(stage_used_));
-    be_.read(view(stage_), host.data(), stage_used_);
-    t->tensors.clear();
-    t->tensors.reserve(pending_.size());
-    for (const Pending& p : pending_) {
-        TensorRecord r;
+    if (static_cast<int64_t>(stage_host_.size()) < stage_used_) stage_host_.resize(static_cast<size_t>(stage_used_));
+    if (stage_used_ > 0) be_.read(view(stage_), stage_host_.data(), stage_used_);
+    t->tensors.resize(pending_.size());  // records are overwritten in place: their storage is reused
+    for (size_t i = 0; i < pending_.size(); ++i) {
+        const Pending& p = pending_[i];
+        TensorRecord& r = t->tensors[i];
         r.name = p.name;
         r.layer = p.layer;
         r.shape = {p.rows, p.cols};
-        r.data.assign(host.begin() + p.off, host.begin() + p.off + p.rows * p.cols);
-        t->tensors.push_back(std::move(r));
+        if (p.off >= 0) r.data.assign(stage_host_.begin() + p.off, stage_host_.begin() + p.off + p.rows * p.cols);
+        else r.data.clear();
     }
     const int64_t T = position();
     t->step = T - 1;
@@ -333,7 +338,7 @@ void Decoder::collect(Trace* t) {
     t->kind = c.attn_kind();
     t->options = opt_;
     t->cache_tokens = opt_.no_cache ? 0 : T;
-    t->cost = step_cost(c, opt_, T);
+    step_cost(t->cost, c, opt_, T);
     t->cache_elements_per_layer.assign(dev_.layers.size(), opt_.no_cache ? 0 : T * cache_elements_per_token(c, opt_.mla_path));
     t->backend = be_.name();
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "model/backend.h"
@@ -22,8 +23,15 @@ public:
     Decoder& operator=(const Decoder&) = delete;
 
     // Feeds `token` at the next position and returns the logits (V) for the next token.
-    // When `trace` is given, it is filled with the step's named tensors and costs.
+    // When `trace` is given, it is filled with the step's costs and every tensor's name,
+    // layer and shape, and with the data of the tensors the trace request asks for. A trace
+    // reused from step to step keeps its storage, so a traced step allocates nothing once
+    // the cache has room.
     const std::vector<float>& step(int64_t token, Trace* trace = nullptr);
+    // The tensors whose data a traced step keeps (llama.cpp's eval-callback "ask"), by
+    // name; empty = all of them. The others are not copied off the backend at all.
+    void set_trace_request(std::vector<std::string> names) { request_ = std::move(names); }
+    const std::vector<std::string>& trace_request() const { return request_; }
     void reset();                        // empty the cache, keep the capacity
 
     // Options take effect at the next step (the cache layout of cached-kv differs from
@@ -58,12 +66,14 @@ private:
     // activations (scratch, one token)
     Buf x_, xn_, q_, qa_, kv_a_, kv_, kv_all_, q_abs_, scores_, att_out_, o_lat_, attn_y_, gate_, up_, mlp_y_, logits_buf_;
     Buf stage_;                              // trace staging area, read back once per step
-    struct Pending { std::string name; int layer; int64_t rows, cols, off; };
+    struct Pending { const char* name; int layer; int64_t rows, cols, off; };  // off -1: shape only
     std::vector<Pending> pending_;
     int64_t stage_used_ = 0;
     int64_t cap_ = 0;                        // cache capacity in tokens
     std::vector<int64_t> history_;
     std::vector<float> logits_;
+    std::vector<std::string> request_;       // traced tensors' data kept (empty = all)
+    std::vector<float> stage_host_;          // the staging area read back
 };
 
 // Sampling: greedy when temperature <= 0, else softmax(logits / temperature) drawn with Rng.

@@ -4,6 +4,7 @@
 // att_probs, att_out, o_latent, attn_output, logits.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,7 +17,7 @@ namespace mla {
 struct TensorRecord {
     std::string name;
     int layer = -1;                  // -1 = not per layer (e.g. logits)
-    std::vector<int64_t> shape;      // maths order (rows, cols)
+    std::array<int64_t, 2> shape{};  // maths order (rows, cols)
     std::vector<float> data;         // row-major
     int64_t numel() const;
     std::string shape_str() const;   // "17 x 32"

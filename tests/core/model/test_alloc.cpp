@@ -69,3 +69,54 @@ TEST_CASE("decode steps allocate nothing once the cache has room", "[model][allo
         }
     }
 }
+
+TEST_CASE("traced decode steps: a reused trace allocates nothing; the window's lanes pay only for what they ask", "[model][alloc]") {
+    for (AttnKind kind : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {
+        for (MlaPath path : {MlaPath::CachedKV, MlaPath::Recompute, MlaPath::Absorbed}) {
+            if (kind != AttnKind::MLA && path != MlaPath::Absorbed) continue;
+            auto w = std::make_shared<const Weights>(random_weights(builtin_config(kind), 2));
+            CpuBackend be(1);
+            RunOptions o;
+            o.mla_path = path;
+            Decoder dec(w, be, o);
+            // Every tensor, into one trace reused from step to step (recompute's k_nope grows
+            // with T, so its capacity is made first by stepping past the measured range).
+            Trace t;
+            for (int i = 0; i < 50; ++i) dec.step(i, &t);
+            dec.reset();
+            for (int i = 0; i < 8; ++i) dec.step(i, &t);
+            long before = g_allocations.load();
+            for (int i = 0; i < 40; ++i) dec.step(i % 256, &t);
+            long allocations = g_allocations.load() - before;
+            const size_t records = t.tensors.size();
+            INFO(to_string(kind) << " " << to_string(path) << ", " << records << " records");
+            CHECK(allocations == 0);
+
+            // The window's Compare and Absorption lanes: a new trace per step (the session keeps
+            // each one), att_probs and logits asked for. Per step: the trace's tensor list, its
+            // per-layer costs and cache sizes, and the data of 3 att_probs and the logits.
+            dec.set_trace_request({"att_probs", "logits"});
+            dec.reset();
+            dec.step(1);
+            std::vector<Trace> kept;
+            kept.reserve(64);
+            before = g_allocations.load();
+            for (int i = 0; i < 40; ++i) {
+                kept.emplace_back();
+                dec.step(i % 256, &kept.back());
+            }
+            allocations = g_allocations.load() - before;
+            const long per_step_bound = 3 + 3 + 1;
+            CHECK(allocations <= 40 * per_step_bound);
+            // Every record keeps its shape; only the asked ones hold data.
+            const Trace& last = kept.back();
+            CHECK(last.tensors.size() == records);
+            for (const TensorRecord& r : last.tensors) {
+                const bool asked = r.name == "att_probs" || r.name == "logits";
+                INFO(r.name << " " << r.shape_str());
+                CHECK(r.data.empty() != asked);
+                CHECK(r.shape[0] * r.shape[1] > 0);
+            }
+        }
+    }
+}

@@ -1,5 +1,6 @@
 // The decoder: the three MLA paths agree, the RoPE-on-latent variant does not, GQA and MQA
 // are MHA with shared K/V heads, no-cache equals cached decoding.
+#include <array>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -148,10 +149,10 @@ TEST_CASE("the trace names tensors with their shapes", "[model][trace]") {
     CHECK(c_kv->shape_str() == "1 x 32");
     const TensorRecord* q_abs = t.find("q_absorbed", 0);
     REQUIRE(q_abs);
-    CHECK(q_abs->shape == std::vector<int64_t>{4, 40});
+    CHECK(q_abs->shape == std::array<int64_t, 2>{4, 40});
     const TensorRecord* probs = t.find("att_probs", 2);
     REQUIRE(probs);
-    CHECK(probs->shape == std::vector<int64_t>{4, 4});
+    CHECK(probs->shape == std::array<int64_t, 2>{4, 4});
     for (int64_t h = 0; h < 4; ++h) {
         auto p = t.head_probs(2, h);
         float sum = 0;

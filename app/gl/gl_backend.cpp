@@ -422,29 +422,18 @@ void GlBackend::rmsnorm(View y, View x, View w, int64_t n, float eps) {
     dispatch(1);
 }
 
-// (cos, sin) of pos * theta^(-2i/dim) for pos < positions, i < dim/2, computed exactly as
-// CpuBackend::rope does (double angle from a float frequency), kept on the GPU and grown.
+// The (cos, sin) table of model/rope.h (the CPU backend's), kept on the GPU and grown with it.
 const GlBackend::RopeTable& GlBackend::rope_table(float theta, int64_t dim, int64_t positions) {
     uint32_t bits = 0;
     std::memcpy(&bits, &theta, sizeof bits);
     RopeTable& t = rope_tables_[{bits, dim}];
-    if (t.positions >= positions) return t;
-    const int64_t cap = std::max<int64_t>({positions, 2 * t.positions, 256});
-    const int64_t half = dim / 2;
-    std::vector<float> cs(static_cast<size_t>(cap * half * 2));
-    for (int64_t i = 0; i < half; ++i) {
-        const double inv_freq = std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(dim));
-        const double f = static_cast<double>(static_cast<float>(inv_freq));
-        for (int64_t pos = 0; pos < cap; ++pos) {
-            const double angle = static_cast<double>(pos) * f;
-            cs[static_cast<size_t>((pos * half + i) * 2)] = static_cast<float>(std::cos(angle));
-            cs[static_cast<size_t>((pos * half + i) * 2 + 1)] = static_cast<float>(std::sin(angle));
-        }
-    }
+    bool grew = false;
+    const mla::RopeTable& host = rope_host_.get(theta, dim, positions, &grew);
+    if (t.name && t.positions == host.positions) return t;
     barrier_for_buffer_api();
     if (t.name) glDeleteBuffers(1, &t.name);  // GL keeps it alive for dispatches already queued
-    t.name = new_buffer(cap * half * 2, cs.data(), false);
-    t.positions = cap;
+    t.name = new_buffer(static_cast<int64_t>(host.cs.size()), host.cs.data(), false);
+    t.positions = host.positions;
     return t;
 }
 

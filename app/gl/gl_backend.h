@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "model/backend.h"
+#include "model/rope.h"
 
 namespace mla::gl {
 
@@ -105,7 +106,8 @@ private:
     std::vector<int> free_;
     unsigned scratch_ = 0;
     int64_t scratch_size_ = 0;
-    std::map<std::pair<uint32_t, int64_t>, RopeTable> rope_tables_;  // (theta bits, dim)
+    std::map<std::pair<uint32_t, int64_t>, RopeTable> rope_tables_;  // (theta bits, dim): on the GPU
+    RopeTables rope_host_;                                            // the same tables on the host
     int64_t align_ = 1;            // GL_SHADER_STORAGE_BUFFER_OFFSET_ALIGNMENT, in elements
     int64_t max_block_ = 0;        // GL_MAX_SHADER_STORAGE_BLOCK_SIZE, in elements
     bool shader_writes_pending_ = false;

@@ -80,20 +80,25 @@ Session::Built Session::build(const ModelSettings& s) const {
         MLA_CHECK(b.backend != nullptr);
         be = b.backend.get();
     }
-    std::map<AttnKind, std::pair<std::shared_ptr<const Weights>, std::string>> weights;
-    auto weights_of = [&](AttnKind k) {
-        auto& w = weights[k];
-        if (!w.first) w.first = settings_weights(s, k, &w.second);
+    struct KindWeights {
+        std::shared_ptr<const Weights> weights;
+        std::string desc;
+        bool trained = false;
+    };
+    std::map<AttnKind, KindWeights> weights;
+    auto weights_of = [&](AttnKind k) -> const KindWeights& {
+        KindWeights& w = weights[k];
+        if (!w.weights) w.weights = settings_weights(s, k, &w.desc, &w.trained);
         return w;
     };
     // A lane that would run the same weights with the same options as one already made
     // shares its decoder and traces (with the default settings the main lane, Compare's MLA
     // and Absorption's absorbed path are one decoder).
     auto lane = [&](const std::string& name, AttnKind k, RunOptions opt, bool keep_all) -> size_t {
-        const auto& [weights, desc] = weights_of(k);
+        const KindWeights& kw = weights_of(k);
         for (size_t i = 0; i < b.lanes.size(); ++i) {
             Lane& l = b.lanes[i];
-            if (l.weights == weights && l.opt.mla_path == opt.mla_path && l.opt.no_cache == opt.no_cache &&
+            if (l.weights == kw.weights && l.opt.mla_path == opt.mla_path && l.opt.no_cache == opt.no_cache &&
                 l.opt.rope_on_latent == opt.rope_on_latent) {
                 if (keep_all && !l.keep_all_data) {
                     l.keep_all_data = true;
@@ -106,8 +111,9 @@ Session::Built Session::build(const ModelSettings& s) const {
         l.name = name;
         l.cfg = model_config(s, k);
         l.opt = opt;
-        l.weights = weights;
-        l.weights_desc = desc;
+        l.weights = kw.weights;
+        l.weights_desc = kw.desc;
+        l.trained_weights = kw.trained;
         l.dec = std::make_unique<Decoder>(l.weights, *be, opt);
         l.keep_all_data = keep_all;
         // The views read every tensor of the main lane, and only att_probs and logits of the others.

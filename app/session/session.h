@@ -64,6 +64,7 @@ struct Lane {
     RunOptions opt;
     std::shared_ptr<const Weights> weights;
     std::string weights_desc;               // "trained model mla-fortunes", "random weights, seed 1"
+    bool trained_weights = false;           // a trained folder of assets/models (else seeded random)
     std::unique_ptr<Decoder> dec;
     std::vector<Trace> traces;              // one per step
     std::vector<float> logits;              // after the last step

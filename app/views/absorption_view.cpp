@@ -163,7 +163,12 @@ void AbsorptionView::draw(const Frame& f, Commands& cmds) {
 
     const float chart_h = std::max(ImGui::GetFontSize() * 8, (ImGui::GetContentRegionAvail().y - ImGui::GetFrameHeightWithSpacing()) * 0.5f);
     const int64_t maxT = std::max<int64_t>(64, T * 2);
-    const auto fl = path_flops_series(ms, maxT);
+    if (memo_.revision != s.revision() || memo_.max_T != maxT) {  // once per step, not per frame
+        memo_.revision = s.revision();
+        memo_.max_T = maxT;
+        memo_.flops = path_flops_series(ms, maxT);
+    }
+    const std::vector<Series>& fl = memo_.flops;
     widgets::PlotAxes ax;
     ax.title = "FLOPs per step as the context grows";
     ax.x = {"tokens T", widgets::AxisScale::Linear, widgets::AxisFormat::Count};

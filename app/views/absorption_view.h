@@ -5,7 +5,10 @@
 // compressed keys, and why the difference then jumps.
 #pragma once
 
+#include <vector>
+
 #include "views/view.h"
+#include "views/view_logic.h"
 
 namespace mla::app {
 
@@ -14,6 +17,13 @@ struct AbsorptionView {
     static constexpr const char* kTitle = "Absorption";
     bool log_flops = true;
     void draw(const Frame& f, Commands& cmds);
+
+private:
+    struct Memo {                   // the chart's series: they change with the run, not the frame
+        uint64_t revision = ~0ull;  // Session::revision() they were made for
+        int64_t max_T = 0;
+        std::vector<Series> flops;
+    } memo_;
 };
 
 }  // namespace mla::app

@@ -78,7 +78,7 @@ void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& 
         std::string what = lab.substr(0, sp), whose;
         if (slabs[i].readers.size() == 1) whose = std::string("h").append(std::to_string(slabs[i].readers[0]));
         else if (static_cast<int>(slabs[i].readers.size()) == H) whose = "all";
-        else whose = std::string("g").append(lab.substr(lab.find_last_of(' ') + 1));
+        else if (slabs[i].group >= 0) whose = std::string("g").append(std::to_string(slabs[i].group));
         const float lw = std::max(ImGui::CalcTextSize(what.c_str()).x, ImGui::CalcTextSize(whose.c_str()).x);
         const float lx0 = (a.x + b.x - lw) * 0.5f;
         const float drop = lx0 < label_end ? font * 2.3f : 0.0f;
@@ -146,7 +146,7 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     if (!slabs.empty()) {
         // Width: the MHA cache of this model (2 H Dh numbers per token) fills a layer's column,
         // so thinner caches look thinner. Height: one row per token, squeezed to fit.
-        const int64_t mha_width = 2 * c.num_attention_heads * (c.is_mla() ? c.qk_nope_head_dim : c.head_dim);
+        const int64_t mha_width = cache_elements_per_token(model_config(s.settings(), AttnKind::MHA), MlaPath::Absorbed);
         const int64_t widest = std::max<int64_t>(mha_width, per_token);
         const ImVec2 area = ImGui::GetContentRegionAvail();
         const int per_row = L <= 3 ? L : 2;
@@ -183,7 +183,13 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     ImGui::BeginChild("##charts", ImVec2(0, avail.y), false);
     const float chart_h = (ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 4.5f) * 0.5f;
     const int64_t maxT = std::max<int64_t>(128, T * 2);
-    const auto series = cache_bytes_series(s.settings(), maxT);
+    if (memo_.revision != s.revision() || memo_.max_T != maxT) {  // once per step, not per frame
+        memo_.revision = s.revision();
+        memo_.max_T = maxT;
+        memo_.bytes = cache_bytes_series(s.settings(), maxT);
+        memo_.flops = flops_series(c, o, maxT);
+    }
+    const std::vector<Series>& series = memo_.bytes;
     widgets::PlotAxes ax;
     ax.title = "KV cache bytes vs tokens (all layers, float32), same model";
     ax.x = {"tokens T", widgets::AxisScale::Linear, widgets::AxisFormat::Count};
@@ -202,7 +208,7 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     ImGui::TextDisabled("bytes per token, all layers: MHA %s, MLA %s", fmt_count(series[0].y.back() / static_cast<double>(series[0].x.back())).c_str(),
                         fmt_count(series[3].y.back() / static_cast<double>(series[3].x.back())).c_str());
 
-    const auto fl = flops_series(c, o, maxT);
+    const std::vector<Series>& fl = memo_.flops;
     RunOptions with = o, without = o;
     with.no_cache = false;
     without.no_cache = true;

@@ -5,7 +5,10 @@
 // step with and without the cache.
 #pragma once
 
+#include <vector>
+
 #include "views/view.h"
+#include "views/view_logic.h"
 
 namespace mla::app {
 
@@ -14,6 +17,13 @@ struct CacheView {
     static constexpr const char* kTitle = "Cache";
     bool log_bytes = false;
     void draw(const Frame& f, Commands& cmds);
+
+private:
+    struct Memo {                   // the charts' series: they change with the run, not the frame
+        uint64_t revision = ~0ull;  // Session::revision() they were made for
+        int64_t max_T = 0;
+        std::vector<Series> bytes, flops;
+    } memo_;
 };
 
 }  // namespace mla::app

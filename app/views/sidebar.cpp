@@ -188,7 +188,7 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
     const std::string gen = s.generated_text();
     if (gen.empty()) ImGui::TextDisabled("(nothing yet: the prompt is fed first, one byte per step)");
     else ImGui::TextUnformatted(gen.c_str());
-    if (s.main().weights_desc.rfind("random", 0) == 0)
+    if (!s.main().trained_weights)
         ImGui::TextDisabled("Random weights: the text is gibberish; the shapes, sizes and costs are exact.");
     ImGui::PopTextWrapPos();
 

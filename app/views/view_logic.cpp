@@ -43,7 +43,7 @@ std::vector<Slab> cache_slabs(const Config& c, const RunOptions& o, int64_t T) {
             std::string label = std::string(part == 0 ? "K " : "V ") + unit;
             if (G > 1) label += std::to_string(g);
             out.push_back({label, part == 0 ? SlabPart::Key : SlabPart::Value, T, c.head_dim,
-                           readers[static_cast<size_t>(g)]});
+                           readers[static_cast<size_t>(g)], G > 1 && G < H ? g : -1});
         }
     return out;
 }

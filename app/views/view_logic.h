@@ -24,6 +24,7 @@ struct Slab {
     SlabPart part = SlabPart::Key;
     int64_t rows = 0, cols = 0;
     std::vector<int> readers;   // the query heads that read it
+    int group = -1;             // GQA: the KV group it belongs to (-1: a per-head or shared slab)
 };
 
 // The slabs of one layer's cache after T tokens, in drawing order. MHA: K and V per head;

@@ -81,11 +81,13 @@ std::string trained_model_dir(const Config& cfg, const std::string& set) {
 }
 
 std::shared_ptr<const Weights> builtin_weights(const Config& cfg, WeightsSource src, uint64_t seed,
-                                               std::string* description, const std::string& set) {
+                                               std::string* description, const std::string& set, bool* trained) {
+    if (trained) *trained = false;
     if (src != WeightsSource::Random) {
         const std::string dir = trained_model_dir(cfg, set);
         if (!dir.empty()) {
             if (description) *description = "trained model " + fs::path(dir).filename().string();
+            if (trained) *trained = true;
             return std::make_shared<const Weights>(load_model(dir));
         }
         if (src == WeightsSource::Trained)

@@ -38,8 +38,10 @@ std::string trained_model_dir(const Config& cfg, const std::string& set = kDefau
 
 // Auto: trained (of `set`) when one matches cfg, else random(seed). Trained: throws
 // InputError naming the sizes when none matches. Random: random_weights(cfg, seed).
+// `description` says which in words ("trained model mla-fortunes", "random weights, seed 1");
+// `trained` says whether a trained folder was loaded.
 std::shared_ptr<const Weights> builtin_weights(const Config& cfg, WeightsSource src, uint64_t seed,
                                                std::string* description = nullptr,
-                                               const std::string& set = kDefaultTrainedSet);
+                                               const std::string& set = kDefaultTrainedSet, bool* trained = nullptr);
 
 }  // namespace mla

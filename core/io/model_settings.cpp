@@ -69,8 +69,9 @@ void validate_settings(const ModelSettings& s) {
         throw InputError("RoPE on the compressed keys needs an even qk_nope_head_dim", "rope_on_latent");
 }
 
-std::shared_ptr<const Weights> settings_weights(const ModelSettings& s, AttnKind kind, std::string* description) {
-    return builtin_weights(model_config(s, kind), s.weights, s.seed, description, s.trained_set);
+std::shared_ptr<const Weights> settings_weights(const ModelSettings& s, AttnKind kind, std::string* description,
+                                                bool* trained) {
+    return builtin_weights(model_config(s, kind), s.weights, s.seed, description, s.trained_set, trained);
 }
 
 std::vector<int64_t> byte_tokens(const std::string& text) {

@@ -55,7 +55,7 @@ void validate_settings(const ModelSettings& s);
 
 // The weights of `kind` with the sizes of `s`, from s.weights (builtin_weights).
 std::shared_ptr<const Weights> settings_weights(const ModelSettings& s, AttnKind kind,
-                                                std::string* description = nullptr);
+                                                std::string* description = nullptr, bool* trained = nullptr);
 
 // The prompt's bytes as token ids (the built-in models read bytes).
 std::vector<int64_t> byte_tokens(const std::string& text);

@@ -125,12 +125,11 @@ void CpuBackend::rope(View x, int64_t rows, int64_t row_stride, int64_t heads, i
     MLA_CHECK(dim % 2 == 0);
     float* base = ptr(x, (rows - 1) * row_stride + (heads - 1) * head_stride + dim);
     const int64_t half = dim / 2;
+    const RopeTable& table = rope_.get(theta, dim, pos0 + rows);
     for (int64_t r = 0; r < rows; ++r) {
-        const double pos = static_cast<double>(pos0 + r);
+        const float* cs = table.row(pos0 + r);
         for (int64_t i = 0; i < half; ++i) {
-            const double inv_freq = std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(dim));
-            const double angle = pos * static_cast<double>(static_cast<float>(inv_freq));
-            const float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+            const float c = cs[2 * i], s = cs[2 * i + 1];
             const int64_t a = layout == RopeLayout::Interleaved ? 2 * i : i;
             const int64_t b = layout == RopeLayout::Interleaved ? 2 * i + 1 : i + half;
             for (int64_t h = 0; h < heads; ++h) {

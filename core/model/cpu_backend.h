@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/backend.h"
+#include "model/rope.h"
 
 namespace mla {
 
@@ -44,6 +45,7 @@ public:
     float* ptr(View v, int64_t n);
 
 private:
+    RopeTables rope_;  // (cos, sin) per position, per (theta, dim)
     std::vector<std::vector<float>> bufs_;
     std::vector<int> free_;
 };

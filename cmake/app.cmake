@@ -56,6 +56,7 @@ mla_layer(mla_cli app/cli USES mla_window
 add_executable(mla-lab app/main.cpp)
 target_link_libraries(mla-lab PRIVATE mla_cli)
 mla_target_options(mla-lab)
+install(TARGETS mla-lab RUNTIME DESTINATION bin)
 
 # ---- tests that need the app's libraries (no window) and tests that need GL (xvfb-run)
 add_executable(app_tests
@@ -69,6 +70,7 @@ add_executable(app_tests
 target_include_directories(app_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests)
 target_link_libraries(app_tests PRIVATE mla_cli Catch2::Catch2)
 target_compile_definitions(app_tests PRIVATE MLA_FIXTURES_DIR="${CMAKE_SOURCE_DIR}/tests/fixtures"
+                                             MLA_ASSETS_DIR="${CMAKE_SOURCE_DIR}/assets"
                                              MLA_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
 mla_target_options(app_tests)
 add_dependencies(app_tests mla-lab)  # the CLI tests run the executable

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/text_file.h"
 #include "cli/cli.h"
 #include "curves/cache_calc.h"
 #include "curves/svg_plot.h"
@@ -129,12 +130,7 @@ std::string capacity_text(double gb) {
     return buf;
 }
 
-void write_file(const std::string& path, const std::string& text) {
-    std::ofstream f(path, std::ios::binary);
-    if (!f) throw InputError("cannot write '" + path + "'; check that the folder exists and is writable");
-    f << text;
-    if (!f) throw InputError("writing '" + path + "' failed");
-}
+void write_file(const std::string& path, const std::string& text) { write_file_atomic(path, text); }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
     if (s.size() < suffix.size()) return false;

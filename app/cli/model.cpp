@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/numbers.h"
 #include "base/rng.h"
 #include "cli/cli.h"
 #include "cli/model_options.h"
@@ -86,11 +87,6 @@ std::vector<int64_t> prompt_tokens(const std::string& prompt, const std::string&
     return byte_tokens(prompt);
 }
 
-float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-    float m = 0;
-    for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
-    return m;
-}
 
 // ============================================================================ [SECTION] generate
 
@@ -205,8 +201,8 @@ VerifyResult compare_paths(std::shared_ptr<const Weights> w, Backend& be, const 
     for (int64_t s = 0; s < tokens; ++s) {
         const int64_t tok = s < static_cast<int64_t>(prompt.size()) ? prompt[s] : next;
         const std::vector<float> a = ref.step(tok);
-        r.recompute = std::max(r.recompute, max_abs_diff(a, rec.step(tok)));
-        r.absorbed = std::max(r.absorbed, max_abs_diff(a, abs.step(tok)));
+        r.recompute = std::max(r.recompute, static_cast<float>(max_abs_diff(a, rec.step(tok))));
+        r.absorbed = std::max(r.absorbed, static_cast<float>(max_abs_diff(a, abs.step(tok))));
         next = std::max_element(a.begin(), a.end()) - a.begin();
     }
     return r;

@@ -207,6 +207,23 @@ bool adopt(ContextState& s, GLFWwindow* w, bool hidden, std::string* reason) {
 
 }  // namespace
 
+GLFWwindow* create_gl_window(const GlWindowSpec& spec) {
+    GLFWwindow* w = nullptr;
+    for (auto [major, minor] : spec.versions) {
+        glfwDefaultWindowHints();
+        glfwWindowHint(GLFW_VISIBLE, spec.visible ? GLFW_TRUE : GLFW_FALSE);
+        glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, major);
+        glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, minor);
+        glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+        glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+        if (spec.debug) glfwWindowHint(GLFW_OPENGL_DEBUG_CONTEXT, GLFW_TRUE);
+        w = glfwCreateWindow(spec.width, spec.height, spec.title, nullptr, nullptr);
+        if (w) break;
+    }
+    glfwDefaultWindowHints();
+    return w;
+}
+
 std::string describe(const ContextInfo& info) {
     if (info.renderer.empty()) return "no OpenGL context";
     return info.renderer + ", OpenGL " + info.version;
@@ -235,15 +252,11 @@ bool ensure_context(std::string* reason) {
         if (reason) *reason = s.reason;
         return false;
     }
-    glfwDefaultWindowHints();
-    glfwWindowHint(GLFW_VISIBLE, GLFW_FALSE);
-    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 4);
-    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
-    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
-    glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-    glfwWindowHint(GLFW_OPENGL_DEBUG_CONTEXT, GLFW_TRUE);
-    GLFWwindow* w = glfwCreateWindow(16, 16, "mla-lab compute", nullptr, nullptr);
-    glfwDefaultWindowHints();  // leave no hint behind for the app's own windows
+    GlWindowSpec spec;
+    spec.title = "mla-lab compute";
+    spec.debug = true;
+    spec.versions = {{4, 3}};
+    GLFWwindow* w = create_gl_window(spec);
     if (!w) {
         const std::string err = glfw_error();
         std::string why = "this display gives " + probe_default_context() +

@@ -15,9 +15,26 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
+struct GLFWwindow;
+
 namespace mla::gl {
+
+// A GLFW window with a forward-compatible core-profile OpenGL context, made the one way the
+// app, the plot renderer and the compute context all use: the first version of `versions`
+// that the display gives. Returns nullptr when none (GLFW's error callback has the reason).
+// Resets the window hints afterwards, so no hint is left for the next window. GLFW must be
+// initialised.
+struct GlWindowSpec {
+    int width = 16, height = 16;
+    const char* title = "mla-lab";
+    bool visible = false;
+    bool debug = false;  // a debug context (KHR_debug messages)
+    std::vector<std::pair<int, int>> versions = {{4, 3}, {3, 3}};
+};
+GLFWwindow* create_gl_window(const GlWindowSpec& spec);
 
 struct ContextInfo {
     std::string renderer;  // GL_RENDERER, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "base/check.h"
+#include "base/numbers.h"
 #include "model/weights.h"
 
 #include "session/backends.h"
@@ -26,12 +27,6 @@ const Trace* Lane::trace(int64_t step) const {
 
 namespace {
 
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-    if (a.size() != b.size()) return INFINITY;
-    double m = 0;
-    for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
-    return m;
-}
 
 double probs_diff(const Trace& a, const Trace& b, int64_t layers) {
     double m = 0;

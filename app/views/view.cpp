@@ -1,5 +1,7 @@
 #include "views/view.h"
 
+#include "base/numbers.h"
+
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -69,18 +71,7 @@ void empty_state(const char* text) {
     ImGui::PopTextWrapPos();
 }
 
-std::string fmt_count(double v) {
-    if (!std::isfinite(v)) return "-";
-    const bool neg = v < 0;
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.0f", std::fabs(v));
-    std::string digits = buf, out;
-    for (size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return neg ? "-" + out : out;
-}
+std::string fmt_count(double v) { return with_commas(v); }
 
 std::string fmt_bytes(double b) {
     std::string s = fmt_count(b) + " B";

@@ -12,6 +12,7 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb/stb_image_write.h>
 
+#include "base/text_file.h"
 #include "views/view_logic.h"
 
 namespace mla::app {
@@ -44,11 +45,15 @@ bool write_png(const std::string& path, const Image& img, std::string* error) {
         if (error) *error = "nothing to write: the image is empty";
         return false;
     }
-    if (!stbi_write_png(path.c_str(), img.width, img.height, 4, img.rgba.data(), img.width * 4)) {
-        if (error) *error = "cannot write " + path;
+    std::string png;  // encoded in memory, then written in full or not at all
+    auto append = [](void* ctx, void* data, int size) {
+        static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+    };
+    if (!stbi_write_png_to_func(append, &png, img.width, img.height, 4, img.rgba.data(), img.width * 4)) {
+        if (error) *error = "cannot encode the PNG for " + path;
         return false;
     }
-    return true;
+    return write_text(path, png, error);
 }
 
 nlohmann::json trace_json(const Trace& t, const Config& c) {
@@ -126,10 +131,10 @@ std::string export_path(const std::string& dir, const std::string& stem, const s
 }
 
 bool write_text(const std::string& path, const std::string& text, std::string* error) {
-    std::ofstream f(path, std::ios::binary);
-    if (f) f << text;
-    if (!f) {
-        if (error) *error = "cannot write " + path;
+    try {
+        write_file_atomic(path, text);
+    } catch (const InputError& e) {
+        if (error) *error = e.what();
         return false;
     }
     return true;

@@ -12,6 +12,9 @@
 #include <cmath>
 #include <filesystem>
 
+#include "base/assets.h"
+#include "gl/gl_context.h"
+
 namespace mla::app {
 
 namespace {
@@ -25,21 +28,9 @@ const ImWchar kGlyphs[] = {0x0020, 0x00FF, 0x0370, 0x03FF, 0x2000, 0x206F, 0x207
 
 // The DejaVu fonts next to the executable, else in the source tree; "" = ImGui's own font.
 std::string fonts_dir() {
-    namespace fs = std::filesystem;
-    std::vector<fs::path> candidates;
-    char buf[4096];
-    if (const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1); n > 0) {
-        buf[n] = 0;
-        const fs::path exe = fs::path(buf).parent_path();
-        candidates = {exe / "assets/fonts", exe / "../assets/fonts", exe / "../share/mla-lab/assets/fonts"};
-    }
-#ifdef MLA_ASSETS_DIR
-    candidates.push_back(fs::path(MLA_ASSETS_DIR) / "fonts");
-#endif
+    const std::string d = find_assets_subdir("fonts");
     std::error_code ec;
-    for (const fs::path& c : candidates)
-        if (fs::exists(c / "DejaVuSans.ttf", ec)) return c.string();
-    return "";
+    return !d.empty() && std::filesystem::exists(std::filesystem::path(d) / "DejaVuSans.ttf", ec) ? d : "";
 }
 
 // Everything made for one render, undone in reverse order whatever happens.
@@ -78,13 +69,12 @@ Image render_curves_image(const CurvesData& d, const CurvesSettings& s, const Pl
                          "). A PNG is drawn by the app's OpenGL renderer and needs a display: run the command under "
                          "xvfb-run -a, or write FILE.svg, which needs none");
     r.prev_window = glfwGetCurrentContext();
-    glfwDefaultWindowHints();
-    glfwWindowHint(GLFW_VISIBLE, GLFW_FALSE);
-    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
-    glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
-    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
-    r.win = glfwCreateWindow(o.width, o.height, "mla-lab plot", nullptr, nullptr);
+    gl::GlWindowSpec spec;
+    spec.width = o.width;
+    spec.height = o.height;
+    spec.title = "mla-lab plot";
+    spec.versions = {{3, 3}};
+    r.win = gl::create_gl_window(spec);
     if (!r.win) throw InputError("cannot draw a PNG: no OpenGL 3.3 window (" + g_glfw_error + ")");
     glfwMakeContextCurrent(r.win);
 
@@ -148,7 +138,7 @@ Image render_curves_image(const CurvesData& d, const CurvesSettings& s, const Pl
 void write_curves_png(const std::string& path, const CurvesData& d, const CurvesSettings& s, const PlotPngOptions& o) {
     const Image img = render_curves_image(d, s, o);
     std::string err;
-    if (!write_png(path, img, &err)) throw InputError(err + "; check that the folder exists and is writable");
+    if (!write_png(path, img, &err)) throw InputError(err);
 }
 
 }  // namespace mla::app

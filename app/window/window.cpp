@@ -29,6 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/assets.h"
 #include "gl/gl_context.h"
 #include "window/ui_settings.h"
 #include "views/registry.h"
@@ -48,27 +49,11 @@ void on_glfw_error(int code, const char* desc) { g_glfw_error = std::string(desc
 const ImWchar kGlyphs[] = {0x0020, 0x00FF, 0x0370, 0x03FF, 0x2000, 0x206F, 0x2070, 0x209F, 0x2190, 0x21FF,
                            0x2200, 0x22FF, 0x2400, 0x243F, 0x25A0, 0x25FF, 0};
 
-std::string exe_dir() {
-    char buf[4096];
-    const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0) return ".";
-    buf[n] = 0;
-    return std::filesystem::path(buf).parent_path().string();
-}
-
-// The fonts folder: next to the executable (assets/fonts, ../assets/fonts,
-// ../share/mla-lab/assets/fonts), then the source tree's (MLA_ASSETS_DIR).
+// The fonts folder (base/assets.h), when it holds the DejaVu fonts; "" = ImGui's own font.
 std::string find_fonts_dir() {
-    namespace fs = std::filesystem;
-    const std::string exe = exe_dir();
-    std::vector<fs::path> candidates = {fs::path(exe) / "assets/fonts", fs::path(exe) / "../assets/fonts",
-                                        fs::path(exe) / "../share/mla-lab/assets/fonts"};
-#ifdef MLA_ASSETS_DIR
-    candidates.push_back(fs::path(MLA_ASSETS_DIR) / "fonts");
-#endif
-    for (const auto& c : candidates)
-        if (fs::exists(c / "DejaVuSans.ttf")) return c.string();
-    return "";
+    const std::string d = find_assets_subdir("fonts");
+    std::error_code ec;
+    return !d.empty() && std::filesystem::exists(std::filesystem::path(d) / "DejaVuSans.ttf", ec) ? d : "";
 }
 
 void apply_theme(bool dark, float scale) {
@@ -197,16 +182,12 @@ App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
     if (!glfwInit())
         throw InputError("cannot open a window: " + g_glfw_error +
                          ". Is a display available? On a machine with none, run it under xvfb-run -a");
-    glfwDefaultWindowHints();
-    glfwWindowHint(GLFW_VISIBLE, o.offscreen ? GLFW_FALSE : GLFW_TRUE);
-    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
-    glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-    for (auto [maj, min] : {std::pair{4, 3}, std::pair{3, 3}}) {
-        glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, maj);
-        glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, min);
-        win_ = glfwCreateWindow(o.width, o.height, "MLA Lab: Multi-Head Latent Attention, token by token", nullptr, nullptr);
-        if (win_) break;
-    }
+    gl::GlWindowSpec spec;
+    spec.width = o.width;
+    spec.height = o.height;
+    spec.title = "MLA Lab: Multi-Head Latent Attention, token by token";
+    spec.visible = !o.offscreen;
+    win_ = gl::create_gl_window(spec);
     if (!win_) throw InputError("cannot open a window with OpenGL 3.3: " + g_glfw_error);
     glfwMakeContextCurrent(win_);
     glfwSwapInterval(o.frames > 0 || o.offscreen ? 0 : 1);

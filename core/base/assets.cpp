@@ -3,26 +3,37 @@
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
-#include <vector>
 
 namespace fs = std::filesystem;
 
 namespace mla {
 
-std::string find_assets_subdir(const std::string& name) {
-    std::vector<fs::path> dirs;
+std::vector<std::string> assets_candidates(const std::string& name) {
+    std::vector<std::string> dirs;
+    if (const char* env = std::getenv("MLA_LAB_ASSETS"); env && *env) dirs.push_back((fs::path(env) / name).string());
     std::error_code ec;
     const fs::path exe = fs::canonical("/proc/self/exe", ec);
     if (!ec) {
-        dirs.push_back(exe.parent_path().parent_path() / "assets" / name);
-        dirs.push_back(exe.parent_path() / "assets" / name);
+        const fs::path bin = exe.parent_path();
+        dirs.push_back((bin / "assets" / name).string());
+        dirs.push_back((bin.parent_path() / "assets" / name).string());                     // build/bin -> build/assets
+        dirs.push_back((bin.parent_path() / "share" / "mla-lab" / "assets" / name).string());  // cmake --install
     }
-#ifdef MLA_ASSETS_DIR
-    dirs.push_back(fs::path(MLA_ASSETS_DIR) / name);
-#endif
-    for (const fs::path& d : dirs)
-        if (fs::is_directory(d, ec)) return d.string();
+    return dirs;
+}
+
+std::string find_assets_subdir(const std::string& name) {
+    std::error_code ec;
+    for (const std::string& d : assets_candidates(name))
+        if (fs::is_directory(d, ec)) return d;
     return "";
+}
+
+std::string assets_not_found(const std::string& name) {
+    std::string tried;
+    for (const std::string& d : assets_candidates(name)) tried += (tried.empty() ? "" : ", ") + d;
+    return "no " + name + " folder found (looked in " + tried + "); keep assets/ next to the executable's folder, "
+           "install with cmake --install, or set MLA_LAB_ASSETS to the assets folder";
 }
 
 std::string user_config_path(const std::string& file) {

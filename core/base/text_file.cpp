@@ -1,5 +1,10 @@
 #include "base/text_file.h"
 
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,18 +23,67 @@ std::string read_file(const std::string& path, const std::string& hint) {
     return s.str();
 }
 
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+    static std::atomic<uint64_t> counter{0};
+    const fs::path target(path_);
+    std::error_code ec;
+    if (fs::is_directory(target, ec)) throw InputError("cannot write '" + path_ + "': it is a folder; give a file name");
+    std::string name = ".";
+    name += target.filename().string();
+    name += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+    tmp_ = (target.parent_path() / name).string();
+    f_ = std::fopen(tmp_.c_str(), "wb");
+    if (!f_)
+        throw InputError("cannot create '" + path_ + "': " + std::strerror(errno) +
+                         " (is the folder there and writable?)");
+}
+
+AtomicFile::~AtomicFile() {
+    if (f_) std::fclose(f_);
+    if (!committed_) std::remove(tmp_.c_str());
+}
+
+void AtomicFile::fail(const std::string& what) {
+    const std::string why = std::strerror(errno);
+    if (f_) std::fclose(f_);
+    f_ = nullptr;
+    std::remove(tmp_.c_str());
+    throw InputError("cannot write '" + path_ + "': " + what + " failed (" + why + "); nothing was written");
+}
+
+void AtomicFile::write(const void* data, size_t n) {
+    if (!f_) throw InputError("cannot write '" + path_ + "': the file is already closed");
+    if (n > 0 && std::fwrite(data, 1, n, f_) != n) fail("writing");
+}
+
+void AtomicFile::finish() {
+    if (!f_) return;
+    if (std::fflush(f_) != 0) fail("flushing");
+    if (::fsync(::fileno(f_)) != 0) fail("syncing to disk");
+    const int rc = std::fclose(f_);
+    f_ = nullptr;
+    if (rc != 0) fail("closing");
+}
+
+void AtomicFile::commit() {
+    finish();
+    std::error_code ec;
+    fs::rename(tmp_, path_, ec);
+    if (ec) {
+        std::remove(tmp_.c_str());
+        throw InputError("cannot write '" + path_ + "': renaming the finished file failed (" + ec.message() +
+                         "); nothing was written");
+    }
+    committed_ = true;
+}
+
 void write_file_atomic(const std::string& path, const std::string& text) {
     std::error_code ec;
     const fs::path parent = fs::path(path).parent_path();
     if (!parent.empty()) fs::create_directories(parent, ec);
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        f << text;
-        if (!f.flush()) throw InputError("cannot write '" + tmp + "'; is the folder writable?");
-    }
-    fs::rename(tmp, path, ec);
-    if (ec) throw InputError("cannot replace '" + path + "' with '" + tmp + "': " + ec.message());
+    AtomicFile f(path);
+    f.write(text);
+    f.commit();
 }
 
 }  // namespace mla

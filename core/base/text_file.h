@@ -1,7 +1,11 @@
-// Whole files as bytes: reading one, and replacing one so that a reader (or a crash) never
-// sees half of it. Used for training logs, records, settings and progress files.
+// Whole files as bytes: reading one, and writing one so that a reader (or a crash, or a
+// full disk) never sees half of it. Every file the project writes goes through AtomicFile:
+// model folders, checkpoints, training logs and records, settings, lesson progress, plots,
+// exports and screenshots.
 #pragma once
 
+#include <cstddef>
+#include <cstdio>
 #include <string>
 
 namespace mla {
@@ -9,8 +13,32 @@ namespace mla {
 // The file's bytes. Throws InputError "cannot open '<path>'" followed by `hint` when given.
 std::string read_file(const std::string& path, const std::string& hint = "");
 
-// Writes `text` to path + ".tmp", then renames it over `path`; creates the parent folder.
-// Throws InputError naming the file when a step fails (the old file is then left as it was).
+// A file written in full or not at all: bytes go to a temporary file in the target's folder
+// (which must exist); commit() flushes, syncs and closes it, checking each step, then
+// renames it over `path`. Any failure throws InputError naming the file and what failed;
+// the temporary file is then removed (also when the object dies uncommitted), and the old
+// file at `path` is left as it was.
+class AtomicFile {
+public:
+    explicit AtomicFile(std::string path);
+    ~AtomicFile();
+    AtomicFile(const AtomicFile&) = delete;
+    AtomicFile& operator=(const AtomicFile&) = delete;
+
+    void write(const void* data, size_t n);
+    void write(const std::string& s) { write(s.data(), s.size()); }
+    void finish();  // flush, sync and close: the bytes are on disk, not yet at `path`
+    void commit();  // finish(), then rename over `path`
+    const std::string& path() const { return path_; }
+
+private:
+    void fail(const std::string& what);  // removes the temporary file and throws
+    std::string path_, tmp_;
+    std::FILE* f_ = nullptr;
+    bool committed_ = false;
+};
+
+// AtomicFile for one string; creates the parent folder when missing.
 void write_file_atomic(const std::string& path, const std::string& text);
 
 }  // namespace mla

@@ -449,8 +449,7 @@ std::vector<CurveCallout> curve_callouts(const std::vector<CurveModel>& models, 
 std::string presets_dir() {
     const std::string dir = find_assets_subdir("presets");
     if (dir.empty())
-        throw InputError("no presets folder found (looked for assets/presets next to the executable's folder and "
-                         "in the source tree); keep assets/presets next to the executable's folder, or give --config FILE");
+        throw InputError(assets_not_found("presets") + "; or give --config FILE");
     return dir;
 }
 
@@ -484,16 +483,6 @@ Config load_calc_config(const std::string& path) {
 
 // [SECTION] Number formatting
 
-std::string with_commas(uint64_t v) {
-    std::string digits = std::to_string(v);
-    std::string out;
-    const size_t n = digits.size();
-    for (size_t i = 0; i < n; ++i) {
-        out += digits[i];
-        if (i + 1 < n && (n - i - 1) % 3 == 0) out += ',';
-    }
-    return out;
-}
 
 namespace {
 

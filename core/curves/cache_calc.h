@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "base/numbers.h"  // with_commas
 #include "model/config.h"
 
 namespace mla {
@@ -194,8 +195,8 @@ std::vector<CurveCallout> curve_callouts(const std::vector<CurveModel>& models,
 
 // [SECTION] Presets (assets/presets/NAME.json)
 
-// The presets folder: next to the executable (<exe dir>/../assets/presets, then
-// <exe dir>/assets/presets), then the source tree's (MLA_ASSETS_DIR). Throws InputError if none.
+// The presets folder, assets/presets, found as every assets folder is
+// (base/assets.h). Throws InputError naming where it looked if none.
 std::string presets_dir();
 std::vector<std::string> preset_names();     // file stems, sorted
 // Loads and validates (for the calculator) a preset; an unknown name lists the valid ones.
@@ -205,7 +206,6 @@ Config load_calc_config(const std::string& path);
 
 // [SECTION] Number formatting
 
-std::string with_commas(uint64_t v);           // 327680 -> "327,680"
 std::string format_gb(uint64_t bytes);         // "399.8 GB" (1e9 B); 1 decimal from 100, else 2 (3 significant below 0.1)
 std::string format_gib(uint64_t bytes);        // "372.3 GiB" (2^30 B), same rule
 std::string format_bytes_short(double bytes);  // "10 GB", "1.5 TB", "500 MB": decimal units, for axis ticks

@@ -1,7 +1,5 @@
 #include "io/model_folder.h"
 
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -42,12 +40,6 @@ std::string join(const std::vector<std::string>& lines) {
     return out;
 }
 
-std::string temp_name(const fs::path& target) {
-    static std::atomic<uint64_t> counter{0};
-    const auto t = std::chrono::steady_clock::now().time_since_epoch().count();
-    return (target.parent_path() / ("." + target.filename().string() + ".tmp-" + std::to_string(t) + "-" +
-                                    std::to_string(counter++))).string();
-}
 
 }  // namespace
 
@@ -154,30 +146,14 @@ void save_model(const Weights& w, const std::string& dir) {
         throw InputError("cannot create the model folder '" + dir + "': " + (ec ? ec.message() : "not a folder"));
     const fs::path config_path = root / "config.json";
     const fs::path st_path = root / "model.safetensors";
-    const std::string config_tmp = temp_name(config_path);
-    const std::string st_tmp = temp_name(st_path);
-    auto cleanup = [&] {
-        std::error_code ignore;
-        fs::remove(config_tmp, ignore);
-        fs::remove(st_tmp, ignore);
-    };
-    try {
-        {
-            std::ofstream f(config_tmp, std::ios::trunc);
-            if (!f) throw InputError("cannot create '" + config_tmp + "' for writing");
-            f << config_to_json(w.cfg).dump(2) << "\n";
-            f.close();
-            if (!f) throw InputError("writing '" + config_tmp + "' failed (disk full or not writable?)");
-        }
-        write_safetensors(st_tmp, out, {{"format", "pt"}});
-        fs::rename(st_tmp, st_path, ec);
-        if (ec) throw InputError("cannot rename '" + st_tmp + "' to '" + st_path.string() + "': " + ec.message());
-        fs::rename(config_tmp, config_path, ec);
-        if (ec) throw InputError("cannot rename '" + config_tmp + "' to '" + config_path.string() + "': " + ec.message());
-    } catch (...) {
-        cleanup();
-        throw;
-    }
+    // Both files are written in full before either replaces the old one.
+    AtomicFile config_file(config_path.string()), weights_file(st_path.string());
+    config_file.write(config_to_json(w.cfg).dump(2) + "\n");
+    write_safetensors(weights_file, out, {{"format", "pt"}});
+    config_file.finish();
+    weights_file.finish();
+    weights_file.commit();
+    config_file.commit();
 }
 
 }  // namespace mla

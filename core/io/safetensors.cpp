@@ -277,8 +277,9 @@ std::vector<float> SafetensorsReader::read(const std::string& name) {
 
 // [SECTION] writing
 
-void write_safetensors(const std::string& path, const std::vector<SafetensorsOut>& tensors,
+void write_safetensors(AtomicFile& f, const std::vector<SafetensorsOut>& tensors,
                        const std::map<std::string, std::string>& metadata) {
+    const std::string& path = f.path();
     json header = json::object();
     if (!metadata.empty()) header["__metadata__"] = metadata;
     int64_t offset = 0;
@@ -300,26 +301,29 @@ void write_safetensors(const std::string& path, const std::vector<SafetensorsOut
     std::string text = header.dump();
     text.append((8 - text.size() % 8) % 8, ' ');
 
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    if (!f) throw InputError("cannot create '" + path + "' for writing; check the folder exists and is writable");
     unsigned char len[8];
     const uint64_t n = text.size();
     for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
-    f.write(reinterpret_cast<const char*>(len), 8);
-    f.write(text.data(), static_cast<std::streamsize>(text.size()));
+    f.write(len, 8);
+    f.write(text);
     for (size_t i = 0; i < tensors.size(); ++i) {
         if (counts[i] == 0) continue;
         if constexpr (std::endian::native == std::endian::little) {
-            f.write(reinterpret_cast<const char*>(tensors[i].data), static_cast<std::streamsize>(4 * counts[i]));
+            f.write(tensors[i].data, static_cast<size_t>(4 * counts[i]));
         } else {
             for (int64_t k = 0; k < counts[i]; ++k) {
                 const uint32_t u = __builtin_bswap32(std::bit_cast<uint32_t>(tensors[i].data[k]));
-                f.write(reinterpret_cast<const char*>(&u), 4);
+                f.write(&u, 4);
             }
         }
     }
-    f.close();
-    if (!f) throw InputError("writing '" + path + "' failed (disk full or not writable?)");
+}
+
+void write_safetensors(const std::string& path, const std::vector<SafetensorsOut>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+    AtomicFile f(path);
+    write_safetensors(f, tensors, metadata);
+    f.commit();
 }
 
 }  // namespace mla

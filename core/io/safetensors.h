@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/text_file.h"
 
 namespace mla {
 
@@ -62,6 +63,9 @@ struct SafetensorsOut {
 // a multiple of 8 bytes. Throws InputError when the file cannot be written, and on a bad
 // tensor list (empty or duplicate name, negative dimension).
 void write_safetensors(const std::string& path, const std::vector<SafetensorsOut>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+// The same into a file being written (model folders write two files before renaming either).
+void write_safetensors(AtomicFile& f, const std::vector<SafetensorsOut>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
 // IEEE 754 binary16 and bfloat16 <-> float32. Exact for every half and bfloat16 value

@@ -759,23 +759,9 @@ Lesson load_lesson(const std::string& dir, const LessonEnv& env) {
 }
 
 std::string lesson_dir() {
-    std::vector<fs::path> dirs;
-    std::error_code ec;
-    const fs::path exe = fs::canonical("/proc/self/exe", ec);
-    if (!ec) {
-        dirs.push_back(exe.parent_path().parent_path() / "assets" / "lesson");
-        dirs.push_back(exe.parent_path() / "assets" / "lesson");
-    }
-#ifdef MLA_ASSETS_DIR
-    dirs.push_back(fs::path(MLA_ASSETS_DIR) / "lesson");
-#endif
-    std::string tried;
-    for (const fs::path& d : dirs) {
-        if (fs::is_directory(d, ec)) return d.string();
-        if (!tried.empty()) tried += ", ";
-        tried += d.string();
-    }
-    throw InputError("no lesson folder found (looked in " + tried + "); keep assets/lesson next to the executable's folder");
+    const std::string d = find_assets_subdir("lesson");
+    if (d.empty()) throw InputError(assets_not_found("lesson"));
+    return d;
 }
 
 }  // namespace mla

@@ -141,8 +141,8 @@ LessonChapter parse_lesson_chapter(const std::string& text, const std::string& f
 // mistakes reported; the others load. A missing folder is one error.
 Lesson load_lesson(const std::string& dir, const LessonEnv& env);
 
-// The lesson folder: <exe dir>/../assets/lesson, <exe dir>/assets/lesson, then the source
-// tree's (MLA_ASSETS_DIR). Throws InputError naming where it looked.
+// The lesson folder, assets/lesson, found as every assets folder is (base/assets.h).
+// Throws InputError naming where it looked.
 std::string lesson_dir();
 
 // One {{...}} expression (without the braces) on a page's model; throws InputError.

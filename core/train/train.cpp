@@ -229,10 +229,6 @@ json options_json(const TrainOptions& o) {
                 {"eval_every", o.eval_every}, {"seed", o.seed}};
 }
 
-void write_all(std::FILE* f, const void* data, size_t bytes, const std::string& path) {
-    if (bytes && std::fwrite(data, 1, bytes, f) != bytes) throw InputError("cannot write '" + path + "' (disk full?)");
-}
-
 }  // namespace
 
 void Trainer::save_checkpoint(const std::string& path) const {
@@ -251,27 +247,12 @@ void Trainer::save_checkpoint(const std::string& path) const {
     h["param_count"] = L_.size;
     const std::string text = h.dump();
     const uint64_t n = text.size();
-    const std::string tmp = path + ".tmp";
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) throw InputError("cannot write checkpoint '" + tmp + "'; is the folder writable?");
-    try {
-        write_all(f, kMagic, sizeof kMagic, tmp);
-        write_all(f, &n, sizeof n, tmp);
-        write_all(f, text.data(), text.size(), tmp);
-        for (const std::vector<float>* a : {&p_, &m_, &v_}) write_all(f, a->data(), sizeof(float) * a->size(), tmp);
-        if (std::fflush(f) != 0) throw InputError("cannot flush '" + tmp + "'");
-#if defined(__unix__) || defined(__APPLE__)
-        if (::fsync(::fileno(f)) != 0) throw InputError("cannot sync '" + tmp + "' to disk");
-#endif
-    } catch (...) {
-        std::fclose(f);
-        std::remove(tmp.c_str());
-        throw;
-    }
-    std::fclose(f);
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw InputError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+    AtomicFile f(path);
+    f.write(kMagic, sizeof kMagic);
+    f.write(&n, sizeof n);
+    f.write(text);
+    for (const std::vector<float>* a : {&p_, &m_, &v_}) f.write(a->data(), sizeof(float) * a->size());
+    f.commit();
 }
 
 void Trainer::load_checkpoint(const std::string& path) {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/check.h"
+#include "base/numbers.h"
 #include "base/text_file.h"
 #include "model/decoder.h"
 #include "train/train_model.h"
@@ -256,15 +257,6 @@ std::string fixed(double v, int decimals) {
     return buf;
 }
 
-std::string with_commas(int64_t n) {
-    std::string s = std::to_string(n), out;
-    const int lead = static_cast<int>(s.size()) % 3;
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (i != 0 && (static_cast<int>(i) - lead) % 3 == 0) out += ',';
-        out += s[i];
-    }
-    return out;
-}
 
 }  // namespace
 

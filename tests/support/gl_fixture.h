@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "base/numbers.h"  // max_abs_diff
+
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -42,15 +44,5 @@ inline double normalised_error(const std::vector<float>& a, const std::vector<fl
     return diff / scale;
 }
 
-inline double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-    REQUIRE(a.size() == b.size());
-    double diff = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-        const double d = std::abs(static_cast<double>(a[i]) - static_cast<double>(b[i]));
-        if (std::isnan(d)) return INFINITY;
-        diff = std::max(diff, d);
-    }
-    return diff;
-}
 
 }  // namespace mla::gltest

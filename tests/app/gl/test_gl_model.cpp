@@ -32,7 +32,7 @@ Run compare(gl::GlBackend& gpu, AttnKind kind, RunOptions opt, int steps, uint64
     for (int s = 0; s < steps; ++s) {
         const std::vector<float>& lc = dc.step(tc);
         const std::vector<float>& lg = dg.step(tg);
-        const double d = gltest::max_abs_diff(lg, lc);
+        const double d = mla::max_abs_diff(lg, lc);
         r.worst = std::max(r.worst, d);
         INFO("step " << s);
         REQUIRE(d <= 1e-4);

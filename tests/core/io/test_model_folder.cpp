@@ -11,8 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/text_file.h"
 #include "io/model_folder.h"
 #include "io/safetensors.h"
+#include "support/temp_dir.h"
 
 using namespace mla;
 using Catch::Matchers::Contains;
@@ -332,12 +334,36 @@ TEST_CASE("save_model refuses what it cannot write, leaving no partial files", "
                       Contains("model.layers.1.mlp.up_proj.weight is 3 x 3") && Contains("40 x 24"));
     CHECK_FALSE(fs::exists(dir / "m" / "model.safetensors"));
 
-    // An existing model folder whose model.safetensors is a folder: the rename fails, the old
-    // config and no temporary file remain.
+    // An existing model folder whose model.safetensors is a folder: refused before anything is
+    // written; that folder and no temporary file remain.
     fs::create_directories(dir / "m2" / "model.safetensors" / "x");
-    CHECK_THROWS_WITH(save_model(w, (dir / "m2").string()), Contains("cannot rename"));
+    CHECK_THROWS_WITH(save_model(w, (dir / "m2").string()), Contains("it is a folder"));
     int files = 0;
     for (const auto& e : fs::directory_iterator(dir / "m2")) { (void)e; ++files; }
     CHECK(files == 1);
     fs::remove_all(dir);
+}
+
+TEST_CASE("AtomicFile: all or nothing, the temporary file never left behind", "[model_folder][atomic]") {
+    TempDir tmp;
+    const std::string path = (tmp.path / "out.txt").string();
+    write_file_atomic(path, "first");
+    {
+        AtomicFile f(path);
+        f.write("second, unfinished");
+    }  // dies uncommitted: the old file stays, no temporary remains
+    CHECK(read_file(path) == "first");
+    int files = 0;
+    for (const auto& e : fs::directory_iterator(tmp.path)) { (void)e; ++files; }
+    CHECK(files == 1);
+    {
+        AtomicFile f(path);
+        f.write("second");
+        f.finish();
+        CHECK(read_file(path) == "first");  // finished, not yet in place
+        f.commit();
+    }
+    CHECK(read_file(path) == "second");
+    CHECK_THROWS_WITH(AtomicFile((tmp.path / "no" / "such" / "x").string()), Contains("cannot create"));
+    CHECK_THROWS_WITH(AtomicFile(tmp.path.string()), Contains("it is a folder"));
 }

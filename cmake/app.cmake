@@ -86,4 +86,5 @@ target_compile_definitions(gl_tests PRIVATE MLA_FIXTURES_DIR="${CMAKE_SOURCE_DIR
                                             MLA_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
 mla_target_options(gl_tests)
 add_dependencies(gl_tests mla-lab)  # the screenshot tests run the executable
-catch_discover_tests(gl_tests TEST_PREFIX "gl:" DISCOVERY_TIMEOUT 60)
+catch_discover_tests(gl_tests TEST_PREFIX "gl:" DISCOVERY_TIMEOUT 60
+                     PROPERTIES SKIP_REGULAR_EXPRESSION "MLA_TEST_SKIPPED")

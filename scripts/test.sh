@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 echo "== all tests (Release) under xvfb-run"
-xvfb-run -a -s "-screen 0 1920x1200x24" ctest --test-dir build --output-on-failure -j2 --timeout 900
+MLA_REQUIRE_GL=1 xvfb-run -a -s "-screen 0 1920x1200x24" ctest --test-dir build --output-on-failure -j2 --timeout 900
 
 echo "== core tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLA_SANITIZE=ON -DMLA_BUILD_APP=OFF \

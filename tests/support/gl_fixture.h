@@ -1,11 +1,12 @@
 // Shared by the GL tests: one GPU backend for the whole run (its shaders compile once),
-// and the skip rule: where no GL 4.3 context can be made (no DISPLAY), a test WARNs why
+// and the skip rule: where no GL 4.3 context can be made (no DISPLAY), a test is skipped (support/skip.h)
 // and returns (Catch2 v2 has no SKIP), so the suite passes without a display.
 #pragma once
 
 #include <catch2/catch.hpp>
 
 #include "base/numbers.h"  // max_abs_diff
+#include "support/skip.h"
 
 #include <algorithm>
 #include <cmath>
@@ -27,7 +28,7 @@ inline gl::GlBackend* gpu_or_skip() {
         tried = true;
         if (gl::ensure_context(&why)) gpu = std::make_unique<gl::GlBackend>();
     }
-    if (!gpu) WARN("GL test skipped: no OpenGL 4.3 context (" << why << ")");
+    if (!gpu) testing::skip("no OpenGL 4.3 context (" + why + ")");
     return gpu.get();
 }
 

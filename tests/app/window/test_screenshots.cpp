@@ -12,6 +12,7 @@
 #include <map>
 
 #include "gl/gl_context.h"
+#include "support/skip.h"
 #include "views/registry.h"
 #include "widgets/colormap.h"
 #include "window/window.h"
@@ -24,7 +25,7 @@ namespace {
 bool have_display() {
     const char* d = std::getenv("DISPLAY");
     if (d && *d) return true;
-    WARN("screenshot test skipped: no X display (DISPLAY is not set); run the tests under xvfb-run -a");
+    mla::testing::skip("no X display (DISPLAY is not set); run the tests under xvfb-run -a");
     return false;
 }
 
@@ -116,7 +117,7 @@ TEST_CASE("screenshots: the CLI writes a PNG and refuses a bad view", "[gl][scre
 TEST_CASE("session on the GPU backend: a scripted run with no GL error", "[gl][session]") {
     std::string why;
     if (!gl::ensure_context(&why)) {
-        WARN("GL test skipped: " << why);
+        mla::testing::skip(why);
         return;
     }
     gl::reset_error_count();

@@ -1,5 +1,6 @@
 #include "base/text_file.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,12 +16,49 @@ namespace mla {
 
 namespace fs = std::filesystem;
 
-std::string read_file(const std::string& path, const std::string& hint) {
+namespace {
+
+std::string size_text(int64_t bytes) {
+    if (bytes >= (int64_t{1} << 20) && bytes % (int64_t{1} << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+    return std::to_string(bytes) + " bytes";
+}
+
+}  // namespace
+
+int64_t check_regular_file(const std::string& path, int64_t max_bytes, const std::string& hint) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+        throw InputError("cannot open '" + path + "': " + std::strerror(errno) + hint);
+    const char* kind = S_ISDIR(st.st_mode)    ? "a folder"
+                       : S_ISFIFO(st.st_mode) ? "a named pipe (FIFO)"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISREG(st.st_mode)  ? nullptr
+                                              : "not a regular file";
+    if (kind) throw InputError("cannot read '" + path + "': it is " + kind + ", not a regular file" + hint);
+    const int64_t size = static_cast<int64_t>(st.st_size);
+    if (size > max_bytes)
+        throw InputError("cannot read '" + path + "': it is " + std::to_string(size) + " bytes, more than the " +
+                         size_text(max_bytes) + " this file may hold");
+    return size;
+}
+
+std::string read_file(const std::string& path, const std::string& hint, int64_t max_bytes) {
+    check_regular_file(path, max_bytes, hint);
     std::ifstream f(path, std::ios::binary);
-    if (!f) throw InputError("cannot open '" + path + "'" + hint);
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
+    if (!f) throw InputError("cannot open '" + path + "': " + std::strerror(errno) + hint);
+    std::string out;
+    char buf[1 << 16];
+    while (f.read(buf, sizeof buf) || f.gcount() > 0) {
+        out.append(buf, static_cast<size_t>(f.gcount()));
+        // The file may have grown since it was checked.
+        if (static_cast<int64_t>(out.size()) > max_bytes)
+            throw InputError("cannot read '" + path + "': it holds more than the " + size_text(max_bytes) +
+                             " this file may hold");
+    }
+    if (f.bad()) throw InputError("cannot read '" + path + "': a read failed");
+    return out;
 }
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {

@@ -5,13 +5,25 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
 namespace mla {
 
-// The file's bytes. Throws InputError "cannot open '<path>'" followed by `hint` when given.
-std::string read_file(const std::string& path, const std::string& hint = "");
+// What every reader checks before it opens a file: that `path` names a regular file (not a
+// folder, a FIFO, a device or a socket, which would hang or never end) and is at most
+// `max_bytes` long. Throws InputError naming the path, what it is and the limit; `hint`
+// (", give a config.json") is appended to the "cannot open" message. Returns the size.
+int64_t check_regular_file(const std::string& path, int64_t max_bytes, const std::string& hint = "");
+
+// The default size limit of read_file: larger than any text file the project reads.
+constexpr int64_t kMaxTextFileBytes = int64_t{64} << 20;  // 64 MiB
+
+// The file's bytes, after check_regular_file. Throws InputError "cannot open '<path>'"
+// followed by `hint` when given, or naming the size limit.
+std::string read_file(const std::string& path, const std::string& hint = "",
+                      int64_t max_bytes = kMaxTextFileBytes);
 
 // A file written in full or not at all: bytes go to a temporary file in the target's folder
 // (which must exist); commit() flushes, syncs and closes it, checking each step, then

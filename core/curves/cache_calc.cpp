@@ -93,10 +93,11 @@ bool same_sizes(const CacheLayout& a, const CacheLayout& b) {
            a.latent == b.latent && a.rope_dim == b.rope_dim && a.nope_dim == b.nope_dim && a.v_dim == b.v_dim;
 }
 
-void check_choice(const char* what, int64_t v) {
-    if (v < 0)
+void check_choice(const char* what, int64_t v, int64_t limit) {
+    if (v < 0 || v > limit)
         throw InputError(std::string(what) + " = " + std::to_string(v) +
-                         " is not valid: it must be a positive integer (or 0 for the default)");
+                         " is not valid: it must be a positive integer up to " + std::to_string(limit) +
+                         " (or 0 for the default)");
 }
 
 }  // namespace
@@ -166,9 +167,9 @@ CacheLayout own_layout(const Config& c) {
 }
 
 bool comparison_layout(const Config& c, CacheKind k, const CacheChoices& choices, CacheLayout& out) {
-    check_choice("GQA group count G", choices.groups);
-    check_choice("MLA latent rank C", choices.latent);
-    check_choice("MLA RoPE key dim Dr", choices.rope_dim);
+    check_choice("GQA group count G", choices.groups, kMaxHeads);
+    check_choice("MLA latent rank C", choices.latent, kMaxLoraRank);
+    check_choice("MLA RoPE key dim Dr", choices.rope_dim, kMaxHeadDim);
     const int64_t H = c.num_attention_heads;
     const int64_t dh = comparison_head_dim(c);
     CacheLayout l;

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_read.h"
+
 namespace mla {
 
 const char* display_name(AttnKind k) {
@@ -70,6 +72,34 @@ void positive(const char* field, int64_t v) {
     if (v <= 0) fail(field, v, "it must be a positive integer");
 }
 
+void at_most(const char* field, int64_t v, int64_t limit) {
+    if (v > limit)
+        fail(field, v, "it must be at most " + std::to_string(limit) + " (16 times what the largest real models use)");
+}
+
+// Every size field below its bound (config.h), so that no later product overflows.
+void check_bounds(const Config& c) {
+    at_most("vocab_size", c.vocab_size, kMaxVocabSize);
+    at_most("hidden_size", c.hidden_size, kMaxHiddenSize);
+    at_most("intermediate_size", c.intermediate_size, kMaxIntermediateSize);
+    at_most("num_hidden_layers", c.num_hidden_layers, kMaxLayers);
+    at_most("num_attention_heads", c.num_attention_heads, kMaxHeads);
+    at_most("num_key_value_heads", c.num_key_value_heads, kMaxHeads);
+    at_most("head_dim", c.head_dim, kMaxHeadDim);
+    at_most("max_position_embeddings", c.max_position_embeddings, kMaxPositions);
+    at_most("q_lora_rank", c.q_lora_rank, kMaxLoraRank);
+    at_most("kv_lora_rank", c.kv_lora_rank, kMaxLoraRank);
+    at_most("qk_nope_head_dim", c.qk_nope_head_dim, kMaxHeadDim);
+    at_most("qk_rope_head_dim", c.qk_rope_head_dim, kMaxHeadDim);
+    at_most("v_head_dim", c.v_head_dim, kMaxHeadDim);
+    at_most("sliding_window", c.sliding_window, kMaxPositions);
+    at_most("n_routed_experts", c.n_routed_experts, kMaxExperts);
+    at_most("first_k_dense_replace", c.first_k_dense_replace, kMaxLayers);
+    if (c.intermediate_size < 0) fail("intermediate_size", c.intermediate_size, "it must be a positive integer");
+    if (c.first_k_dense_replace < 0) fail("first_k_dense_replace", c.first_k_dense_replace, "it must be 0 or more");
+    if (c.n_routed_experts < 0) fail("n_routed_experts", c.n_routed_experts, "it must be positive, or null for a dense model");
+}
+
 }  // namespace
 
 void validate(const Config& c, bool for_running) {
@@ -78,13 +108,14 @@ void validate(const Config& c, bool for_running) {
     positive("num_hidden_layers", c.num_hidden_layers);
     positive("num_attention_heads", c.num_attention_heads);
     positive("max_position_embeddings", c.max_position_embeddings);
+    check_bounds(c);
     if (for_running) positive("intermediate_size", c.intermediate_size);
     if (!(c.rms_norm_eps > 0.0) || c.rms_norm_eps > 1e-1)
         throw InputError("rms_norm_eps = " + std::to_string(c.rms_norm_eps) +
                          " is not valid: it must be in (0, 0.1], typically 1e-6", "rms_norm_eps");
-    if (!(c.rope_theta > 1.0))
+    if (!(c.rope_theta > 1.0) || !(c.rope_theta <= 1e12))
         throw InputError("rope_theta = " + std::to_string(c.rope_theta) +
-                         " is not valid: it must be greater than 1, typically 10000", "rope_theta");
+                         " is not valid: it must be greater than 1 and at most 1e12, typically 10000", "rope_theta");
     if (c.is_mla()) {
         positive("qk_nope_head_dim", c.qk_nope_head_dim);
         positive("qk_rope_head_dim", c.qk_rope_head_dim);
@@ -129,32 +160,23 @@ namespace {
 
 using nlohmann::json;
 
+constexpr const char* kWhere = "config.json";
+
 int64_t get_int(const json& j, const char* key, bool required, int64_t fallback) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) {
-        if (required) throw InputError(std::string("config.json: field '") + key + "' is missing; it must be an integer");
+    const std::optional<int64_t> v = json_int(j, key, kWhere);
+    if (!v) {
+        if (required) throw InputError(std::string(kWhere) + ": field '" + key + "' is missing; it must be an integer", key);
         return fallback;
     }
-    if (!it->is_number_integer())
-        throw InputError(std::string("config.json: field '") + key + "' must be an integer, got " + it->dump());
-    return it->get<int64_t>();
+    return *v;
 }
 
-double get_num(const json& j, const char* key, bool required, double fallback) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) {
-        if (required) throw InputError(std::string("config.json: field '") + key + "' is missing; it must be a number");
-        return fallback;
-    }
-    if (!it->is_number())
-        throw InputError(std::string("config.json: field '") + key + "' must be a number, got " + it->dump());
-    return it->get<double>();
+double get_num(const json& j, const char* key, double fallback) {
+    return json_number(j, key, kWhere).value_or(fallback);
 }
 
-}  // namespace
-
-Config config_from_json(const json& j) {
-    if (!j.is_object()) throw InputError("config.json: the top level must be a JSON object");
+Config config_from_object(const json& j) {
+    if (!j.is_object()) throw InputError("config.json: the top level must be a JSON object, got " + excerpt(j));
     Config c;
     if (auto it = j.find("model_type"); it != j.end() && it->is_string()) c.model_type = it->get<std::string>();
     const bool deepseek = c.model_type.rfind("deepseek", 0) == 0;
@@ -164,23 +186,25 @@ Config config_from_json(const json& j) {
     c.hidden_size = get_int(j, gpt2 ? "n_embd" : "hidden_size", true, 0);
     c.num_hidden_layers = get_int(j, gpt2 ? "n_layer" : "num_hidden_layers", true, 0);
     c.num_attention_heads = get_int(j, gpt2 ? "n_head" : "num_attention_heads", true, 0);
-    c.intermediate_size = get_int(j, gpt2 ? "n_inner" : "intermediate_size", false, gpt2 ? 4 * c.hidden_size : 0);
+    // GPT-2's default inner size is 4 D; a D too large for that is refused by validate().
+    const int64_t gpt2_inner = c.hidden_size > 0 && c.hidden_size <= kMaxHiddenSize ? 4 * c.hidden_size : 0;
+    c.intermediate_size = get_int(j, gpt2 ? "n_inner" : "intermediate_size", false, gpt2 ? gpt2_inner : 0);
     // Falcon-7B's config.json has no max_position_embeddings; FalconConfig's default is 2048.
     const bool falcon = c.model_type == "falcon";
     c.max_position_embeddings = get_int(j, gpt2 ? "n_positions" : "max_position_embeddings", !gpt2 && !falcon, 2048);
     c.kv_lora_rank = get_int(j, "kv_lora_rank", false, 0);
     if (c.model_type == "falcon" && !j.contains("num_key_value_heads")) {
         // Falcon-7B: multi_query = true means one KV head.
-        bool mq = j.value("multi_query", false);
+        const bool mq = json_bool(j, "multi_query", kWhere).value_or(false);
         c.num_key_value_heads = mq ? 1 : get_int(j, "num_kv_heads", false, c.num_attention_heads);
     } else {
         c.num_key_value_heads = get_int(j, "num_key_value_heads", false, c.num_attention_heads);
     }
     c.head_dim = get_int(j, "head_dim", false, c.num_attention_heads > 0 ? c.hidden_size / c.num_attention_heads : 0);
-    c.rms_norm_eps = get_num(j, gpt2 ? "layer_norm_epsilon" : "rms_norm_eps", false, 1e-6);
-    if (c.model_type == "falcon") c.rms_norm_eps = get_num(j, "layer_norm_epsilon", false, 1e-5);
-    c.rope_theta = get_num(j, "rope_theta", false, 10000.0);
-    c.tie_word_embeddings = j.value("tie_word_embeddings", false);
+    c.rms_norm_eps = get_num(j, gpt2 ? "layer_norm_epsilon" : "rms_norm_eps", 1e-6);
+    if (c.model_type == "falcon") c.rms_norm_eps = get_num(j, "layer_norm_epsilon", 1e-5);
+    c.rope_theta = get_num(j, "rope_theta", 10000.0);
+    c.tie_word_embeddings = json_bool(j, "tie_word_embeddings", kWhere).value_or(false);
     if (c.kv_lora_rank > 0) {
         c.q_lora_rank = get_int(j, "q_lora_rank", false, 0);
         c.qk_nope_head_dim = get_int(j, "qk_nope_head_dim", true, 0);
@@ -191,14 +215,15 @@ Config config_from_json(const json& j) {
         for (const char* k : {"q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"})
             if (j.contains(k) && !j[k].is_null())
                 throw InputError(std::string("config.json: field '") + k +
-                                 "' is an MLA field, but kv_lora_rank is missing; add kv_lora_rank or remove it");
+                                 "' is an MLA field, but kv_lora_rank is missing; add kv_lora_rank or remove it", k);
     }
     // DeepSeek checkpoints rotate adjacent pairs; HF's rope_interleave or our rope_layout may say otherwise.
     c.rope_layout = deepseek ? RopeLayout::Interleaved : RopeLayout::Half;
     if (auto it = j.find("rope_layout"); it != j.end()) {
         if (*it == "interleaved") c.rope_layout = RopeLayout::Interleaved;
         else if (*it == "half") c.rope_layout = RopeLayout::Half;
-        else throw InputError("config.json: field 'rope_layout' must be \"interleaved\" or \"half\", got " + it->dump());
+        else throw InputError("config.json: field 'rope_layout' must be \"interleaved\" or \"half\", got " + excerpt(*it),
+                              "rope_layout");
     }
     if (auto it = j.find("rope_interleave"); it != j.end() && it->is_boolean())
         c.rope_layout = it->get<bool>() ? RopeLayout::Interleaved : RopeLayout::Half;
@@ -206,29 +231,37 @@ Config config_from_json(const json& j) {
     if (auto it = j.find("use_sliding_window"); it != j.end() && it->is_boolean() && !it->get<bool>()) c.sliding_window = 0;
     c.n_routed_experts = get_int(j, "n_routed_experts", false, 0);
     c.first_k_dense_replace = get_int(j, "first_k_dense_replace", false, 0);
-    if (auto it = j.find("num_local_experts"); it != j.end() && it->is_number_integer()) c.n_routed_experts = it->get<int64_t>();
+    if (auto it = j.find("num_local_experts"); it != j.end() && it->is_number_integer()) c.n_routed_experts = get_int(j, "num_local_experts", false, 0);
     if (auto it = j.find("rope_scaling"); it != j.end() && !it->is_null()) {
-        if (!it->is_object()) throw InputError("config.json: field 'rope_scaling' must be an object or null, got " + it->dump());
-        std::string t = it->value("type", it->value("rope_type", std::string("unknown")));
+        if (!it->is_object())
+            throw InputError("config.json: field 'rope_scaling' must be an object or null, got " + excerpt(*it), "rope_scaling");
+        const std::string where = "config.json: rope_scaling";
+        const std::string t = json_string(*it, "type", where).value_or(json_string(*it, "rope_type", where).value_or("unknown"));
         if (t != "default") c.rope_scaling_type = t;
     }
     if (auto it = j.find("torch_dtype"); it != j.end() && it->is_string()) c.torch_dtype = it->get<std::string>();
     return c;
 }
 
-Config load_config_file(const std::string& path) {
-    std::ifstream f(path);
-    if (!f) throw InputError("cannot open config file '" + path + "'; give the path of a config.json");
-    nlohmann::json j;
+}  // namespace
+
+Config config_from_json(const json& j) {
     try {
-        j = nlohmann::json::parse(f);
-    } catch (const nlohmann::json::parse_error& e) {
-        throw InputError(path + ": not valid JSON (" + e.what() + ")");
+        return config_from_object(j);
+    } catch (const json::exception& e) {  // a type the getters above did not foresee
+        throw InputError(std::string("config.json: ") + json_reason(e));
     }
+}
+
+Config load_config_file(const std::string& path) {
+    const json j = read_json_file(path, "; give the path of a config.json");
     try {
         return config_from_json(j);
     } catch (const InputError& e) {
-        throw InputError(path + ": " + e.what());
+        const std::string what = e.what();
+        // "config.json: field ..." -> "<path>: field ..."
+        const std::string tail = what.rfind("config.json: ", 0) == 0 ? what.substr(13) : what;
+        throw InputError(path + ": " + tail, e.field);
     }
 }
 

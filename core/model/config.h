@@ -63,6 +63,20 @@ struct Config {
     int64_t kv_groups() const { return num_attention_heads / num_key_value_heads; }  // query heads per KV head
 };
 
+// Upper bounds of the size fields: what the largest real configs need, times 16 (in
+// brackets: the largest we know of; assets/presets and shared/reference/model-presets.md).
+// With these, every product the cost model and the cache calculator form fits int64, and
+// a hostile config is refused in microseconds instead of looping or allocating for ever.
+constexpr int64_t kMaxVocabSize = int64_t{1} << 22;          // 4,194,304 (Gemma 3: 262,144)
+constexpr int64_t kMaxHiddenSize = int64_t{1} << 18;         // 262,144 (Llama-3.1-405B: 16,384)
+constexpr int64_t kMaxIntermediateSize = int64_t{1} << 20;   // 1,048,576 (Llama-3.1-405B: 53,248)
+constexpr int64_t kMaxLayers = 2048;                         // (Llama-3.1-405B: 126)
+constexpr int64_t kMaxHeads = 2048;                          // H and G (Llama-3.1-405B, DeepSeek-V3: 128)
+constexpr int64_t kMaxHeadDim = 4096;                        // Dh, Dn, Dr, Dv (Gemma: 256)
+constexpr int64_t kMaxLoraRank = int64_t{1} << 15;           // 32,768: C and Cq (DeepSeek-V3: 512, 1,536)
+constexpr int64_t kMaxPositions = int64_t{1} << 28;          // 268,435,456 (Llama 4 Scout: 10,485,760)
+constexpr int64_t kMaxExperts = 4096;                        // (DeepSeek-V3: 256)
+
 // Checks every field and every combination; throws InputError naming the field, the value
 // and what would be valid. `for_running` adds what the engine needs to run the model
 // (no mixture-of-experts, no YaRN); the cache calculator checks without it.

@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "io/safetensors.h"
+#include "base/memory.h"
+#include "base/numbers.h"
+#include "base/text_file.h"
 
 namespace mla {
 
@@ -31,15 +34,14 @@ bool tolerated_extra(const std::string& name) {
     return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Joins the problems into one message, at most 12 lines.
-std::string join(const std::vector<std::string>& lines) {
-    std::string out;
-    const size_t shown = std::min<size_t>(lines.size(), 12);
-    for (size_t i = 0; i < shown; ++i) out += "\n  " + lines[i];
-    if (lines.size() > shown) out += "\n  ... and " + std::to_string(lines.size() - shown) + " more";
+// The first problem and how many more, on one line: a model with 40 wrong layers would
+// otherwise print hundreds of lines.
+std::string first_and_count(const std::vector<std::string>& problems) {
+    std::string out = problems.front();
+    if (problems.size() > 1)
+        out += " (and " + std::to_string(problems.size() - 1) + " more difference" + (problems.size() > 2 ? "s" : "") + ")";
     return out;
 }
-
 
 }  // namespace
 
@@ -69,20 +71,22 @@ Weights load_model(const std::string& dir) {
     try {
         validate(w.cfg, true);
     } catch (const InputError& e) {
-        throw InputError(config_path.string() + ": " + e.what());
+        throw InputError(config_path.string() + ": " + e.what(), e.field);
     }
 
-    SafetensorsReader reader(st_path.string());
+    // The file's header against the config, before any weight is allocated: a small folder
+    // whose config asks for billions of parameters is refused here, by what the file holds.
     const std::string file = st_path.string();
+    check_regular_file(file, INT64_MAX, "; a model folder holds model.safetensors");
+    SafetensorsReader reader(file);
     std::map<std::string, const SafetensorsEntry*> in_file;
     for (const SafetensorsEntry& e : reader.entries()) in_file[e.name] = &e;
 
-    allocate(w);
-    const std::vector<NamedTensor> expected = list_tensors(w);
+    const std::vector<TensorSpec> expected = tensor_specs(w.cfg);
     std::vector<std::string> problems;
-    std::vector<std::string> unexpected;
-    for (const NamedTensor& nt : expected) {
-        const TensorSpec& t = nt.spec;
+    size_t unexpected = 0;
+    std::string first_unexpected;
+    for (const TensorSpec& t : expected) {
         auto it = in_file.find(t.name);
         if (it == in_file.end()) {
             std::string line = t.name + " is missing (expected shape " + shape_str(expected_shape(t)) + ")";
@@ -99,21 +103,22 @@ Weights load_model(const std::string& dir) {
     for (const auto& [name, e] : in_file) {
         if (tolerated_extra(name)) continue;
         if (name == "lm_head.weight" && w.cfg.tie_word_embeddings) continue;  // tied: the embedding is used
-        unexpected.push_back(name + " " + e->shape_str());
+        if (unexpected++ == 0) first_unexpected = name + " " + e->shape_str();
     }
-    if (!unexpected.empty()) {
-        std::vector<std::string> lines = problems;
-        lines.push_back(std::to_string(unexpected.size()) + " tensor(s) the config does not call for "
-                        "(wrong config, or a model kind MLA Lab does not run):");
-        lines.insert(lines.end(), unexpected.begin(), unexpected.end());
-        problems = lines;
-    }
+    if (unexpected > 0)
+        problems.push_back(std::to_string(unexpected) + " tensor(s) the config does not call for, first " +
+                           first_unexpected + " (wrong config, or a model kind MLA Lab does not run)");
     if (!problems.empty())
         throw InputError(file + " does not match " + config_path.string() + " (" +
                          std::string(to_string(w.cfg.attn_kind())) + ", " + std::to_string(w.cfg.num_hidden_layers) +
-                         " layers):" + join(problems));
+                         " layers): " + first_and_count(problems));
 
-    for (const NamedTensor& t : expected) {
+    // The shapes match, so the file holds every weight; the float32 copy must fit in memory.
+    check_memory(4.0 * parameter_count(w.cfg), "loading " + dir + " (" + with_commas(parameter_count(w.cfg)) +
+                 " parameters in float32)", "choose a smaller model");
+    allocate(w);
+    const std::vector<NamedTensor> expected_data = list_tensors(w);
+    for (const NamedTensor& t : expected_data) {
         reader.read(*reader.find(t.spec.name), t.data);
         const int64_t n = t.spec.size();
         for (int64_t i = 0; i < n; ++i)

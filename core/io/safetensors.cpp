@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_read.h"
+
 namespace mla {
 
 // [SECTION] half and bfloat16
@@ -110,6 +112,7 @@ std::string SafetensorsEntry::shape_str() const {
 SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
     auto fail = [&](const std::string& what) -> void { throw InputError(path_ + ": " + what); };
 
+    check_regular_file(path_, INT64_MAX, "; give a .safetensors file");
     file_.open(path_, std::ios::binary);
     if (!file_) throw InputError("cannot open safetensors file '" + path_ + "'");
     file_.seekg(0, std::ios::end);
@@ -149,12 +152,8 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
             duplicate = parsed.get<std::string>();
         return true;
     };
-    try {
-        header = json::parse(text, on_event);
-    } catch (const json::exception& e) {
-        fail(std::string("the header is not valid JSON (") + e.what() + ")");
-    }
-    if (!duplicate.empty()) fail("the header names '" + duplicate + "' twice");
+    header = parse_json(text, path_ + ": the header", on_event);
+    if (!duplicate.empty()) fail("the header names '" + duplicate.substr(0, 80) + "' twice");
     if (!header.is_object()) fail("the header must be a JSON object mapping tensor names to tensors, got a " +
                                   std::string(header.type_name()));
 
@@ -162,23 +161,23 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
         const std::string& name = it.key();
         const json& v = it.value();
         if (name == "__metadata__") {
-            if (!v.is_object()) fail("\"__metadata__\" must be an object of strings, got " + v.dump());
+            if (!v.is_object()) fail("\"__metadata__\" must be an object of strings, got " + excerpt(v));
             for (auto m = v.begin(); m != v.end(); ++m) {
                 if (!m.value().is_string())
-                    fail("\"__metadata__\" value of '" + m.key() + "' must be a string, got " + m.value().dump());
+                    fail("\"__metadata__\" value of '" + m.key() + "' must be a string, got " + excerpt(m.value()));
                 metadata_[m.key()] = m.value().get<std::string>();
             }
             continue;
         }
-        const std::string where = "tensor '" + name + "': ";
-        if (!v.is_object()) fail(where + "must be an object with dtype, shape and data_offsets, got " + v.dump());
+        const std::string where = "tensor '" + (name.size() > 80 ? name.substr(0, 80) + "..." : name) + "': ";
+        if (!v.is_object()) fail(where + "must be an object with dtype, shape and data_offsets, got " + excerpt(v));
         for (const char* field : {"dtype", "shape", "data_offsets"})
             if (!v.contains(field)) fail(where + "field '" + field + "' is missing");
 
         SafetensorsEntry e;
         e.name = name;
         const json& dt = v["dtype"];
-        if (!dt.is_string()) fail(where + "dtype must be a string such as \"F32\", got " + dt.dump());
+        if (!dt.is_string()) fail(where + "dtype must be a string such as \"F32\", got " + excerpt(dt));
         e.dtype = dt.get<std::string>();
         const int64_t esize = dtype_size(e.dtype);
         if (esize == 0)
@@ -186,27 +185,27 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
                  "I16, I8, U64, U32, U16, U8, BOOL, F8_E4M3, F8_E5M2)");
 
         const json& sh = v["shape"];
-        if (!sh.is_array()) fail(where + "shape must be an array of non-negative integers, got " + sh.dump());
+        if (!sh.is_array()) fail(where + "shape must be an array of non-negative integers, got " + excerpt(sh));
         int64_t bytes = esize;
         for (const json& d : sh) {
             int64_t dim = 0;
             if (!get_count(d, dim))
-                fail(where + "shape " + sh.dump() + " must hold non-negative integers, got " + d.dump());
+                fail(where + "shape " + excerpt(sh) + " must hold non-negative integers, got " + excerpt(d));
             e.shape.push_back(dim);
             if (__builtin_mul_overflow(bytes, dim, &bytes))
-                fail(where + "shape " + sh.dump() + " has more elements than any file can hold (overflow)");
+                fail(where + "shape " + excerpt(sh) + " has more elements than any file can hold (overflow)");
         }
 
         const json& off = v["data_offsets"];
         if (!off.is_array() || off.size() != 2 || !get_count(off[0], e.begin) || !get_count(off[1], e.end))
-            fail(where + "data_offsets must be two non-negative integers [begin, end), got " + off.dump());
+            fail(where + "data_offsets must be two non-negative integers [begin, end), got " + excerpt(off));
         if (e.begin > e.end)
-            fail(where + "data_offsets " + off.dump() + " end before they begin");
+            fail(where + "data_offsets " + excerpt(off) + " end before they begin");
         if (e.end > data_size)
-            fail(where + "data_offsets " + off.dump() + " reach beyond the data, which is " +
+            fail(where + "data_offsets " + excerpt(off) + " reach beyond the data, which is " +
                  std::to_string(data_size) + " bytes; the file is truncated or corrupt");
         if (e.end - e.begin != bytes)
-            fail(where + "data_offsets " + off.dump() + " hold " + std::to_string(e.end - e.begin) +
+            fail(where + "data_offsets " + excerpt(off) + " hold " + std::to_string(e.end - e.begin) +
                  " bytes, but shape " + e.shape_str() + " of " + e.dtype + " needs " + std::to_string(bytes));
         entries_.push_back(std::move(e));
     }

@@ -17,6 +17,31 @@ void allocate(Weights& w) {
     }, w);
 }
 
+std::vector<TensorSpec> tensor_specs(const Config& c) {
+    std::vector<TensorSpec> out;
+    each_tensor(c, [&](const TensorSpec& s) { out.push_back(s); });
+    return out;
+}
+
+double parameter_count(const Config& c) {
+    // Closed form, so that it costs nothing for any config (each_tensor walks every layer).
+    const double D = static_cast<double>(c.hidden_size), H = static_cast<double>(c.num_attention_heads),
+                 F = static_cast<double>(c.intermediate_size), V = static_cast<double>(c.vocab_size);
+    double attn = 0;
+    if (c.is_mla()) {
+        const double C = static_cast<double>(c.kv_lora_rank), Cq = static_cast<double>(c.q_lora_rank),
+                     Dn = static_cast<double>(c.qk_nope_head_dim), Dr = static_cast<double>(c.qk_rope_head_dim),
+                     Dv = static_cast<double>(c.v_head_dim);
+        attn = (Cq > 0 ? Cq * D + Cq + H * (Dn + Dr) * Cq : H * (Dn + Dr) * D) + (C + Dr) * D + C +
+               H * (Dn + Dv) * C + D * H * Dv;
+    } else {
+        const double G = static_cast<double>(c.num_key_value_heads), Dh = static_cast<double>(c.head_dim);
+        attn = 2 * H * Dh * D + 2 * G * Dh * D;
+    }
+    const double layer = 2 * D + attn + 3 * F * D;
+    return V * D + static_cast<double>(c.num_hidden_layers) * layer + D + (c.tie_word_embeddings ? 0 : V * D);
+}
+
 std::vector<NamedTensor> list_tensors(Weights& w) {
     std::vector<NamedTensor> out;
     each_tensor(w.cfg, [&](const TensorSpec& s, auto& t) {

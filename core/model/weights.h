@@ -66,6 +66,11 @@ struct TensorSpec {
 // ModelTensors of any field types whose `layers` already hold c.num_hidden_layers entries.
 template <class F, class... Objs> void each_tensor(const Config& c, F&& f, Objs&... objs);
 
+// The list alone (no storage), and what it adds up to: parameters (lm_head counted once
+// when tied) and their bytes in float32, in double so that hostile sizes cannot overflow.
+std::vector<TensorSpec> tensor_specs(const Config& c);
+double parameter_count(const Config& c);
+
 // Sizes every tensor of `w` to its shape from w.cfg (layers included): matrices zero, norm
 // gains one; lm_head empty when tied.
 void allocate(Weights& w);

@@ -22,6 +22,9 @@
 #include <nlohmann/json.hpp>
 
 #include "base/check.h"
+#include "base/json_read.h"
+#include "base/memory.h"
+#include "base/numbers.h"
 #include "base/rng.h"
 #include "base/text_file.h"
 #include "io/model_folder.h"
@@ -79,8 +82,10 @@ std::vector<int64_t> spread_windows(int64_t begin, int64_t end, int64_t T, int64
 
 void check_options(const TrainOptions& o, const Config& cfg) {
     auto bad = [](const std::string& what) { throw InputError("training option " + what); };
-    if (o.steps <= 0) bad("steps = " + std::to_string(o.steps) + " is not valid: it must be positive");
-    if (o.batch <= 0) bad("batch = " + std::to_string(o.batch) + " is not valid: it must be positive");
+    if (o.steps <= 0 || o.steps > (int64_t{1} << 40))
+        bad("steps = " + std::to_string(o.steps) + " is not valid: it must be in [1, 2^40]");
+    if (o.batch <= 0 || o.batch > kMaxTrainBatch)
+        bad("batch = " + std::to_string(o.batch) + " is not valid: it must be in [1, " + std::to_string(kMaxTrainBatch) + "]");
     if (o.seq_len <= 0 || o.seq_len > cfg.max_position_embeddings)
         bad("seq_len = " + std::to_string(o.seq_len) + " is not valid: it must be in [1, max_position_embeddings = " +
             std::to_string(cfg.max_position_embeddings) + "]");
@@ -90,10 +95,29 @@ void check_options(const TrainOptions& o, const Config& cfg) {
     if (!(o.weight_decay >= 0)) bad("weight_decay must be 0 or more");
     if (!(o.grad_clip >= 0)) bad("grad_clip must be 0 (off) or more");
     if (!(o.val_fraction > 0 && o.val_fraction <= 0.5)) bad("val_fraction must be in (0, 0.5]");
-    if (o.val_windows <= 0) bad("val_windows must be positive");
+    if (o.val_windows <= 0 || o.val_windows > kMaxValWindows)
+        bad("val_windows must be in [1, " + std::to_string(kMaxValWindows) + "]");
     if (o.eval_every <= 0) bad("eval_every must be positive");
     if (o.checkpoint_every <= 0) bad("checkpoint_every must be positive");
-    if (o.threads <= 0) bad("threads must be positive");
+    if (o.threads <= 0 || o.threads > kMaxTrainThreads) bad("threads must be in [1, " + std::to_string(kMaxTrainThreads) + "]");
+    if (!(o.lr <= 10) || !(o.adam_eps > 0) || !(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1))
+        bad("lr must be at most 10, adam_eps positive, and beta1, beta2 in [0, 1)");
+}
+
+// An upper estimate of what a Trainer holds, in bytes: parameters, gradient and the two
+// AdamW moments, a copy of the initial weights, and the tape of one batch (per layer the
+// normed inputs, Q, K, V, attention weights, MLP activations; then the logits), doubled for
+// the gradients flowing back through it.
+double training_bytes(const Config& c, const TrainOptions& o) {
+    const double P = parameter_count(c), N = static_cast<double>(o.batch) * static_cast<double>(o.seq_len);
+    const double D = static_cast<double>(c.hidden_size), H = static_cast<double>(c.num_attention_heads),
+                 F = static_cast<double>(c.intermediate_size), T = static_cast<double>(o.seq_len),
+                 V = static_cast<double>(c.vocab_size), dq = static_cast<double>(c.q_head_dim()),
+                 dv = static_cast<double>(c.is_mla() ? c.v_head_dim : c.head_dim),
+                 C = static_cast<double>(c.kv_lora_rank + c.q_lora_rank);
+    const double per_layer = N * (8 * D + 4 * H * dq + 3 * H * dv + 4 * F + 2 * H * T + 2 * C);
+    const double tape = static_cast<double>(c.num_hidden_layers) * per_layer + N * (2 * V + 2 * D);
+    return 4.0 * (5 * P + 2 * tape);
 }
 
 // The sampler is counter-based: the batch of step s is drawn from Rng(sampler_seed(seed, s)),
@@ -118,6 +142,9 @@ Trainer::Trainer(const Config& cfg, const TrainOptions& opt, std::string corpus)
         throw InputError("vocab_size = " + std::to_string(cfg.vocab_size) +
                          " is not valid for byte-level training: it must be 256");
     check_options(opt_, cfg);
+    check_memory(training_bytes(cfg, opt_), "training this model (" + with_commas(parameter_count(cfg)) +
+                 " parameters, batch " + std::to_string(opt_.batch) + " x " + std::to_string(opt_.seq_len) + " tokens)",
+                 "use a smaller --hidden, --layers, --batch or --seq");
     L_ = train::make_layout(cfg);
     const int64_t n = static_cast<int64_t>(corpus_.size()), T = opt_.seq_len;
     train_end_ = n - heldout_size(n, opt_);
@@ -256,34 +283,52 @@ void Trainer::save_checkpoint(const std::string& path) const {
 }
 
 void Trainer::load_checkpoint(const std::string& path) {
+    const int64_t file_size = check_regular_file(path, INT64_MAX, "; a checkpoint is train's checkpoint.bin");
     std::ifstream f(path, std::ios::binary);
     if (!f) throw InputError("cannot open checkpoint '" + path + "'");
     char magic[8] = {};
     uint64_t n = 0;
     f.read(magic, 8);
     f.read(reinterpret_cast<char*>(&n), sizeof n);
-    if (!f || std::string(magic, 8) != std::string(kMagic, 8) || n > (1u << 24))
+    if (!f || std::string(magic, 8) != std::string(kMagic, 8) || n > (1u << 24) ||
+        static_cast<int64_t>(n) > file_size - 16)
         throw InputError(path + ": not an mla-lab training checkpoint");
     std::string text(n, '\0');
-    f.read(text.data(), static_cast<std::streamsize>(n));
-    json h;
-    try {
-        h = json::parse(text);
-    } catch (const json::exception& e) {
-        throw InputError(path + ": the checkpoint header is damaged (" + e.what() + ")");
-    }
-    auto differs = [&](const std::string& what, const json& mine, const json& theirs) {
-        throw InputError(path + ": this checkpoint was made with a different " + what + " (" + theirs.dump() +
-                         ", now " + mine.dump() + "); run with the same options, or pass --restart to start over");
+    if (!f.read(text.data(), static_cast<std::streamsize>(n))) throw InputError(path + ": the checkpoint is truncated");
+    const json h = parse_json(text, path + ": the checkpoint header");
+    if (!h.is_object()) throw InputError(path + ": the checkpoint header must be a JSON object, got " + excerpt(h));
+    const std::string where = path + ": the checkpoint header";
+    auto at = [&](const char* key) -> const json& {
+        static const json null;
+        auto it = h.find(key);
+        return it == h.end() ? null : *it;
     };
-    if (h.value("version", 0) != 1) throw InputError(path + ": unknown checkpoint version " + h["version"].dump());
-    if (h["config"] != config_to_json(L_.cfg)) differs("model config", config_to_json(L_.cfg), h["config"]);
+    auto differs = [&](const std::string& what, const json& mine, const json& theirs) {
+        throw InputError(path + ": this checkpoint was made with a different " + what + " (" + excerpt(theirs) +
+                         ", now " + excerpt(mine) + "); run with the same options, or pass --restart to start over");
+    };
+    if (json_int(h, "version", where).value_or(0) != 1)
+        throw InputError(path + ": unknown checkpoint version " + excerpt(at("version")) + "; this build reads version 1");
+    if (at("config") != config_to_json(L_.cfg)) differs("model config", config_to_json(L_.cfg), at("config"));
     const json mine = options_json(opt_);
-    for (auto it = mine.begin(); it != mine.end(); ++it)
-        if (h["options"][it.key()] != it.value()) differs("option " + it.key(), it.value(), h["options"][it.key()]);
-    if (h["corpus_bytes"] != corpus_.size() || h["corpus_fnv1a"] != fnv1a(corpus_))
-        differs("corpus", json{{"bytes", corpus_.size()}}, json{{"bytes", h["corpus_bytes"]}});
-    if (h["param_count"] != L_.size) throw InputError(path + ": parameter count differs from the config's");
+    const json& theirs = at("options");
+    for (auto it = mine.begin(); it != mine.end(); ++it) {
+        const json& t = theirs.is_object() && theirs.contains(it.key()) ? theirs[it.key()] : json();
+        if (t != it.value()) differs("option " + it.key(), it.value(), t);
+    }
+    if (at("corpus_bytes") != corpus_.size() || at("corpus_fnv1a") != fnv1a(corpus_))
+        differs("corpus", json{{"bytes", corpus_.size()}}, json{{"bytes", at("corpus_bytes")}});
+    if (at("param_count") != L_.size) throw InputError(path + ": parameter count differs from the config's");
+    const int64_t step = json_int(h, "step", where).value_or(-1), tokens = json_int(h, "tokens_seen", where).value_or(-1),
+                  loss_count = json_int(h, "loss_count", where).value_or(-1);
+    const double seconds = json_number(h, "seconds", where).value_or(-1), loss_sum = json_number(h, "loss_sum", where).value_or(0);
+    if (step < 0 || step > opt_.steps || tokens < 0 || loss_count < 0 || seconds < 0)
+        throw InputError(path + ": the checkpoint header's step, tokens_seen, loss_count or seconds is missing or out of "
+                         "range (step must be in [0, " + std::to_string(opt_.steps) + "])");
+    const double need = 3.0 * 4.0 * static_cast<double>(p_.size());
+    if (static_cast<double>(file_size - 16 - static_cast<int64_t>(n)) < need)
+        throw InputError(path + ": the checkpoint is truncated: it holds " + std::to_string(file_size - 16 - static_cast<int64_t>(n)) +
+                         " bytes of weights and moments, " + with_commas(need) + " are needed");
     std::vector<float> p(p_.size()), m(p_.size()), v(p_.size());
     for (std::vector<float>* a : {&p, &m, &v})
         f.read(reinterpret_cast<char*>(a->data()), static_cast<std::streamsize>(sizeof(float) * a->size()));
@@ -291,11 +336,11 @@ void Trainer::load_checkpoint(const std::string& path) {
     p_ = std::move(p);
     m_ = std::move(m);
     v_ = std::move(v);
-    step_ = h["step"].get<int64_t>();
-    tokens_seen_ = h["tokens_seen"].get<int64_t>();
-    seconds_ = h["seconds"].get<double>();
-    loss_sum_ = h["loss_sum"].get<double>();
-    loss_count_ = h["loss_count"].get<int64_t>();
+    step_ = step;
+    tokens_seen_ = tokens;
+    seconds_ = seconds;
+    loss_sum_ = loss_sum;
+    loss_count_ = loss_count;
 }
 
 // ============================================================================================
@@ -330,12 +375,13 @@ void rewrite_csv(const std::string& path, int64_t step) {
 }
 
 std::string read_corpus(const std::string& path) {
-    return read_file(path, "; give a text file with --corpus");
+    return read_file(path, "; give a text file with --corpus (at most 256 MiB)", kMaxCorpusBytes);
 }
 
 }  // namespace
 
 std::vector<TrainCurvePoint> read_train_csv(const std::string& path) {
+    check_regular_file(path, kMaxTextFileBytes, "; a training folder holds train.csv");
     std::ifstream f(path);
     if (!f) throw InputError("cannot open '" + path + "'; a training folder holds train.csv");
     std::string line;
@@ -349,7 +395,8 @@ std::vector<TrainCurvePoint> read_train_csv(const std::string& path) {
         TrainCurvePoint p;
         long long step = 0, tokens = 0;
         if (std::sscanf(line.c_str(), "%lld,%lf,%lf,%lld,%lf", &step, &p.train_loss, &p.val_loss, &tokens, &p.seconds) != 5)
-            throw InputError(path + ":" + std::to_string(lineno) + ": expected five numbers, got '" + line + "'");
+            throw InputError(path + ":" + std::to_string(lineno) + ": expected five numbers, got '" +
+                             (line.size() > 60 ? line.substr(0, 60) + "..." : line) + "'");
         p.step = step;
         p.tokens_seen = tokens;
         rows.push_back(p);

@@ -24,6 +24,12 @@
 
 namespace mla {
 
+// Bounds of the options, checked before anything is allocated (with the memory a run needs).
+constexpr int64_t kMaxTrainBatch = 4096;
+constexpr int64_t kMaxValWindows = 100000;
+constexpr int64_t kMaxTrainThreads = 1024;
+constexpr int64_t kMaxCorpusBytes = int64_t{256} << 20;  // 256 MiB: a corpus is read whole
+
 struct TrainOptions {
     int64_t steps = 2000;          // optimiser steps in all; a resumed run stops at the same step
     int64_t batch = 16;            // sequences per step (B)

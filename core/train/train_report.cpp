@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_read.h"
+
 #include "base/check.h"
 #include "base/numbers.h"
 #include "base/text_file.h"
@@ -79,56 +81,63 @@ void write_train_record(const std::string& dir, const TrainRecord& r) {
 }
 
 TrainRecord read_train_record(const std::string& path) {
-    std::ifstream f(path);
-    if (!f) throw InputError("cannot open '" + path + "'");
-    json j;
-    try {
-        j = json::parse(f);
-    } catch (const json::exception& e) {
-        throw InputError(path + ": not valid JSON (" + e.what() + ")");
-    }
-    auto field = [&](const char* section, const char* key) -> const json& {
-        if (!j.contains(section) || !j[section].is_object() || !j[section].contains(key))
-            throw InputError(path + ": missing field " + section + "." + key);
-        return j[section][key];
+    const json j = read_json_file(path, "; a training folder holds train.json");
+    if (!j.is_object()) throw InputError(path + ": the top level must be a JSON object, got " + excerpt(j));
+    auto section = [&](const char* name) -> const json& {
+        auto it = j.find(name);
+        if (it == j.end() || !it->is_object())
+            throw InputError(path + ": field '" + name + "' must be an object, got " +
+                             (it == j.end() ? std::string("nothing") : excerpt(*it)));
+        return *it;
     };
-    auto number = [&](const char* section, const char* key) {
-        const json& v = field(section, key);
-        if (!v.is_number()) throw InputError(path + ": field " + std::string(section) + "." + key + " must be a number");
+    auto where = [&](const char* s) { return path + ": " + s; };
+    auto need = [&](auto v, const char* s, const char* key) {
+        if (!v) throw InputError(path + ": missing field " + std::string(s) + "." + key, key);
+        return *v;
+    };
+    // An integer field in [lo, hi]; a bad one names the range.
+    auto integer = [&](const char* s, const char* key, int64_t lo, int64_t hi) {
+        const int64_t v = need(json_int(section(s), key, where(s)), s, key);
+        if (v < lo || v > hi)
+            throw InputError(path + ": field " + std::string(s) + "." + key + " = " + std::to_string(v) +
+                             " is not valid: it must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", key);
         return v;
     };
-    auto text = [&](const char* section, const char* key) {
-        const json& v = field(section, key);
-        if (!v.is_string()) throw InputError(path + ": field " + std::string(section) + "." + key + " must be a string");
-        return v.get<std::string>();
+    auto number = [&](const char* s, const char* key) { return need(json_number(section(s), key, where(s)), s, key); };
+    auto text = [&](const char* s, const char* key) { return need(json_string(section(s), key, where(s)), s, key); };
+    auto seed = [&](const char* s, const char* key) -> uint64_t {
+        const json& sec = section(s);
+        auto it = sec.find(key);
+        if (it == sec.end() || !it->is_number_unsigned())
+            throw InputError(path + ": field " + std::string(s) + "." + key + " must be an integer in [0, 2^64)", key);
+        return it->get<uint64_t>();
     };
+    constexpr int64_t kBig = int64_t{1} << 40;
     TrainRecord r;
     TrainOptions& o = r.options;
-    o.steps = number("options", "steps").get<int64_t>();
-    o.batch = number("options", "batch").get<int64_t>();
-    o.seq_len = number("options", "seq_len").get<int64_t>();
-    o.lr = number("options", "lr").get<double>();
-    o.min_lr_ratio = number("options", "min_lr_ratio").get<double>();
-    o.warmup = number("options", "warmup").get<int64_t>();
-    o.weight_decay = number("options", "weight_decay").get<double>();
-    o.beta1 = number("options", "beta1").get<double>();
-    o.beta2 = number("options", "beta2").get<double>();
-    o.adam_eps = number("options", "adam_eps").get<double>();
-    o.grad_clip = number("options", "grad_clip").get<double>();
-    o.val_fraction = number("options", "val_fraction").get<double>();
-    o.val_windows = number("options", "val_windows").get<int64_t>();
-    o.eval_every = number("options", "eval_every").get<int64_t>();
-    o.checkpoint_every = number("options", "checkpoint_every").get<int64_t>();
-    o.seed = number("options", "seed").get<uint64_t>();
-    o.threads = number("options", "threads").get<int>();
+    o.steps = integer("options", "steps", 1, kBig);
+    o.batch = integer("options", "batch", 1, kMaxTrainBatch);
+    o.seq_len = integer("options", "seq_len", 1, kMaxPositions);
+    o.lr = number("options", "lr");
+    o.min_lr_ratio = number("options", "min_lr_ratio");
+    o.warmup = integer("options", "warmup", 0, kBig);
+    o.weight_decay = number("options", "weight_decay");
+    o.beta1 = number("options", "beta1");
+    o.beta2 = number("options", "beta2");
+    o.adam_eps = number("options", "adam_eps");
+    o.grad_clip = number("options", "grad_clip");
+    o.val_fraction = number("options", "val_fraction");
+    o.val_windows = integer("options", "val_windows", 1, kMaxValWindows);
+    o.eval_every = integer("options", "eval_every", 1, kBig);
+    o.checkpoint_every = integer("options", "checkpoint_every", 1, kBig);
+    o.seed = seed("options", "seed");
+    o.threads = static_cast<int>(integer("options", "threads", 1, kMaxTrainThreads));
     r.corpus_name = text("corpus", "name");
-    r.corpus_bytes = number("corpus", "bytes").get<int64_t>();
+    r.corpus_bytes = integer("corpus", "bytes", 0, kMaxCorpusBytes);
     r.corpus_fnv1a = text("corpus", "fnv1a");
     r.heldout = text("heldout", "file");
-    r.heldout_bytes = number("heldout", "bytes").get<int64_t>();
+    r.heldout_bytes = integer("heldout", "bytes", 0, kMaxCorpusBytes);
     r.heldout_fnv1a = text("heldout", "fnv1a");
-    if (o.seq_len <= 0 || o.val_windows <= 0)
-        throw InputError(path + ": options.seq_len and options.val_windows must be positive");
     if (r.heldout_bytes < o.seq_len + 1)
         throw InputError(path + ": heldout.bytes = " + std::to_string(r.heldout_bytes) +
                          " is shorter than one window (seq_len + 1 = " + std::to_string(o.seq_len + 1) + ")");

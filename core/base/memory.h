@@ -1,0 +1,24 @@
+// How much memory the machine can give, so that a size from a file or a flag is refused
+// before it is allocated ("needs 4.4 GB, 1.2 GB available") instead of failing half-way
+// with bad_alloc, or the machine swapping to a halt.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace mla {
+
+// Bytes the process may still allocate: MemAvailable from /proc/meminfo, lowered by an
+// address-space limit (ulimit -v) when one is set. MLA_LAB_MEMORY_BYTES, when set to a
+// positive integer, replaces it (tests use it to act out a small machine).
+int64_t available_memory_bytes();
+
+// Throws InputError "<what> needs <N> of memory, but <M> is available; <hint>" when
+// bytes_needed (a double, so that a product of hostile sizes cannot overflow) is more than
+// available_memory_bytes().
+void check_memory(double bytes_needed, const std::string& what, const std::string& hint = "");
+
+// 4,400,000,000 -> "4.4 GB"; 512 -> "512 B" (decimal units, as the cache calculator).
+std::string memory_text(double bytes);
+
+}  // namespace mla

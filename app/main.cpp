@@ -1,6 +1,8 @@
 // mla-lab: with no subcommand it opens the window; subcommands work with no display
 // (but screenshot). See DESIGN.md "Command line".
 #include <cstdio>
+#include <exception>
+#include <new>
 
 #include "base/error.h"
 #include "cli/cli.h"
@@ -15,6 +17,7 @@ int main(int argc, char** argv) {
     mla::cli::add_screenshot_command(app, cmds);
     std::function<int()> run_window;
     mla::cli::add_window_options(app, run_window);
+    mla::cli::strict_integers(app);
     try {
         app.parse(argc, argv);
         for (auto& c : cmds)
@@ -30,5 +33,11 @@ int main(int argc, char** argv) {
     } catch (const mla::InputError& e) {
         std::fprintf(stderr, "mla-lab: error: %s\n", e.what());
         return 2;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "mla-lab: error: out of memory; choose smaller sizes\n");
+        return 2;
+    } catch (const std::exception& e) {  // a bug, not bad input: say so in one line
+        std::fprintf(stderr, "mla-lab: internal error: %s\n", e.what());
+        return 70;
     }
 }

@@ -23,4 +23,9 @@ void add_screenshot_command(CLI::App& root, Commands& cmds);   // screenshot (cl
 // The window: `mla-lab` with no subcommand (cli/window_options.cpp). Options are on the root app.
 void add_window_options(CLI::App& root, std::function<int()>& run_window);
 
+// Every integer option of `root` and its subcommands takes plain decimal digits that fit its
+// type: CLI11 alone saturates 18446744073709551616 to the largest value, reads 010 as octal
+// and 0x10 as hex, and wraps -1 into an unsigned option (cli/model_options.cpp).
+void strict_integers(CLI::App& root);
+
 }  // namespace mla::cli

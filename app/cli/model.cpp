@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/memory.h"
 #include "base/numbers.h"
 #include "base/rng.h"
 #include "cli/cli.h"
@@ -72,6 +73,9 @@ std::vector<int64_t> parse_list(const std::string& s, const char* flag) {
         }
         if (used == 0 || used != item.size() || v <= 0)
             throw InputError(std::string(flag) + ": '" + item + "' is not a positive integer; give a list like 1024,4096");
+        if (v > kMaxPositions)
+            throw InputError(std::string(flag) + ": " + item + " is more than any model's context; give at most " +
+                             with_commas(kMaxPositions));
         out.push_back(v);
     }
     if (out.empty()) throw InputError(std::string(flag) + " is empty");
@@ -104,7 +108,7 @@ int run_generate(const GenerateArgs& g) {
     const int64_t V = w->cfg.vocab_size;
     const std::vector<int64_t> prompt = prompt_tokens(s.prompt, g.ids, V);
     const int64_t P = static_cast<int64_t>(prompt.size());
-    if (P + g.tokens > w->cfg.max_position_embeddings)
+    if (g.tokens > w->cfg.max_position_embeddings - P)  // not P + tokens, which can overflow
         throw InputError("prompt (" + std::to_string(P) + " tokens) + --tokens " + std::to_string(g.tokens) +
                          " is beyond max_position_embeddings = " + std::to_string(w->cfg.max_position_embeddings));
     auto backend = make_backend(s.backend);
@@ -386,6 +390,17 @@ int run_bench(const BenchArgs& b) {
     const auto contexts = parse_list(b.context, "--context");
     if (b.threads < 0) throw InputError("--threads must be 0 (all cores) or more");
     const int threads = b.threads > 0 ? b.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const std::vector<BenchCase> cases = bench_cases(base, b.kv_heads);
+    const int64_t max_t = *std::max_element(contexts.begin(), contexts.end());
+    for (const BenchCase& bc : cases) {
+        // Before anything runs: the weights, the cache (its capacity may be up to twice what it
+        // holds), the random fill and the scores must fit.
+        const double T = static_cast<double>(max_t) + 1, per_token = static_cast<double>(cache_elements_per_token(bc.cfg, bc.path));
+        const double need = 4.0 * (parameter_count(bc.cfg) + 3 * per_token * T +
+                                   2 * static_cast<double>(bc.cfg.num_attention_heads) * T);
+        check_memory(need, std::string("bench ") + to_string(bc.cfg.attn_kind()) + " at context " + with_commas(max_t),
+                     "give a shorter --context");
+    }
     auto backend = make_backend(b.backend);
     if (b.backend == "cpu") backend = std::make_unique<CpuBackend>(threads);
     const double bw = b.backend == "cpu" ? measure_read_bandwidth(threads) : 0.0;
@@ -393,8 +408,7 @@ int run_bench(const BenchArgs& b) {
     if (!b.json)
         std::printf("%-5s %-10s %8s %12s %14s %14s %10s %9s\n", "kind", "path", "context", "ms/step", "FLOP/step",
                     "bytes read", "GB/s", "of peak");
-    for (const BenchCase& bc : bench_cases(base, b.kv_heads)) {
-        const int64_t max_t = *std::max_element(contexts.begin(), contexts.end());
+    for (const BenchCase& bc : cases) {
         Config cfg = bc.cfg;
         cfg.max_position_embeddings = std::max<int64_t>(cfg.max_position_embeddings, max_t + 1);
         validate(cfg, true);

@@ -1,5 +1,9 @@
 #include "cli/model_options.h"
 
+#include <algorithm>
+
+#include "cli/cli.h"
+
 #include "io/builtin.h"
 #include "io/model_folder.h"
 
@@ -57,6 +61,37 @@ void add_model_options(CLI::App& a, ModelOptions& m, unsigned groups) {
         a.add_option("--temperature", m.s.temperature, "0 = greedy, up to 100")->default_val(d.temperature);
     }
     a.add_option("--backend", m.s.backend, "cpu or gpu (gpu needs a display with OpenGL 4.3)")->default_val(d.backend);
+}
+
+namespace {
+
+// "" when `text` is a decimal integer in [lo, hi] (as text: no conversion can saturate).
+std::string integer_problem(const std::string& text, bool is_unsigned) {
+    const std::string range = is_unsigned ? "from 0 to 18446744073709551615"
+                                          : "from -9223372036854775808 to 9223372036854775807";
+    const bool negative = !text.empty() && text[0] == '-';
+    const std::string digits = negative ? text.substr(1) : text;
+    const bool plain = !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!plain || (digits.size() > 1 && digits[0] == '0'))
+        return "'" + text + "' is not a whole number in decimal digits; give one " + range;
+    if (negative && is_unsigned) return text + " is negative; give a whole number " + range;
+    const std::string limit = is_unsigned ? "18446744073709551615" : negative ? "9223372036854775808" : "9223372036854775807";
+    if (digits.size() > limit.size() || (digits.size() == limit.size() && digits > limit))
+        return text + " is out of range; give a whole number " + range;
+    return "";
+}
+
+}  // namespace
+
+void strict_integers(CLI::App& root) {
+    for (CLI::Option* o : root.get_options()) {
+        const std::string type = o->get_type_name();
+        if (type != "INT" && type != "UINT") continue;
+        const bool is_unsigned = type == "UINT";
+        o->check(CLI::Validator(
+            [is_unsigned](std::string& text) { return integer_problem(text, is_unsigned); }, "", "decimal integer"));
+    }
+    for (CLI::App* sub : root.get_subcommands({})) strict_integers(*sub);
 }
 
 }  // namespace mla::cli

@@ -148,10 +148,16 @@ int run_train(const TrainArgs& a) {
     const bool tty = ::isatty(STDERR_FILENO);
     g_stop = false;
     auto previous = std::signal(SIGINT, on_sigint);
-    std::fprintf(stderr, "training %s (%s parameters) on %s -> %s\n", to_string(cfg.attn_kind()),
-                 count_short(double(train::make_layout(cfg).size)).c_str(), a.corpus.c_str(), a.out.c_str());
+    // The banner waits for the first step, so that a bad option, corpus or checkpoint is the
+    // one line printed.
+    bool banner = false;
     bool open_line = false;
     auto progress = [&](const TrainProgress& p) {
+        if (!banner) {
+            std::fprintf(stderr, "training %s (%s parameters) on %s -> %s\n", to_string(cfg.attn_kind()),
+                         count_short(parameter_count(cfg)).c_str(), a.corpus.c_str(), a.out.c_str());
+            banner = true;
+        }
         const bool eval = p.val_loss >= 0;
         if (!eval && !tty && p.step % std::max<int64_t>(1, a.log_every) != 0) return;
         char buf[256];

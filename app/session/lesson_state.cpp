@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/assets.h"
+#include "base/json_read.h"
 #include "base/text_file.h"
 
 namespace mla::app {
@@ -140,12 +141,12 @@ std::string default_lesson_progress_path() {
 
 LessonProgress load_lesson_progress(const std::string& path, const Lesson& l) {
     if (path.empty()) return {};
-    std::ifstream f(path);
-    if (!f) return {};
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return {};  // nothing read yet
     try {
-        return lesson_progress_from_json(nlohmann::json::parse(f), l);
-    } catch (const nlohmann::json::exception&) {
-        return {};
+        return lesson_progress_from_json(read_json_file(path, "", int64_t{1} << 20), l);
+    } catch (const InputError&) {
+        return {};  // a damaged progress file starts the lesson afresh; saving replaces it
     }
 }
 

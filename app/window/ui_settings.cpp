@@ -1,6 +1,7 @@
 #include "window/ui_settings.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/assets.h"
+#include "base/json_read.h"
 #include "base/text_file.h"
 #include "model/config.h"  // InputError
 
@@ -30,8 +32,14 @@ UiSettings ui_settings_from_json(const nlohmann::json& j) {
     if (!j.is_object()) return s;
     const auto& ids = view_ids();
     auto known = [&](const std::string& v) { return std::find(ids.begin(), ids.end(), v) != ids.end(); };
-    if (auto it = j.find("scale"); it != j.end() && it->is_number())
-        s.scale = std::clamp(it->get<float>(), 0.5f, 3.0f);
+    // In double first: a float cast of 1e300 is undefined, and NaN would pass a clamp.
+    auto clamped = [&](const char* key, float lo, float hi, float& out) {
+        auto it = j.find(key);
+        if (it == j.end() || !it->is_number()) return;
+        const double v = it->get<double>();
+        if (std::isfinite(v)) out = static_cast<float>(std::clamp(v, static_cast<double>(lo), static_cast<double>(hi)));
+    };
+    clamped("scale", 0.5f, 3.0f, s.scale);
     if (auto it = j.find("theme"); it != j.end() && it->is_string()) s.dark = it->get<std::string>() != "light";
     if (auto it = j.find("open_views"); it != j.end() && it->is_array()) {
         s.open_views.clear();
@@ -45,8 +53,7 @@ UiSettings ui_settings_from_json(const nlohmann::json& j) {
     if (auto it = j.find("active_view"); it != j.end() && it->is_string() && known(it->get<std::string>()))
         s.active_view = it->get<std::string>();
     if (auto it = j.find("layout"); it != j.end() && it->is_string()) s.tiles = it->get<std::string>() == "tiles";
-    if (auto it = j.find("play_speed"); it != j.end() && it->is_number())
-        s.play_speed = std::clamp(it->get<float>(), 0.25f, 60.0f);
+    clamped("play_speed", 0.25f, 60.0f, s.play_speed);
     if (auto it = j.find("export_dir"); it != j.end() && it->is_string()) s.export_dir = it->get<std::string>();
     return s;
 }
@@ -55,12 +62,12 @@ std::string default_settings_path() { return user_config_path("settings.json"); 
 
 UiSettings load_ui_settings(const std::string& path, std::string* warning) {
     if (path.empty()) return {};
-    std::ifstream f(path);
-    if (!f) return {};
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return {};  // the first run: nothing saved yet
     try {
-        return ui_settings_from_json(nlohmann::json::parse(f));
-    } catch (const nlohmann::json::exception& e) {
-        if (warning) *warning = path + ": not valid JSON, using the default settings (" + e.what() + ")";
+        return ui_settings_from_json(read_json_file(path, "", int64_t{1} << 20));
+    } catch (const InputError& e) {
+        if (warning) *warning = std::string(e.what()) + "; using the default settings";
         return {};
     }
 }

@@ -220,7 +220,11 @@ App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
     build_fonts();
 
     session_ = std::make_unique<Session>(m);
-    if (o.steps > 0) session_->step(std::min(o.steps, session_->max_steps()));
+    if (o.steps > session_->max_steps())
+        throw InputError("--steps " + std::to_string(o.steps) + " is beyond the model's context of " +
+                         std::to_string(session_->max_steps()) + " tokens; give at most " +
+                         std::to_string(session_->max_steps()));
+    if (o.steps > 0) session_->step(o.steps);
 }
 
 App::~App() {

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/assets.h"
+#include "base/text_file.h"
 #include "curves/cache_calc.h"
 #include "io/builtin.h"
 #include "train/train_report.h"
@@ -761,15 +762,15 @@ Lesson load_lesson(const std::string& dir, const LessonEnv& env) {
     int number = 0;
     for (const fs::path& f : files) {
         ++number;
-        std::ifstream in(f, std::ios::binary);
-        if (!in) {
-            lesson.errors.push_back({f.string(), 0, "cannot be read"});
+        std::string text;
+        try {
+            text = read_file(f.string(), "", kMaxChapterBytes);
+        } catch (const InputError& e) {
+            lesson.errors.push_back({f.string(), 0, e.what()});
             continue;
         }
-        std::ostringstream text;
-        text << in.rdbuf();
         const size_t before = lesson.errors.size();
-        LessonChapter c = parse_lesson_chapter(text.str(), f.string(), env, lesson.errors);
+        LessonChapter c = parse_lesson_chapter(text, f.string(), env, lesson.errors);
         c.number = number;
         if (lesson.errors.size() == before) lesson.chapters.push_back(std::move(c));
     }

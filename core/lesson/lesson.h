@@ -137,6 +137,8 @@ LessonEnv default_lesson_env();
 LessonChapter parse_lesson_chapter(const std::string& text, const std::string& file, const LessonEnv& env,
                                    std::vector<LessonError>& errors);
 
+constexpr int64_t kMaxChapterBytes = int64_t{4} << 20;  // a chapter file is read whole: at most 4 MiB
+
 // Every *.md file of `dir`, in file-name order. A file with a mistake is left out and its
 // mistakes reported; the others load. A missing folder is one error.
 Lesson load_lesson(const std::string& dir, const LessonEnv& env);

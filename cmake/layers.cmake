@@ -22,7 +22,8 @@ endfunction()
 
 # Warnings, and -march=native when MLA_NATIVE is on, for one target.
 function(mla_target_options target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter -Wno-maybe-uninitialized)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter
+                         $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
   if(MLA_NATIVE)
     target_compile_options(${target} PRIVATE -march=native)
   endif()

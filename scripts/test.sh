@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the whole suite under xvfb-run
-# (GL tests need a display; Mesa's llvmpipe gives OpenGL 4.5), then the core tests again
-# built with AddressSanitizer + UndefinedBehaviorSanitizer.
+# (GL tests need a display; Mesa's llvmpipe gives OpenGL 4.5), then the core and app tests
+# again built with AddressSanitizer + UndefinedBehaviorSanitizer, and each libFuzzer target
+# (tests/fuzz) for 30 seconds (MLA_FUZZ_SECONDS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -12,8 +13,12 @@ echo "== all tests (Release) under xvfb-run"
 MLA_REQUIRE_GL=1 xvfb-run -a -s "-screen 0 1920x1200x24" ctest --test-dir build --output-on-failure -j2 --timeout 900 \
   --repeat until-pass:2
 
-echo "== core tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLA_SANITIZE=ON -DMLA_BUILD_APP=OFF \
-      -DMLA_NATIVE="${MLA_NATIVE:-ON}" > build-asan-configure.log 2>&1 || { cat build-asan-configure.log; exit 1; }
-cmake --build build-asan -j"$(nproc)" --target core_tests
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-asan --output-on-failure -j2 --timeout 900
+echo "== core and app tests, and every fuzz target for 30 s, under AddressSanitizer + UBSan (clang, libFuzzer)"
+# One clang build: the readers instrumented for libFuzzer, everything with ASan + UBSan. The
+# GL tests stay in the Release run above (Mesa's own allocations are not ours to check).
+CC=clang CXX=clang++ cmake -S . -B build-san -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLA_SANITIZE=ON -DMLA_FUZZ=ON \
+      -DMLA_FUZZ_SECONDS="${MLA_FUZZ_SECONDS:-30}" -DMLA_NATIVE="${MLA_NATIVE:-ON}" > build-san-configure.log 2>&1 ||
+  { cat build-san-configure.log; exit 1; }
+cmake --build build-san -j"$(nproc)" --target core_tests app_tests mla-lab fuzzers
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-san --output-on-failure -j2 \
+  --timeout 900 -R '^(core|app|fuzz):'

@@ -268,7 +268,9 @@ Config load_config_file(const std::string& path) {
 nlohmann::json config_to_json(const Config& c) {
     json j;
     const bool m = c.is_mla();
-    j["model_type"] = c.model_type;
+    // The fields below have Llama's names; GPT-2 and Falcon spell theirs differently, so a
+    // config read from theirs is written back as what it now is.
+    j["model_type"] = c.model_type == "gpt2" || c.model_type == "falcon" ? std::string("llama") : c.model_type;
     j["architectures"] = json::array({m ? "DeepseekV2ForCausalLM" : "LlamaForCausalLM"});
     j["vocab_size"] = c.vocab_size;
     j["hidden_size"] = c.hidden_size;

@@ -167,3 +167,13 @@ TEST_CASE("lesson flops_total is a closed form equal to the step-by-step sum", "
     CHECK_NOTHROW(lesson_value("flops_total tokens=268435456", show, env));
     CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 5);
 }
+
+TEST_CASE("a config read from GPT-2 or Falcon names is written back in names it is read by", "[hostile][config]") {
+    for (const char* name : {"gpt2", "falcon-7b"}) {
+        INFO(name);
+        const Config c = load_preset(name);
+        const nlohmann::json j = config_to_json(c);
+        CHECK(j["model_type"] == "llama");
+        CHECK(config_to_json(config_from_json(j)) == j);
+    }
+}

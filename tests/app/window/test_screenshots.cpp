@@ -5,6 +5,8 @@
 // the tests WARN and return.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -112,6 +114,21 @@ TEST_CASE("screenshots: the CLI writes a PNG and refuses a bad view", "[gl][scre
     CHECK(std::string(sig + 1, 3) == "PNG");
     const std::string bad = bin + " screenshot --view nosuch --out " + out + " 2> /dev/null";
     CHECK(std::system(bad.c_str()) != 0);
+    // Beyond the model's context: refused with the limit, nothing written.
+    const std::string full = (dir / "full.png").string();
+    std::filesystem::remove(full);
+    const std::string far = bin + " screenshot --view cache --steps 5000 --out " + full + " 2> /dev/null";
+    CHECK(WEXITSTATUS(std::system(far.c_str())) == 2);
+    CHECK(!std::filesystem::exists(full));
+    // A full disk (ulimit -f 8: writes past 8 KiB fail): exit 2, no file, no temporary file.
+    const std::string limited = "sh -c \"trap '' XFSZ; ulimit -f 8; exec " + bin + " screenshot --view cache --out " + full +
+                                "\" 2> /dev/null";
+    CHECK(WEXITSTATUS(std::system(limited.c_str())) == 2);
+    CHECK(!std::filesystem::exists(full));
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        INFO(e.path());
+        CHECK(e.path().filename().string().find(".tmp") == std::string::npos);
+    }
 }
 
 TEST_CASE("session on the GPU backend: a scripted run with no GL error", "[gl][session]") {

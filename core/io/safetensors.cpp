@@ -78,17 +78,7 @@ int64_t dtype_size(const std::string& d) {
 bool is_supported(const std::string& d) { return d == "F32" || d == "F16" || d == "BF16"; }
 
 // A non-negative JSON integer that fits int64; false otherwise.
-bool get_count(const json& v, int64_t& out) {
-    if (!v.is_number_integer()) return false;
-    if (v.is_number_unsigned()) {
-        const uint64_t u = v.get<uint64_t>();
-        if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return false;
-        out = static_cast<int64_t>(u);
-        return true;
-    }
-    out = v.get<int64_t>();
-    return out >= 0;
-}
+bool get_count(const json& v, int64_t& out) { return json_to_int64(v, out) && out >= 0; }
 
 uint32_t le32(const unsigned char* p) {
     return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |

@@ -231,7 +231,7 @@ Config config_from_object(const json& j) {
     if (auto it = j.find("use_sliding_window"); it != j.end() && it->is_boolean() && !it->get<bool>()) c.sliding_window = 0;
     c.n_routed_experts = get_int(j, "n_routed_experts", false, 0);
     c.first_k_dense_replace = get_int(j, "first_k_dense_replace", false, 0);
-    if (auto it = j.find("num_local_experts"); it != j.end() && it->is_number_integer()) c.n_routed_experts = get_int(j, "num_local_experts", false, 0);
+    if (const std::optional<int64_t> v = json_int(j, "num_local_experts", kWhere)) c.n_routed_experts = *v;  // Mixtral
     if (auto it = j.find("rope_scaling"); it != j.end() && !it->is_null()) {
         if (!it->is_object())
             throw InputError("config.json: field 'rope_scaling' must be an object or null, got " + excerpt(*it), "rope_scaling");

@@ -10,7 +10,8 @@ find_package(CLI11 REQUIRED)
 
 # Shaders are built into the binary so it runs from any folder.
 set(MLA_SHADERS absorb_query.comp add.comp attn_scores.comp attn_values.comp copy.comp copy_rows.comp
-    embed.comp latent_output.comp matmul.comp matvec.comp rmsnorm.comp rope.comp softmax.comp swiglu.comp)
+    embed.comp latent_output.comp matmul.comp matvec.comp rmsnorm.comp rope.comp softmax.comp swiglu.comp
+    store_rows.comp load_rows.comp attend.comp attend_merge.comp cache_dtype.glsl)
 list(TRANSFORM MLA_SHADERS PREPEND ${CMAKE_SOURCE_DIR}/shaders/)
 set(MLA_SHADERS_CPP ${CMAKE_BINARY_DIR}/generated/shaders_embedded.cpp)
 string(REPLACE ";" "|" MLA_SHADER_LIST "${MLA_SHADERS}")

@@ -82,7 +82,25 @@ namespace {
 const char* const kFiles[] = {"copy.comp",        "copy_rows.comp",   "embed.comp",       "matvec.comp",
                               "matmul.comp",      "rmsnorm.comp",     "rope.comp",        "attn_scores.comp",
                               "softmax.comp",     "attn_values.comp", "absorb_query.comp", "latent_output.comp",
-                              "swiglu.comp",      "add.comp"};
+                              "swiglu.comp",      "add.comp",         "store_rows.comp",  "load_rows.comp",
+                              "attend.comp",      "attend_merge.comp"};
+
+// GLSL has no #include: a line `#include "x.glsl"` is replaced by the embedded file x.glsl.
+std::string with_includes(const std::string& file, const char* source) {
+    std::string s = source;
+    const std::string key = "#include \"";
+    for (size_t at = s.find(key); at != std::string::npos;) {
+        const size_t end = s.find('"', at + key.size());
+        const size_t eol = s.find('\n', at);
+        if (end == std::string::npos) throw std::runtime_error("shaders/" + file + ": unterminated #include");
+        const std::string name = s.substr(at + key.size(), end - at - key.size());
+        const char* inc = find_shader(name.c_str());
+        if (!inc) throw std::runtime_error("shaders/" + file + ": #include \"" + name + "\" is not embedded");
+        s.replace(at, (eol == std::string::npos ? s.size() : eol) - at, inc);
+        at = s.find(key, at + std::strlen(inc));  // one level: included files include nothing
+    }
+    return s;
+}
 
 constexpr int64_t kMaxGroups = 65535;  // the minimum GL guarantees per dimension
 constexpr int64_t kUintMax = std::numeric_limits<uint32_t>::max();
@@ -109,7 +127,9 @@ GlBackend::GlBackend() {
     for (int i = 0; i < kOpCount; ++i) {
         programs_[i].file = kFiles[i];
         try {
-            programs_[i].name = compile_compute(kFiles[i], find_shader(kFiles[i]));
+            const char* src = find_shader(kFiles[i]);
+            programs_[i].name = src ? compile_compute(kFiles[i], with_includes(kFiles[i], src).c_str())
+                                    : compile_compute(kFiles[i], nullptr);
         } catch (...) {
             for (int j = 0; j < i; ++j) glDeleteProgram(programs_[j].name);
             throw;
@@ -126,6 +146,7 @@ GlBackend::~GlBackend() {
     for (auto& [key, t] : rope_tables_)
         if (t.name) glDeleteBuffers(1, &t.name);
     if (scratch_) glDeleteBuffers(1, &scratch_);
+    if (partials_) glDeleteBuffers(1, &partials_);
     for (auto& p : programs_)
         if (p.name) glDeleteProgram(p.name);
 }
@@ -170,6 +191,15 @@ int64_t GlBackend::bind_name(int slot, unsigned buffer, int64_t off, int64_t n) 
     glBindBufferRange(GL_SHADER_STORAGE_BUFFER, slot, buffer, static_cast<GLintptr>(start * 4),
                       static_cast<GLsizeiptr>(count * 4));
     return inner;
+}
+
+int64_t GlBackend::bind_typed(int slot, View v, CacheDtype d, int64_t n) {
+    const int64_t bytes = cache_dtype_bytes(d), per = 4 / bytes;
+    const Entry& e = entry(v.buf);
+    MLA_CHECK(v.off >= 0 && n >= 0 && (v.off + n) * bytes <= e.size * 4);
+    const int64_t first_word = v.off / per, end_word = (v.off + n + per - 1) / per;
+    const int64_t inner = bind_name(slot, e.name, first_word, end_word - first_word);
+    return inner * per + v.off % per;
 }
 
 int64_t GlBackend::bind(int slot, View v, int64_t n) {
@@ -306,6 +336,15 @@ unsigned GlBackend::scratch(int64_t n) {
     return scratch_;
 }
 
+unsigned GlBackend::partials(int64_t n) {
+    if (n > partials_size_) {
+        if (partials_) glDeleteBuffers(1, &partials_);  // GL keeps it alive for dispatches already queued
+        partials_size_ = std::max(n, 2 * partials_size_);
+        partials_ = new_buffer(partials_size_, nullptr, false);
+    }
+    return partials_;
+}
+
 // Copies elements [off, off + n) of `buffer` into the scratch buffer (for overlapping copies).
 namespace {
 void stage(unsigned from, int64_t off, unsigned to, int64_t n) {
@@ -365,6 +404,97 @@ void GlBackend::copy_rows(View dst, int64_t dst_stride, View src, int64_t src_st
     uniform(kCopyRows, "rows", rows);
     uniform(kCopyRows, "cols", cols);
     dispatch_linear(ceil_div(rows * cols, 256));
+}
+
+// Rows rounded to a stored dtype; a narrow row owns whole 32-bit words (shaders/store_rows.comp).
+void GlBackend::store_rows(View dst, CacheDtype d, int64_t dst_stride, View src, int64_t src_stride, int64_t rows,
+                           int64_t cols) {
+    if (rows <= 0 || cols <= 0) return;
+    const int64_t per = 4 / cache_dtype_bytes(d);
+    MLA_CHECK(dst.off % per == 0 && dst_stride % per == 0 && dst_stride >= 0 && src_stride >= 0);
+    const int64_t words = (cols + per - 1) / per;
+    MLA_CHECK(rows * words <= kUintMax);
+    const int64_t ns = (rows - 1) * src_stride + cols;
+    check_view(src, ns);
+    use(kStoreRows);
+    const int64_t elem = bind_typed(0, dst, d, (rows - 1) * dst_stride + words * per);
+    uniform(kStoreRows, "dst_word", elem / per);
+    uniform(kStoreRows, "dst_stride_words", dst_stride / per);
+    uniform(kStoreRows, "src_off", bind(1, src, ns));
+    uniform(kStoreRows, "src_stride", src_stride);
+    uniform(kStoreRows, "rows", rows);
+    uniform(kStoreRows, "cols", cols);
+    uniform(kStoreRows, "dtype", static_cast<int64_t>(d));
+    dispatch_linear(ceil_div(rows * words, 64));
+}
+
+void GlBackend::load_rows(View dst, int64_t dst_stride, View src, CacheDtype d, int64_t src_stride, int64_t rows,
+                          int64_t cols) {
+    if (rows <= 0 || cols <= 0) return;
+    MLA_CHECK(dst_stride >= 0 && src_stride >= 0 && rows * cols <= kUintMax);
+    use(kLoadRows);
+    uniform(kLoadRows, "dst_off", bind(0, dst, (rows - 1) * dst_stride + cols));
+    uniform(kLoadRows, "dst_stride", dst_stride);
+    uniform(kLoadRows, "src_elem", bind_typed(1, src, d, (rows - 1) * src_stride + cols));
+    uniform(kLoadRows, "src_stride", src_stride);
+    uniform(kLoadRows, "rows", rows);
+    uniform(kLoadRows, "cols", cols);
+    uniform(kLoadRows, "dtype", static_cast<int64_t>(d));
+    dispatch_linear(ceil_div(rows * cols, 256));
+}
+
+// Fused decode attention: attend.comp over (64-row blocks, heads), then attend_merge.comp.
+void GlBackend::attend(const AttendArgs& a) {
+    MLA_CHECK(a.H > 0 && a.T >= 0 && a.k.group > 0 && a.v.group > 0 && a.H % a.k.group == 0 && a.H % a.v.group == 0);
+    MLA_CHECK(a.k2.dim == 0 || (a.k2.group > 0 && a.H % a.k2.group == 0));
+    const int64_t H = a.H, T = a.T, dv = a.v.dim, blocks = ceil_div(T, 64);
+    if (blocks > kMaxGroups)
+        throw InputError("gpu backend: a context of " + std::to_string(T) + " tokens is beyond this kernel's " +
+                         std::to_string(kMaxGroups * 64) + "; use --backend cpu");
+    const int64_t np = H * blocks * (2 + dv);
+    MLA_CHECK(np <= kUintMax);
+    const unsigned part = partials(std::max<int64_t>(np, 1));
+    if (blocks > 0) {
+        auto extent = [&](const KvOperand& o) {
+            return (T - 1) * o.row_stride + (H / o.group - 1) * o.head_stride + o.dim;
+        };
+        use(kAttend);
+        uniform(kAttend, "part_off", bind_name(0, part, 0, np));
+        uniform(kAttend, "q_off", bind(1, a.q, (H - 1) * a.q_stride + a.k.dim + a.k2.dim));
+        auto operand = [&](int slot, const KvOperand& o, const char* elem, const char* row, const char* head,
+                           const char* dim, const char* group, const char* dtype) {
+            uniform(kAttend, elem, bind_typed(slot, o.v, o.dtype, extent(o)));
+            uniform(kAttend, row, o.row_stride);
+            uniform(kAttend, head, o.head_stride);
+            uniform(kAttend, dim, o.dim);
+            uniform(kAttend, group, o.group);
+            uniform(kAttend, dtype, static_cast<int64_t>(o.dtype));
+        };
+        operand(2, a.k, "k_elem", "k_row_stride", "k_head_stride", "k_dim", "k_group", "k_dtype");
+        if (a.k2.dim > 0) {
+            operand(3, a.k2, "k2_elem", "k2_row_stride", "k2_head_stride", "k2_dim", "k2_group", "k2_dtype");
+        } else {  // not read: any buffer stands in
+            bind(3, a.q, 0);
+            for (const char* u : {"k2_elem", "k2_row_stride", "k2_head_stride", "k2_dim", "k2_dtype"}) uniform(kAttend, u, 0);
+            uniform(kAttend, "k2_group", 1);
+        }
+        operand(4, a.v, "v_elem", "v_row_stride", "v_head_stride", "v_dim", "v_group", "v_dtype");
+        const bool scores = a.scores.buf.id >= 0;
+        uniform(kAttend, "s_off", scores ? bind(5, a.scores, H * T) : bind_name(5, part, 0, 0));
+        uniform(kAttend, "write_scores", scores ? 1 : 0);
+        uniform(kAttend, "T", T);
+        uniform(kAttend, "blocks", blocks);
+        uniform(kAttend, "q_stride", a.q_stride);
+        uniform_f(kAttend, "scale", a.scale);
+        dispatch(blocks, H);
+    }
+    use(kAttendMerge);
+    uniform(kAttendMerge, "out_off", bind(0, a.out, (H - 1) * a.out_stride + dv));
+    uniform(kAttendMerge, "out_stride", a.out_stride);
+    uniform(kAttendMerge, "part_off", bind_name(1, part, 0, std::max<int64_t>(np, 1)));
+    uniform(kAttendMerge, "blocks", blocks);
+    uniform(kAttendMerge, "v_dim", dv);
+    dispatch(H);
 }
 
 // ---- [SECTION] operations --------------------------------------------------------------

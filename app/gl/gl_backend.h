@@ -46,6 +46,12 @@ public:
     void copy(View dst, View src, int64_t n) override;
     void copy_rows(View dst, int64_t dst_stride, View src, int64_t src_stride, int64_t rows, int64_t cols) override;
     void finish() override;
+    void store_rows(View dst, CacheDtype d, int64_t dst_stride, View src, int64_t src_stride, int64_t rows,
+                    int64_t cols) override;
+    void load_rows(View dst, int64_t dst_stride, View src, CacheDtype d, int64_t src_stride, int64_t rows,
+                   int64_t cols) override;
+    void attend(const AttendArgs& a) override;
+    int64_t dispatch_count() const override { return dispatches_; }
 
     void embed(View x, View table, int64_t token, int64_t D) override;
     void matvec(View y, View x, View W, int64_t N, int64_t K, bool accumulate = false) override;
@@ -70,7 +76,7 @@ public:
 
 private:
     enum Op { kCopy, kCopyRows, kEmbed, kMatvec, kMatmul, kRmsnorm, kRope, kAttnScores, kSoftmax, kAttnValues,
-              kAbsorbQuery, kLatentOutput, kSwiglu, kAdd, kOpCount };
+              kAbsorbQuery, kLatentOutput, kSwiglu, kAdd, kStoreRows, kLoadRows, kAttend, kAttendMerge, kOpCount };
     struct Program {
         const char* file = nullptr;
         unsigned name = 0;
@@ -92,6 +98,10 @@ private:
     // aligned offset) and returns v's element offset inside the bound range.
     int64_t bind(int slot, View v, int64_t n);
     int64_t bind_name(int slot, unsigned buffer, int64_t off, int64_t n);
+    // Binds the words holding elements [v.off, v.off + n) of dtype d; returns v.off's element
+    // index inside the bound range (in units of d).
+    int64_t bind_typed(int slot, View v, CacheDtype d, int64_t n);
+    unsigned partials(int64_t n);  // attend's per-block results, at least n floats
     void dispatch(int64_t groups_x, int64_t groups_y = 1);  // 1D counts above 65535 fold into y
     void dispatch_linear(int64_t groups);
     void barrier_for_buffer_api();
@@ -106,6 +116,8 @@ private:
     std::vector<int> free_;
     unsigned scratch_ = 0;
     int64_t scratch_size_ = 0;
+    unsigned partials_ = 0;
+    int64_t partials_size_ = 0;
     std::map<std::pair<uint32_t, int64_t>, RopeTable> rope_tables_;  // (theta bits, dim): on the GPU
     RopeTables rope_host_;                                            // the same tables on the host
     int64_t align_ = 1;            // GL_SHADER_STORAGE_BUFFER_OFFSET_ALIGNMENT, in elements

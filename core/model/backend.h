@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "model/cache_dtype.h"
 #include "model/config.h"
 
 namespace mla {
@@ -26,6 +27,32 @@ struct View {
     View at(int64_t delta) const { return View{buf, off + delta}; }
 };
 inline View view(const Buf& b, int64_t off = 0) { return View{b, off}; }
+
+// A cache-like operand of attend(): element (j, g, i) of a (T, groups, dim) tensor is at
+// v.off + j*row_stride + g*head_stride + i, counted in elements of `dtype` (a bf16 operand's
+// element e is the 16 bits at byte 2 e of the buffer); query head h reads group h / group.
+struct KvOperand {
+    View v;
+    int64_t row_stride = 0, head_stride = 0, dim = 0, group = 1;
+    CacheDtype dtype = CacheDtype::F32;
+};
+
+// One decode step's attention for all heads:
+//   att_scores_hj = q_h[0, k.dim) . k_{j, h/k.group} + q_h[k.dim, k.dim + k2.dim) . k2_{j, h/k2.group}
+//   att_probs_h   = softmax(scale * att_scores_h)
+//   out_h         = sum_j att_probs_hj v_{j, h/v.group}
+// k2.dim = 0: no second key part (recompute MLA scores its rebuilt K_nope and the cached
+// k_rope, two tensors). `scores` (H, T), when given, receives att_scores for the trace.
+struct AttendArgs {
+    int64_t H = 0, T = 0;
+    View q;
+    int64_t q_stride = 0;
+    KvOperand k, k2, v;
+    View out;
+    int64_t out_stride = 0;
+    float scale = 1;
+    View scores{};  // buf.id -1: not wanted
+};
 
 class Backend {
 public:
@@ -45,6 +72,12 @@ public:
     virtual void copy_rows(View dst, int64_t dst_stride, View src, int64_t src_stride, int64_t rows,
                            int64_t cols) = 0;
     virtual void finish() {}                                         // wait for the queue
+    // Cache rows in a stored dtype (offsets and strides of `dst`/`src` count its elements):
+    // store_rows rounds float32 rows to d (nearest even), load_rows widens them back.
+    virtual void store_rows(View dst, CacheDtype d, int64_t dst_stride, View src, int64_t src_stride, int64_t rows,
+                            int64_t cols) = 0;
+    virtual void load_rows(View dst, int64_t dst_stride, View src, CacheDtype d, int64_t src_stride, int64_t rows,
+                           int64_t cols) = 0;
 
     // ---- operations (output first, then inputs, then weights)
 
@@ -75,6 +108,12 @@ public:
     virtual void attn_values(View out, View p, View v, int64_t H, int64_t T, int64_t dim,
                              int64_t out_stride, int64_t v_row_stride, int64_t v_head_stride,
                              int64_t group) = 0;
+    // Fused decode attention (AttendArgs): scores, softmax and weighted sum in one pass over
+    // the cache, reading the stored dtype directly. Equal to attn_scores + softmax +
+    // attn_values on the widened cache (the reference), up to float rounding.
+    virtual void attend(const AttendArgs& a) = 0;
+    // Dispatches (GPU) or kernel launches issued so far, for the bench; 0 = not counted.
+    virtual int64_t dispatch_count() const { return 0; }
     // MLA absorption, kv_b (H*(Dn+Dv), C) holds W_UK,h (Dn, C) then W_UV,h (Dv, C) for head h.
     // q_absorbed_h (C) = W_UK,h^T q_nope_h (Dn), q_nope_h at q[h*q_stride], q_absorbed_h at
     // q_absorbed[h*out_stride] (out_stride >= C leaves room for the RoPE part after it)

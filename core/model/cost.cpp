@@ -84,8 +84,9 @@ LayerCost attention_cost(const Config& c, const RunOptions& o, int64_t T, double
         weights += H * Dv * D;
     }
     r.weight_bytes = weights * dtype_bytes;
-    r.cache_read_bytes = t * row * dtype_bytes;    // every cached row once (the new one included)
-    r.cache_write_bytes = row * dtype_bytes;
+    const double cache_bytes = o.cache_dtype == CacheDtype::F32 ? dtype_bytes : cache_dtype_bytes(o.cache_dtype);
+    r.cache_read_bytes = t * row * cache_bytes;    // every cached row once (the new one included)
+    r.cache_write_bytes = row * cache_bytes;
     r.cache_elements = o.no_cache ? 0 : T * static_cast<int64_t>(row);
     return r;
 }

@@ -1,6 +1,8 @@
 // The cost model: per decode step and per layer, FLOPs of the matrix products
 // (2 per multiply-add), bytes of weights read, bytes of cache read and written, and cache
-// elements held. The compute runs in float32; `dtype_bytes` changes only the accounting.
+// elements held. The compute runs in float32; `dtype_bytes` changes only the accounting of
+// weights (and of the cache when it is stored in float32); a cache stored narrower
+// (RunOptions::cache_dtype) is counted in its stored bytes.
 //
 // A step appends one token: T = tokens in the cache after the append (= position + 1).
 // No-cache mode re-runs the whole prefix: positions 0..T-1 each pay their projections and
@@ -10,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/cache_dtype.h"
 #include "model/config.h"
 
 namespace mla {
@@ -18,6 +21,10 @@ struct RunOptions {
     MlaPath mla_path = MlaPath::Absorbed;
     bool rope_on_latent = false;  // RoPE on the compressed keys: the variant that breaks absorption
     bool no_cache = false;        // re-run the whole prefix every step (article section 1)
+    CacheDtype cache_dtype = CacheDtype::F32;  // how the cache rows are stored
+    // Attention in one fused pass (Backend::attend); false: the three-pass reference
+    // (attn_scores, softmax, attn_values on a float32 copy of the cache), for the bench and tests.
+    bool fused = true;
 };
 
 struct LayerCost {

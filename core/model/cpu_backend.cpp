@@ -6,6 +6,10 @@
 #include <cstring>
 #include <limits>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "base/check.h"
 #include "model/tensor.h"
 
@@ -19,7 +23,31 @@ using CSMap = Eigen::Map<const Mat, 0, Stride>;
 
 CpuBackend::CpuBackend(int threads) {
     if (threads > 0) Eigen::setNbThreads(threads);
+    threads_ = std::max(1, Eigen::nbThreads());
 }
+
+namespace {
+// Products smaller than this (multiply-adds) run on one thread: waking the others costs more.
+constexpr int64_t kThreadedWork = int64_t{1} << 17;
+
+// f(lo, hi) over [0, n) in `nt` contiguous parts, aligned to 16 rows, in parallel.
+template <class F>
+void parallel_rows(int64_t n, int nt, F f) {
+#ifdef _OPENMP
+    if (nt > 1 && n >= 32) {
+#pragma omp parallel num_threads(nt)
+        {
+            const int t = omp_get_thread_num(), T = omp_get_num_threads();
+            const int64_t lo = (n * t / T) / 16 * 16, hi = t + 1 == T ? n : (n * (t + 1) / T) / 16 * 16;
+            if (hi > lo) f(lo, hi);
+        }
+        return;
+    }
+#endif
+    (void)nt;
+    f(int64_t{0}, n);
+}
+}  // namespace
 
 std::string CpuBackend::device() const {
     std::string s = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
@@ -83,18 +111,84 @@ void CpuBackend::copy_rows(View dst, int64_t dst_stride, View src, int64_t src_s
     for (int64_t r = 0; r < rows; ++r) std::memmove(d + r * dst_stride, s + r * src_stride, cols * sizeof(float));
 }
 
+void* CpuBackend::typed_base(View v, CacheDtype d, int64_t first, int64_t n) {
+    MLA_CHECK(v.buf.id >= 0 && v.buf.id < static_cast<int>(bufs_.size()));
+    auto& b = bufs_[v.buf.id];
+    MLA_CHECK(first >= 0 && n >= 0 &&
+              (first + n) * cache_dtype_bytes(d) <= static_cast<int64_t>(b.size()) * static_cast<int64_t>(sizeof(float)));
+    return b.data();
+}
+
+void CpuBackend::store_rows(View dst, CacheDtype d, int64_t dst_stride, View src, int64_t src_stride, int64_t rows,
+                            int64_t cols) {
+    if (rows <= 0 || cols <= 0) return;
+    void* base = typed_base(dst, d, dst.off, (rows - 1) * dst_stride + cols);
+    const float* s = ptr(src, (rows - 1) * src_stride + cols);
+    for (int64_t r = 0; r < rows; ++r) encode_elements(base, d, dst.off + r * dst_stride, s + r * src_stride, cols);
+}
+
+void CpuBackend::load_rows(View dst, int64_t dst_stride, View src, CacheDtype d, int64_t src_stride, int64_t rows,
+                           int64_t cols) {
+    if (rows <= 0 || cols <= 0) return;
+    const void* base = typed_base(src, d, src.off, (rows - 1) * src_stride + cols);
+    float* o = ptr(dst, (rows - 1) * dst_stride + cols);
+    for (int64_t r = 0; r < rows; ++r) decode_elements(o + r * dst_stride, base, d, src.off + r * src_stride, cols);
+}
+
+namespace {
+// One past the last element an operand's kernel reads.
+int64_t operand_extent(const KvOperand& o, int64_t H, int64_t T) {
+    if (T == 0 || o.dim == 0) return 0;
+    return (T - 1) * o.row_stride + (H / o.group - 1) * o.head_stride + o.dim;
+}
+}  // namespace
+
+void CpuBackend::attend(const AttendArgs& a) {
+    MLA_CHECK(a.H > 0 && a.T >= 0);
+    FusedArgs f;
+    f.H = a.H;
+    f.T = a.T;
+    f.q = ptr(a.q, (a.H - 1) * a.q_stride + a.k.dim + a.k2.dim);
+    f.q_stride = a.q_stride;
+    auto raw = [&](const KvOperand& o) {
+        KvRaw r;
+        r.first = o.v.off;
+        r.row_stride = o.row_stride;
+        r.head_stride = o.head_stride;
+        r.dim = o.dim;
+        r.group = o.group;
+        r.dtype = o.dtype;
+        if (o.dim > 0) r.base = typed_base(o.v, o.dtype, o.v.off, operand_extent(o, a.H, a.T));
+        return r;
+    };
+    f.k = raw(a.k);
+    f.k2 = raw(a.k2);
+    f.v = raw(a.v);
+    f.out = ptr(a.out, (a.H - 1) * a.out_stride + a.v.dim);
+    f.out_stride = a.out_stride;
+    f.scale = a.scale;
+    f.scores = a.scores.buf.id >= 0 ? ptr(a.scores, a.H * a.T) : nullptr;
+    fused_attention(f, threads_, fused_);
+}
+
 // x (D) = table[token]
 void CpuBackend::embed(View x, View table, int64_t token, int64_t D) {
     std::memcpy(ptr(x, D), ptr(table.at(token * D), D), D * sizeof(float));
 }
 
-// y (N) = W (N, K) x (K)
+// y (N) = W (N, K) x (K); rows split across the threads when the product is large (Eigen's
+// matrix-vector product runs on one thread).
 void CpuBackend::matvec(View y, View x, View W, int64_t N, int64_t K, bool accumulate) {
-    VecMap yv(ptr(y, N), N);
-    CMatMap w(ptr(W, N * K), N, K);
-    CVecMap xv(ptr(x, K), K);
-    if (accumulate) yv.noalias() += w * xv;
-    else yv.noalias() = w * xv;
+    float* ys = ptr(y, N);
+    const float* ws = ptr(W, N * K);
+    const float* xs = ptr(x, K);
+    parallel_rows(N, N * K >= kThreadedWork ? threads_ : 1, [&](int64_t lo, int64_t hi) {
+        VecMap yv(ys + lo, hi - lo);
+        CMatMap w(ws + lo * K, hi - lo, K);
+        CVecMap xv(xs, K);
+        if (accumulate) yv.noalias() += w * xv;
+        else yv.noalias() = w * xv;
+    });
 }
 
 // Y (M, N) = X (M, K) W (N, K)^T
@@ -207,27 +301,53 @@ void CpuBackend::attn_values(View out, View p, View v, int64_t H, int64_t T, int
     }
 }
 
-// q_absorbed_h (C) = W_UK,h^T q_nope_h; W_UK,h = kv_b rows [h (Dn+Dv), h (Dn+Dv) + Dn)
+// q_absorbed_h (C) = W_UK,h^T q_nope_h; W_UK,h = kv_b rows [h (Dn+Dv), h (Dn+Dv) + Dn); heads across threads
 void CpuBackend::absorb_query(View q_absorbed, View q, View kv_b, int64_t H, int64_t Dn, int64_t Dv, int64_t C,
                               int64_t q_stride, int64_t out_stride) {
     const float* w = ptr(kv_b, H * (Dn + Dv) * C);
-    for (int64_t h = 0; h < H; ++h) {
-        CMatMap wuk(w + h * (Dn + Dv) * C, Dn, C);
-        CVecMap qn(ptr(q.at(h * q_stride), Dn), Dn);
-        VecMap qa(ptr(q_absorbed.at(h * out_stride), C), C);
-        qa.noalias() = wuk.transpose() * qn;
+    const float* qs = ptr(q, (H - 1) * q_stride + Dn);
+    float* qa_all = ptr(q_absorbed, (H - 1) * out_stride + C);
+    const int nt = H * Dn * C >= kThreadedWork ? std::min<int>(threads_, static_cast<int>(H)) : 1;
+    auto heads = [&](int64_t lo, int64_t hi) {
+        for (int64_t h = lo; h < hi; ++h) {
+            CMatMap wuk(w + h * (Dn + Dv) * C, Dn, C);
+            CVecMap qn(qs + h * q_stride, Dn);
+            VecMap qa(qa_all + h * out_stride, C);
+            qa.noalias() = wuk.transpose() * qn;
+        }
+    };
+#ifdef _OPENMP
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        heads(H * omp_get_thread_num() / omp_get_num_threads(), H * (omp_get_thread_num() + 1) / omp_get_num_threads());
+        return;
     }
+#endif
+    heads(0, H);
 }
 
-// out_h (Dv) = W_UV,h o_latent_h (C); W_UV,h = kv_b rows [h (Dn+Dv) + Dn, (h+1) (Dn+Dv))
+// out_h (Dv) = W_UV,h o_latent_h (C); W_UV,h = kv_b rows [h (Dn+Dv) + Dn, (h+1) (Dn+Dv)); heads across threads
 void CpuBackend::latent_output(View out, View o_latent, View kv_b, int64_t H, int64_t Dn, int64_t Dv, int64_t C) {
     const float* w = ptr(kv_b, H * (Dn + Dv) * C);
-    for (int64_t h = 0; h < H; ++h) {
-        CMatMap wuv(w + (h * (Dn + Dv) + Dn) * C, Dv, C);
-        CVecMap ol(ptr(o_latent.at(h * C), C), C);
-        VecMap o(ptr(out.at(h * Dv), Dv), Dv);
-        o.noalias() = wuv * ol;
+    const float* ol_all = ptr(o_latent, H * C);
+    float* out_all = ptr(out, H * Dv);
+    const int nt = H * Dv * C >= kThreadedWork ? std::min<int>(threads_, static_cast<int>(H)) : 1;
+    auto heads = [&](int64_t lo, int64_t hi) {
+        for (int64_t h = lo; h < hi; ++h) {
+            CMatMap wuv(w + (h * (Dn + Dv) + Dn) * C, Dv, C);
+            CVecMap ol(ol_all + h * C, C);
+            VecMap o(out_all + h * Dv, Dv);
+            o.noalias() = wuv * ol;
+        }
+    };
+#ifdef _OPENMP
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        heads(H * omp_get_thread_num() / omp_get_num_threads(), H * (omp_get_thread_num() + 1) / omp_get_num_threads());
+        return;
     }
+#endif
+    heads(0, H);
 }
 
 // out = silu(gate) * up, silu(g) = g / (1 + exp(-g))

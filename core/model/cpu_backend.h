@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/backend.h"
+#include "model/fused_attention.h"
 #include "model/rope.h"
 
 namespace mla {
@@ -23,6 +24,12 @@ public:
     void read(View src, float* dst, int64_t n) override;
     void copy(View dst, View src, int64_t n) override;
     void copy_rows(View dst, int64_t dst_stride, View src, int64_t src_stride, int64_t rows, int64_t cols) override;
+
+    void store_rows(View dst, CacheDtype d, int64_t dst_stride, View src, int64_t src_stride, int64_t rows,
+                    int64_t cols) override;
+    void load_rows(View dst, int64_t dst_stride, View src, CacheDtype d, int64_t src_stride, int64_t rows,
+                   int64_t cols) override;
+    void attend(const AttendArgs& a) override;
 
     void embed(View x, View table, int64_t token, int64_t D) override;
     void matvec(View y, View x, View W, int64_t N, int64_t K, bool accumulate = false) override;
@@ -43,8 +50,13 @@ public:
 
     // Host pointer of a view (for tests and the trace); checks that n elements fit.
     float* ptr(View v, int64_t n);
+    // Base of a buffer holding elements of d, checked to hold elements [first, first + n).
+    void* typed_base(View v, CacheDtype d, int64_t first, int64_t n);
+    int threads() const { return threads_; }
 
 private:
+    int threads_ = 1;
+    FusedScratch fused_;
     RopeTables rope_;  // (cos, sin) per position, per (theta, dim)
     std::vector<std::vector<float>> bufs_;
     std::vector<int> free_;

@@ -24,6 +24,7 @@ struct Decoder::LayerBufs : LayerTensors<Buf, Buf> {
     //   MHA/GQA/MQA: cache_a = K (cap, G*Dh), cache_b = V (cap, G*Dh)
     //   MLA latent (recompute, absorbed): cache_a = [c_kv | k_rope] (cap, C+Dr)
     //   MLA cached-kv: cache_a = K (cap, H*(Dn+Dr)), cache_b = V (cap, H*Dv)
+    // stored in RunOptions::cache_dtype, rows stride_a_ / stride_b_ elements apart.
     Buf cache_a, cache_b;
 };
 
@@ -47,7 +48,7 @@ Decoder::~Decoder() {
     for (auto& l : dev_.layers)
         for (Buf* b : {&l.cache_a, &l.cache_b}) be_.release(*b);
     for (Buf* b : {&x_, &xn_, &q_, &qa_, &kv_a_, &kv_, &kv_all_, &q_abs_, &scores_, &att_out_, &o_lat_, &attn_y_, &gate_,
-                   &up_, &mlp_y_, &logits_buf_, &stage_})
+                   &up_, &mlp_y_, &logits_buf_, &stage_, &k_new_, &v_new_, &latent_f32_, &ref_k_, &ref_k2_, &ref_v_})
         be_.release(*b);
 }
 
@@ -76,6 +77,13 @@ void Decoder::upload() {
     logits_buf_ = be_.create(c.vocab_size);
     kv_all_ = be_.create(1);
     scores_ = be_.create(1);
+    const int64_t Wk = c.is_mla() ? H * Dq : c.num_key_value_heads * c.head_dim;
+    k_new_ = be_.create(std::max<int64_t>(Wk, c.is_mla() ? c.kv_lora_rank + c.qk_rope_head_dim : 1));
+    v_new_ = be_.create(c.is_mla() ? H * Dv : c.num_key_value_heads * c.head_dim);
+    latent_f32_ = be_.create(1);
+    ref_k_ = be_.create(1);
+    ref_k2_ = be_.create(1);
+    ref_v_ = be_.create(1);
     stage_ = be_.create(1024);
     logits_.assign(static_cast<size_t>(c.vocab_size), 0.0f);
 }
@@ -104,18 +112,24 @@ void Decoder::ensure_capacity(int64_t T) {
     while (cap < T) cap *= 2;
     int64_t wa, wb;
     cache_widths(c, opt_, wa, wb);
+    const CacheDtype dt = opt_.cache_dtype;
+    stride_a_ = cache_row_stride(wa, dt);
+    stride_b_ = cache_row_stride(wb, dt);
+    const int64_t na = cache_buffer_floats(cap * stride_a_, dt), nb = cache_buffer_floats(cap * stride_b_, dt);
     for (auto& l : dev_.layers) {
-        if (l.cache_a.id < 0) l.cache_a = be_.create(cap * wa);
-        else be_.resize(l.cache_a, cap * wa);
+        if (l.cache_a.id < 0) l.cache_a = be_.create(na);
+        else be_.resize(l.cache_a, na);
         if (wb > 0) {
-            if (l.cache_b.id < 0) l.cache_b = be_.create(cap * wb);
-            else be_.resize(l.cache_b, cap * wb);
+            if (l.cache_b.id < 0) l.cache_b = be_.create(nb);
+            else be_.resize(l.cache_b, nb);
         }
     }
     const int64_t H = c.num_attention_heads;
     be_.resize(scores_, H * cap);
-    if (c.is_mla() && opt_.mla_path == MlaPath::Recompute)
+    if (c.is_mla() && opt_.mla_path == MlaPath::Recompute) {
         be_.resize(kv_all_, cap * H * (c.qk_nope_head_dim + c.v_head_dim));
+        if (dt != CacheDtype::F32) be_.resize(latent_f32_, cap * wa);
+    }
     cap_ = cap;
     history_.reserve(static_cast<size_t>(cap));
 }
@@ -125,10 +139,12 @@ void Decoder::set_options(const RunOptions& o) {
     if (o.rope_on_latent && (!c.is_mla() || c.qk_nope_head_dim % 2 != 0))
         throw InputError(c.is_mla() ? "RoPE on the compressed keys needs an even qk_nope_head_dim"
                                     : "RoPE on the compressed keys is an MLA option; choose --attn mla");
-    const bool layout_changes = c.is_mla() && (o.mla_path != opt_.mla_path || o.rope_on_latent != opt_.rope_on_latent);
+    const bool layout_changes = (c.is_mla() && (o.mla_path != opt_.mla_path || o.rope_on_latent != opt_.rope_on_latent)) ||
+                                o.cache_dtype != opt_.cache_dtype;
     opt_ = o;
     if (layout_changes && cap_ > 0) {
-        // The cached-kv cache holds other rows than the latent one: rebuild the caches.
+        // The cached-kv cache holds other rows than the latent one, and a dtype its own
+        // bytes: rebuild the caches.
         for (auto& l : dev_.layers) {
             be_.release(l.cache_a);
             be_.release(l.cache_b);
@@ -203,9 +219,13 @@ void Decoder::attention(int l, int64_t pos, Trace* trace) {
     const float theta = static_cast<float>(c.rope_theta);
     if (!c.is_mla()) {
         const int64_t G = c.num_key_value_heads, Dh = c.head_dim, W = G * Dh;
-        // q (H, Dh) = W_Q x; k, v (G, Dh) written straight into row `pos` of the caches
+        // q (H, Dh) = W_Q x; k, v (G, Dh), stored as row `pos` of the caches
         be_.matvec(view(q_), view(xn_), view(b.w_q), H * Dh, D);
-        View k_new = view(b.cache_a, pos * W), v_new = view(b.cache_b, pos * W);
+        // (a float32 cache is written in place; a narrow one from the float32 rows, rounded)
+        const CacheDtype dt = opt_.cache_dtype;
+        const bool in_place = dt == CacheDtype::F32;
+        View k_new = in_place ? view(b.cache_a, pos * stride_a_) : view(k_new_);
+        View v_new = in_place ? view(b.cache_b, pos * stride_b_) : view(v_new_);
         be_.matvec(k_new, view(xn_), view(b.w_k), W, D);
         be_.matvec(v_new, view(xn_), view(b.w_v), W, D);
         be_.rope(view(q_), 1, H * Dh, H, Dh, Dh, pos, theta, c.rope_layout);
@@ -213,12 +233,22 @@ void Decoder::attention(int l, int64_t pos, Trace* trace) {
         record(trace, "q", l, view(q_), H, Dh);
         record(trace, "k", l, k_new, G, Dh);
         record(trace, "v", l, v_new, G, Dh);
-        // att_scores (H, T) = q_h . K_{h / group}; att_probs = softmax(att_scores / sqrt(Dh))
-        be_.attn_scores(view(scores_), view(q_), view(b.cache_a), H, T, Dh, Dh, W, Dh, H / G, false);
-        record(trace, "att_scores", l, view(scores_), H, T);
-        be_.softmax(view(scores_), H, T, 1.0f / std::sqrt(static_cast<float>(Dh)));
-        record(trace, "att_probs", l, view(scores_), H, T);
-        be_.attn_values(view(att_out_), view(scores_), view(b.cache_b), H, T, Dh, Dh, W, Dh, H / G);
+        if (!in_place) {
+            be_.store_rows(view(b.cache_a, pos * stride_a_), dt, stride_a_, k_new, W, 1, W);
+            be_.store_rows(view(b.cache_b, pos * stride_b_), dt, stride_b_, v_new, W, 1, W);
+        }
+        // att_scores (H, T) = q_h . K_{h / group}; att_probs = softmax(att_scores / sqrt(Dh)); att_out_h = att_probs_h V
+        AttendArgs a;
+        a.H = H;
+        a.T = T;
+        a.q = view(q_);
+        a.q_stride = Dh;
+        a.k = {view(b.cache_a), stride_a_, Dh, Dh, H / G, dt};
+        a.v = {view(b.cache_b), stride_b_, Dh, Dh, H / G, dt};
+        a.out = view(att_out_);
+        a.out_stride = Dh;
+        a.scale = 1.0f / std::sqrt(static_cast<float>(Dh));
+        attend(l, a, trace);
         record(trace, "att_out", l, view(att_out_), H, Dh);
         be_.matvec(view(attn_y_), view(att_out_), view(b.w_o), D, H * Dh);
         return;
@@ -252,51 +282,135 @@ void Decoder::attention(int l, int64_t pos, Trace* trace) {
         // Decompress the new token: [k_nope_h ; v_h] = kv_b c_kv, cache K = [k_nope_h ; k_rope] and V per head.
         const int64_t WK = H * Dq, WV = H * Dv;
         be_.matvec(view(kv_), view(kv_a_), view(b.w_kv_b), H * (Dn + Dv), C);
-        View k_row = view(b.cache_a, pos * WK), v_row = view(b.cache_b, pos * WV);
+        const CacheDtype dt = opt_.cache_dtype;
+        const bool in_place = dt == CacheDtype::F32;  // as for MHA: a narrow cache stores rounded float32 rows
+        View k_row = in_place ? view(b.cache_a, pos * stride_a_) : view(k_new_);
+        View v_row = in_place ? view(b.cache_b, pos * stride_b_) : view(v_new_);
         be_.copy_rows(k_row, Dq, view(kv_), Dn + Dv, H, Dn);
         be_.copy_rows(k_row.at(Dn), Dq, view(kv_a_).at(C), 0, H, Dr);
         be_.copy_rows(v_row, Dv, view(kv_).at(Dn), Dn + Dv, H, Dv);
         if (opt_.rope_on_latent) be_.rope(k_row, 1, WK, H, Dq, Dn, pos, theta, c.rope_layout);
         record(trace, "k", l, k_row, H, Dq);
         record(trace, "v", l, v_row, H, Dv);
-        be_.attn_scores(view(scores_), view(q_), view(b.cache_a), H, T, Dq, Dq, WK, Dq, 1, false);
-        record(trace, "att_scores", l, view(scores_), H, T);
-        be_.softmax(view(scores_), H, T, scale);
-        record(trace, "att_probs", l, view(scores_), H, T);
-        be_.attn_values(view(att_out_), view(scores_), view(b.cache_b), H, T, Dv, Dv, WV, Dv, 1);
+        if (!in_place) {
+            be_.store_rows(view(b.cache_a, pos * stride_a_), dt, stride_a_, k_row, WK, 1, WK);
+            be_.store_rows(view(b.cache_b, pos * stride_b_), dt, stride_b_, v_row, WV, 1, WV);
+        }
+        AttendArgs a;
+        a.H = H;
+        a.T = T;
+        a.q = view(q_);
+        a.q_stride = Dq;
+        a.k = {view(b.cache_a), stride_a_, Dq, Dq, 1, dt};
+        a.v = {view(b.cache_b), stride_b_, Dv, Dv, 1, dt};
+        a.out = view(att_out_);
+        a.out_stride = Dv;
+        a.scale = scale;
+        attend(l, a, trace);
     } else {
         // Latent cache row `pos` = [c_kv ; k_rope] (C+Dr): 576 floats for DeepSeek-V2/V3.
-        const int64_t WL = C + Dr;
-        be_.copy(view(b.cache_a, pos * WL), view(kv_a_), WL);
+        const int64_t WL = C + Dr, SL = stride_a_;
+        const CacheDtype dt = opt_.cache_dtype;
+        be_.store_rows(view(b.cache_a, pos * SL), dt, SL, view(kv_a_), WL, 1, WL);
         if (opt_.mla_path == MlaPath::Recompute) {
             // Rebuild K_nope and V of all T tokens from the latent: kv_all (T, H*(Dn+Dv)) = C_KV kv_b^T
+            // (a narrow latent is widened to float32 for this product first).
             const int64_t WKV = H * (Dn + Dv);
-            be_.matmul(view(kv_all_), view(b.cache_a), view(b.w_kv_b), T, WKV, C, WL);
+            View latent = view(b.cache_a);
+            int64_t latent_stride = SL;
+            if (dt != CacheDtype::F32) {
+                be_.load_rows(view(latent_f32_), WL, view(b.cache_a), dt, SL, T, WL);
+                latent = view(latent_f32_);
+                latent_stride = WL;
+            }
+            be_.matmul(view(kv_all_), latent, view(b.w_kv_b), T, WKV, C, latent_stride);
             if (opt_.rope_on_latent) be_.rope(view(kv_all_), T, WKV, H, Dn + Dv, Dn, 0, theta, c.rope_layout);
             record(trace, "k_nope", l, view(kv_all_), T, WKV);
-            be_.attn_scores(view(scores_), view(q_), view(kv_all_), H, T, Dn, Dq, WKV, Dn + Dv, 1, false);
-            be_.attn_scores(view(scores_), view(q_).at(Dn), view(b.cache_a).at(C), H, T, Dr, Dq, WL, 0, H, true);
-            record(trace, "att_scores", l, view(scores_), H, T);
-            be_.softmax(view(scores_), H, T, scale);
-            record(trace, "att_probs", l, view(scores_), H, T);
-            be_.attn_values(view(att_out_), view(scores_), view(kv_all_).at(Dn), H, T, Dv, Dv, WKV, Dn + Dv, 1);
+            // scores = q_nope . k_nope (rebuilt) + q_rope . k_rope (cached, shared by all heads)
+            AttendArgs a;
+            a.H = H;
+            a.T = T;
+            a.q = view(q_);
+            a.q_stride = Dq;
+            a.k = {view(kv_all_), WKV, Dn + Dv, Dn, 1, CacheDtype::F32};
+            a.k2 = {view(b.cache_a).at(C), SL, 0, Dr, H, dt};
+            a.v = {view(kv_all_).at(Dn), WKV, Dn + Dv, Dv, 1, CacheDtype::F32};
+            a.out = view(att_out_);
+            a.out_stride = Dv;
+            a.scale = scale;
+            attend(l, a, trace);
         } else {
             // Absorbed: q_absorbed_h = [W_UK,h^T q_nope_h ; q_rope_h] (C+Dr), scored against the latent rows
             // directly; o_latent_h = sum_j p_h(j) c_kv(j) (C); att_out_h = W_UV,h o_latent_h. K and V never exist.
             be_.absorb_query(view(q_abs_), view(q_), view(b.w_kv_b), H, Dn, Dv, C, Dq, WL);
             be_.copy_rows(view(q_abs_).at(C), WL, view(q_).at(Dn), Dq, H, Dr);
             record(trace, "q_absorbed", l, view(q_abs_), H, WL);
-            be_.attn_scores(view(scores_), view(q_abs_), view(b.cache_a), H, T, WL, WL, WL, 0, H, false);
-            record(trace, "att_scores", l, view(scores_), H, T);
-            be_.softmax(view(scores_), H, T, scale);
-            record(trace, "att_probs", l, view(scores_), H, T);
-            be_.attn_values(view(o_lat_), view(scores_), view(b.cache_a), H, T, C, C, WL, 0, H);
+            // One pass over the latent rows for all H heads: scores against [c_kv ; k_rope], values from c_kv.
+            AttendArgs a;
+            a.H = H;
+            a.T = T;
+            a.q = view(q_abs_);
+            a.q_stride = WL;
+            a.k = {view(b.cache_a), SL, 0, WL, H, dt};
+            a.v = {view(b.cache_a), SL, 0, C, H, dt};
+            a.out = view(o_lat_);
+            a.out_stride = C;
+            a.scale = scale;
+            attend(l, a, trace);
             record(trace, "o_latent", l, view(o_lat_), H, C);
             be_.latent_output(view(att_out_), view(o_lat_), view(b.w_kv_b), H, Dn, Dv, C);
         }
     }
     record(trace, "att_out", l, view(att_out_), H, Dv);
     be_.matvec(view(attn_y_), view(att_out_), view(b.w_o), D, H * Dv);
+}
+
+// ============================================================================ [SECTION] attend: fused or reference
+
+// The fused pass writes att_scores only when the trace keeps them (their softmax is then
+// recomputed over the H x T scores for att_probs); the hot path writes neither.
+void Decoder::attend(int l, AttendArgs a, Trace* trace) {
+    auto kept = [&](const char* name) {
+        return trace && (request_.empty() || std::find(request_.begin(), request_.end(), name) != request_.end());
+    };
+    const bool want_scores = kept("att_scores") || kept("att_probs");
+    if (opt_.fused) {
+        if (want_scores) a.scores = view(scores_);
+        be_.attend(a);
+        if (!trace) return;
+        record(trace, "att_scores", l, view(scores_), a.H, a.T);
+        if (want_scores) be_.softmax(view(scores_), a.H, a.T, a.scale);
+        record(trace, "att_probs", l, view(scores_), a.H, a.T);
+        return;
+    }
+    // The three-pass reference on float32 operands.
+    const KvOperand k = a.k.dtype == CacheDtype::F32 ? a.k : KvOperand{widened(ref_k_, a.k, a.H, a.T), a.k.row_stride,
+                                                                        a.k.head_stride, a.k.dim, a.k.group};
+    const KvOperand v = a.v.dtype == CacheDtype::F32 ? a.v : KvOperand{widened(ref_v_, a.v, a.H, a.T), a.v.row_stride,
+                                                                        a.v.head_stride, a.v.dim, a.v.group};
+    be_.attn_scores(view(scores_), a.q, k.v, a.H, a.T, k.dim, a.q_stride, k.row_stride, k.head_stride, k.group, false);
+    if (a.k2.dim > 0) {
+        const KvOperand k2 = a.k2.dtype == CacheDtype::F32 ? a.k2 : KvOperand{widened(ref_k2_, a.k2, a.H, a.T),
+                                                                               a.k2.row_stride, a.k2.head_stride,
+                                                                               a.k2.dim, a.k2.group};
+        be_.attn_scores(view(scores_), a.q.at(k.dim), k2.v, a.H, a.T, k2.dim, a.q_stride, k2.row_stride,
+                        k2.head_stride, k2.group, true);
+    }
+    record(trace, "att_scores", l, view(scores_), a.H, a.T);
+    be_.softmax(view(scores_), a.H, a.T, a.scale);
+    record(trace, "att_probs", l, view(scores_), a.H, a.T);
+    be_.attn_values(a.out, view(scores_), v.v, a.H, a.T, v.dim, a.out_stride, v.row_stride, v.head_stride, v.group);
+}
+
+// The rows of a narrow operand widened into `scratch`, same strides (element j*row_stride + i
+// of the result is element o.v.off + j*row_stride + i of the operand).
+View Decoder::widened(Buf& scratch, const KvOperand& o, int64_t H, int64_t T) {
+    const int64_t cols = (H / o.group - 1) * o.head_stride + o.dim;
+    if (T == 0) return view(scratch);
+    const int64_t n = (T - 1) * o.row_stride + cols;
+    if (scratch.size < n) be_.resize(scratch, n);
+    be_.load_rows(view(scratch), o.row_stride, o.v, o.dtype, o.row_stride, T, cols);
+    return view(scratch);
 }
 
 // ============================================================================ [SECTION] trace
@@ -351,15 +465,20 @@ void Decoder::fill_cache_random(int64_t T, uint64_t seed) {
     cache_widths(w_->cfg, opt_, wa, wb);
     Rng rng(seed);
     std::vector<float> host(static_cast<size_t>(T * std::max(wa, wb)));
+    Buf tmp = be_.create(static_cast<int64_t>(host.size()));
+    const CacheDtype dt = opt_.cache_dtype;
     for (auto& l : dev_.layers) {
         for (auto& v : host) v = rng.symmetric();
-        be_.write(view(l.cache_a), host.data(), T * wa);
+        be_.write(view(tmp), host.data(), T * wa);
+        be_.store_rows(view(l.cache_a), dt, stride_a_, view(tmp), wa, T, wa);
         if (wb > 0) {
             for (auto& v : host) v = rng.symmetric();
-            be_.write(view(l.cache_b), host.data(), T * wb);
+            be_.write(view(tmp), host.data(), T * wb);
+            be_.store_rows(view(l.cache_b), dt, stride_b_, view(tmp), wb, T, wb);
         }
         break;  // the bench reads layer 0 only
     }
+    be_.release(tmp);
     Rng xr(seed + 1);
     std::vector<float> x(static_cast<size_t>(w_->cfg.hidden_size));
     for (auto& v : x) v = xr.symmetric();

@@ -56,6 +56,9 @@ private:
     void ensure_capacity(int64_t T);
     void forward_token(int64_t token, int64_t pos, Trace* trace, bool want_logits);
     void attention(int layer, int64_t pos, Trace* trace);  // writes the new token's cache row at pos
+    // scores, softmax and weighted sum: fused, or the three-pass reference (options().fused)
+    void attend(int layer, AttendArgs a, Trace* trace);
+    View widened(Buf& scratch, const KvOperand& o, int64_t H, int64_t T);  // float32 copy of a narrow operand
     void record(Trace* trace, const char* name, int layer, View v, int64_t rows, int64_t cols);
     void collect(Trace* trace);
 
@@ -65,11 +68,15 @@ private:
     ModelTensors<Buf, Buf, LayerBufs> dev_;  // the weights on the backend, and each layer's cache
     // activations (scratch, one token)
     Buf x_, xn_, q_, qa_, kv_a_, kv_, kv_all_, q_abs_, scores_, att_out_, o_lat_, attn_y_, gate_, up_, mlp_y_, logits_buf_;
+    Buf k_new_, v_new_;                      // the new token's cache rows in float32, before they are stored
+    Buf latent_f32_;                         // recompute with a narrow cache: the latent rows widened for the GEMM
+    Buf ref_k_, ref_k2_, ref_v_;             // the three-pass reference: narrow operands widened
     Buf stage_;                              // trace staging area, read back once per step
     struct Pending { const char* name; int layer; int64_t rows, cols, off; };  // off -1: shape only
     std::vector<Pending> pending_;
     int64_t stage_used_ = 0;
     int64_t cap_ = 0;                        // cache capacity in tokens
+    int64_t stride_a_ = 0, stride_b_ = 0;    // cache row strides in stored elements (cache_row_stride)
     std::vector<int64_t> history_;
     std::vector<float> logits_;
     std::vector<std::string> request_;       // traced tensors' data kept (empty = all)

@@ -14,6 +14,7 @@ ModelSettings ModelOptions::settings() const {
     m.kind = parse_attn_kind(attn);
     m.mla_path = parse_mla_path(mla_path);
     m.weights = parse_weights_source(weights);
+    m.cache_dtype = parse_cache_dtype(cache_dtype);
     if (kv_heads_opt && kv_heads_opt->count() > 0 && m.kind != AttnKind::GQA)
         throw InputError("--kv-heads applies to --attn gqa only (MHA has 4 KV heads, MQA 1, MLA a latent)");
     if (!(m.temperature >= 0.0f) || !(m.temperature <= 100.0f))
@@ -45,6 +46,10 @@ void add_model_options(CLI::App& a, ModelOptions& m, unsigned groups) {
         a.add_flag("--rope-on-latent", m.s.rope_on_latent, "MLA: RoPE on the compressed keys (breaks absorption)");
         a.add_flag("--no-cache", m.s.no_cache, "re-run the whole prefix every step");
     }
+    if (groups & kCacheDtypeOption)
+        a.add_option("--cache-dtype", m.cache_dtype,
+                     "how the KV cache is stored: fp32, bf16, fp16 or fp8 (E4M3); the compute stays float32")
+            ->default_val(m.cache_dtype);
     if (groups & kPromptOption)
         a.add_option("--prompt", m.s.prompt,
                      "prompt text (byte-level models; with --trained-on repeat, a line of the copy task unless given)")

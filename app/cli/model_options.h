@@ -15,7 +15,7 @@ namespace mla::cli {
 struct ModelOptions {
     ModelSettings s;               // numbers and switches bind straight to it
     std::string model_dir;         // --model DIR (empty = the built-in model)
-    std::string attn = "mla", mla_path = "absorbed", weights = "auto";  // parsed by settings()
+    std::string attn = "mla", mla_path = "absorbed", weights = "auto", cache_dtype = "fp32";  // parsed by settings()
     CLI::Option* kv_heads_opt = nullptr;
     // The settings, checked: names the option at fault in an InputError.
     ModelSettings settings() const;
@@ -29,6 +29,7 @@ enum ModelOptionGroups : unsigned {
     kPathOptions = 2,      // --mla-path, --rope-on-latent, --no-cache
     kPromptOption = 4,     // --prompt
     kSamplingOptions = 8,  // --seed, --temperature
+    kCacheDtypeOption = 16,  // --cache-dtype
 };
 void add_model_options(CLI::App& a, ModelOptions& m, unsigned groups);
 

@@ -94,6 +94,7 @@ Session::Built Session::build(const ModelSettings& s) const {
         for (size_t i = 0; i < b.lanes.size(); ++i) {
             Lane& l = b.lanes[i];
             if (l.weights == kw.weights && l.opt.mla_path == opt.mla_path && l.opt.no_cache == opt.no_cache &&
+                l.opt.cache_dtype == opt.cache_dtype &&
                 l.opt.rope_on_latent == opt.rope_on_latent) {
                 if (keep_all && !l.keep_all_data) {
                     l.keep_all_data = true;

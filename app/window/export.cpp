@@ -67,7 +67,8 @@ nlohmann::json trace_json(const Trace& t, const Config& c) {
     j["kind"] = to_string(t.kind);
     j["options"] = {{"mla_path", to_string(t.options.mla_path)},
                     {"rope_on_latent", t.options.rope_on_latent},
-                    {"no_cache", t.options.no_cache}};
+                    {"no_cache", t.options.no_cache},
+                    {"cache_dtype", to_string(t.options.cache_dtype)}};
     j["backend"] = t.backend;
     j["step_ms"] = t.step_ms;
     j["cost"] = cost_json(t.cost);

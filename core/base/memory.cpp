@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,47 @@
 #include "base/error.h"
 
 namespace mla {
+
+namespace {
+std::string first_line(const std::string& path) {
+    std::ifstream f(path);
+    std::string line;
+    std::getline(f, line);
+    return line;
+}
+}  // namespace
+
+std::vector<CpuCache> cpu_data_caches() {
+    std::vector<CpuCache> out;
+    for (int i = 0; i < 16; ++i) {
+        const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
+        const std::string type = first_line(dir + "type");
+        if (type.empty()) break;
+        if (type == "Instruction") continue;
+        CpuCache c;
+        c.level = std::atoi(first_line(dir + "level").c_str());
+        const std::string size = first_line(dir + "size");  // "48K", "2048K", "105M"
+        char* end = nullptr;
+        c.bytes = std::strtoll(size.c_str(), &end, 10);
+        if (end && *end == 'K') c.bytes <<= 10;
+        else if (end && *end == 'M') c.bytes <<= 20;
+        // shared_cpu_list: "0", "0-1", "0,2"
+        const std::string list = first_line(dir + "shared_cpu_list");
+        int n = 0;
+        size_t at = 0;
+        while (at < list.size()) {
+            size_t comma = list.find(',', at);
+            if (comma == std::string::npos) comma = list.size();
+            const std::string part = list.substr(at, comma - at);
+            const size_t dash = part.find('-');
+            n += dash == std::string::npos ? 1 : std::atoi(part.c_str() + dash + 1) - std::atoi(part.c_str()) + 1;
+            at = comma + 1;
+        }
+        c.shared_by = std::max(1, n);
+        if (c.level > 0 && c.bytes > 0) out.push_back(c);
+    }
+    return out;
+}
 
 int64_t available_memory_bytes() {
     if (const char* env = std::getenv("MLA_LAB_MEMORY_BYTES")) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mla {
 
@@ -17,6 +18,15 @@ int64_t available_memory_bytes();
 // bytes_needed (a double, so that a product of hostile sizes cannot overflow) is more than
 // available_memory_bytes().
 void check_memory(double bytes_needed, const std::string& what, const std::string& hint = "");
+
+// The processor's data caches as the kernel reports them (/sys/devices/system/cpu/cpu0/
+// cache): level, bytes of one instance, and how many CPUs share it. Empty when unknown.
+struct CpuCache {
+    int level = 0;
+    int64_t bytes = 0;
+    int shared_by = 1;  // CPUs sharing one instance
+};
+std::vector<CpuCache> cpu_data_caches();
 
 // 4,400,000,000 -> "4.4 GB"; 512 -> "512 B" (decimal units, as the cache calculator).
 std::string memory_text(double bytes);

@@ -16,6 +16,7 @@ Field field_of(const InputError& e, Field fallback) {
         {"kind", Field::Kind},                   {"kv_heads", Field::KvHeads},
         {"rope_dim", Field::RopeDim},            {"mla_path", Field::MlaPath},
         {"rope_on_latent", Field::RopeOnLatent}, {"no_cache", Field::NoCache},
+        {"cache_dtype", Field::CacheDtype},
         {"weights", Field::Weights},             {"trained_set", Field::Weights},
         {"seed", Field::Seed},                   {"sample_seed", Field::SampleSeed},
         {"temperature", Field::Temperature},     {"backend", Field::Backend},
@@ -42,6 +43,7 @@ RunOptions run_options(const ModelSettings& s, AttnKind kind) {
     o.mla_path = s.mla_path;
     o.rope_on_latent = kind == AttnKind::MLA && s.rope_on_latent;
     o.no_cache = s.no_cache;
+    o.cache_dtype = s.cache_dtype;
     return o;
 }
 

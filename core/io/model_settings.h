@@ -25,6 +25,7 @@ struct ModelSettings {
     MlaPath mla_path = MlaPath::Absorbed;
     bool rope_on_latent = false;  // MLA: RoPE on the compressed keys (breaks absorption)
     bool no_cache = false;        // re-run the whole prefix every step
+    CacheDtype cache_dtype = CacheDtype::F32;  // how the KV cache is stored (the compute stays float32)
     WeightsSource weights = WeightsSource::Auto;  // trained (assets/models) when one has these sizes, else random
     std::string trained_set = kDefaultTrainedSet;  // trained weights: "fortunes" (English) or "repeat" (copy task)
     uint64_t seed = 1;            // random weights (the CLI's --weights-seed)
@@ -36,7 +37,7 @@ struct ModelSettings {
 };
 
 // The setting a message belongs to (the sidebar shows it under that field).
-enum class Field { None, Kind, KvHeads, KvLoraRank, RopeDim, QLoraRank, MlaPath, RopeOnLatent, NoCache,
+enum class Field { None, Kind, KvHeads, KvLoraRank, RopeDim, QLoraRank, MlaPath, RopeOnLatent, NoCache, CacheDtype,
                    Weights, Seed, SampleSeed, Temperature, Backend, Prompt };
 
 // The setting an InputError is about, from its typed field (a config.json field of the

@@ -404,7 +404,7 @@ int64_t parse_int_key(const std::string& k, const std::string& v) {
 
 const std::vector<std::string>& show_keys() {
     static const std::vector<std::string> keys = {"kind",    "kv_heads", "kv_lora_rank", "rope_dim", "q_lora_rank",
-                                                  "mla_path", "rope_on_latent", "no_cache", "seed",   "prompt",
+                                                  "mla_path", "rope_on_latent", "no_cache", "cache_dtype", "seed", "prompt",
                                                   "steps",   "view",     "layer",        "head",     "trained"};
     return keys;
 }
@@ -418,6 +418,7 @@ void set_show_key(ShowMe& s, const std::string& k, const std::string& v, const L
     else if (k == "mla_path") s.model.mla_path = parse_mla_path(v);
     else if (k == "rope_on_latent") s.model.rope_on_latent = parse_bool(k, v);
     else if (k == "no_cache") s.model.no_cache = parse_bool(k, v);
+    else if (k == "cache_dtype") s.model.cache_dtype = parse_cache_dtype(v);
     else if (k == "seed") s.model.seed = parse_count(k, v);
     else if (k == "prompt") {
         if (v.empty()) bad("prompt=\"\" is empty: give at least one character");

@@ -19,7 +19,7 @@
 //
 // Show-me keys (the rest keep the defaults of ShowMe below): kind (mha|gqa|mqa|mla),
 // kv_heads, kv_lora_rank, rope_dim, q_lora_rank, mla_path (cached-kv|recompute|absorbed),
-// rope_on_latent, no_cache (true|false), seed, prompt ("quoted text"; \n a new line), steps,
+// rope_on_latent, no_cache (true|false), cache_dtype (fp32|bf16|fp16|fp8), seed, prompt ("quoted text"; \n a new line), steps,
 // view, layer, head, trained (fortunes|repeat: the set of trained weights).
 //
 // Values, {{name args}}. On the page's model (the built-in model with the page's Show-me

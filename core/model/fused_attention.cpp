@@ -134,6 +134,17 @@ const float* block_rows(const KvRaw& o, int64_t g, int64_t j0, int64_t nb, float
     return tile;
 }
 
+// Prefetches rows [j0, j0 + n) of every group of an operand, one request per 64-byte line.
+void prefetch_rows(const KvRaw& o, int64_t j0, int64_t n, int64_t groups) {
+    const int64_t es = cache_dtype_bytes(o.dtype);
+    const char* base = static_cast<const char*>(o.base);
+    for (int64_t r = 0; r < n; ++r)
+        for (int64_t g = 0; g < groups; ++g) {
+            const char* row = base + (o.first + (j0 + r) * o.row_stride + g * o.head_stride) * es;
+            for (int64_t b = 0; b < o.dim * es; b += 64) __builtin_prefetch(row + b);
+        }
+}
+
 // One thread's range [t0, t1): m, l, acc of every head over those rows.
 void attend_range(const FusedArgs& a, int64_t t0, int64_t t1, int64_t B, FusedScratch::Part& p) {
     const int64_t H = a.H, dv = a.v.dim;
@@ -152,6 +163,11 @@ void attend_range(const FusedArgs& a, int64_t t0, int64_t t1, int64_t B, FusedSc
                         a.v.row_stride == a.k.row_stride && a.v.dtype == a.k.dtype && a.v.dim <= a.k.dim;
     for (int64_t j0 = t0; j0 < t1; j0 += B) {
         const int64_t nb = std::min(B, t1 - j0);
+        // Ask for the next block's rows now: the first head tile would otherwise wait on them.
+        if (j0 + B < t1) {
+            prefetch_rows(a.k, j0 + B, std::min(B, t1 - j0 - B), Gk);
+            if (!v_in_k) prefetch_rows(a.v, j0 + B, std::min(B, t1 - j0 - B), Gv);
+        }
         int64_t ldk = 0;
         const float* K = nullptr;
         for (int64_t g = 0; g < Gk; ++g) {

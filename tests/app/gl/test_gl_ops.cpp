@@ -3,6 +3,8 @@
 // output buffer, so writes outside the output range are caught too.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "base/rng.h"
@@ -305,4 +307,87 @@ TEST_CASE("gl absorb_query and latent_output match the CPU", "[gl]") {
             CHECK(t.err(out) <= kTol);
             REQUIRE(t.no_new_gl_errors());
         }
+}
+
+TEST_CASE("gl store_rows and load_rows round exactly as the CPU, every dtype", "[gl][dtype]") {
+    gl::GlBackend* gpu = gltest::gpu_or_skip();
+    if (!gpu) return;
+    for (CacheDtype d : {CacheDtype::F32, CacheDtype::BF16, CacheDtype::F16, CacheDtype::F8E4M3})
+        for (int64_t cols : {int64_t(1), int64_t(7), int64_t(33)}) {
+            Twin t(*gpu, cols * 10 + static_cast<int>(d));
+            const int64_t rows = 5, stride = cache_row_stride(cols + 3, d), ss = cols + 2;
+            std::vector<float> src(static_cast<size_t>(rows * ss));
+            for (auto& v : src) v = t.rng.symmetric() * 600.0f * t.rng.uniform() * t.rng.uniform();  // 0 .. 600: fp8 saturates
+            src[0] = 65519.0f;  // fp16's largest half after rounding
+            const int s = t.add(src);
+            const int c = t.rand(cache_buffer_floats(4 + rows * stride, d));  // 4 elements before row 0
+            const int back = t.rand(rows * cols + 1);
+            t.run([&](Backend& be, auto& B) {
+                be.store_rows(view(B[c], 4), d, stride, view(B[s]), ss, rows, cols);
+                be.load_rows(view(B[back], 1), cols, view(B[c], 4), d, stride, rows, cols);
+            });
+            INFO(to_string(d) << ", cols " << cols);
+            // the stored words themselves are equal, bit for bit (padding included)
+            const auto gc = t.gpu_data(c), cc = t.cpu_data(c);
+            const int64_t per = 4 / cache_dtype_bytes(d);
+            for (int64_t r = 0; r < rows; ++r)
+                for (int64_t w = 0; w < (cols + per - 1) / per; ++w) {
+                    const int64_t at = (4 + r * stride) / per + w;
+                    uint32_t a, b;
+                    std::memcpy(&a, &gc[at], 4);
+                    std::memcpy(&b, &cc[at], 4);
+                    if (per > 1 && (w + 1) * per > cols) {  // the CPU leaves padding as it was, the GPU writes 0
+                        const uint32_t mask = cols % per == 0 ? ~0u : (1u << (32 / per * (cols % per))) - 1u;
+                        a &= mask;
+                        b &= mask;
+                    }
+                    REQUIRE(a == b);
+                }
+            const auto gb = t.gpu_data(back), cb = t.cpu_data(back);
+            for (size_t i = 0; i < gb.size(); ++i) REQUIRE((std::isnan(cb[i]) ? std::isnan(gb[i]) : gb[i] == cb[i]));
+            REQUIRE(t.no_new_gl_errors());
+        }
+}
+
+TEST_CASE("gl attend (fused, two dispatches) matches the CPU's fused kernel on narrow caches", "[gl][fused]") {
+    gl::GlBackend* gpu = gltest::gpu_or_skip();
+    if (!gpu) return;
+    struct L { int64_t H, k_dim, k_group, k2_dim, k2_group, v_dim, v_group; bool shared; };
+    const L layouts[] = {{4, 16, 1, 0, 1, 16, 1, false}, {6, 9, 3, 0, 1, 9, 3, false},
+                         {8, 40, 8, 0, 1, 32, 8, true},  {4, 12, 1, 6, 4, 10, 1, false}};
+    for (CacheDtype d : {CacheDtype::F32, CacheDtype::BF16, CacheDtype::F8E4M3})
+        for (const L& l : layouts)
+            for (int64_t T : {int64_t(1), int64_t(64), int64_t(65), int64_t(300)}) {
+                Twin t(*gpu, T + l.H);
+                const int64_t Gk = l.H / l.k_group, Gv = l.H / l.v_group;
+                const int64_t kr = cache_row_stride(Gk * l.k_dim + 1, d), vr = cache_row_stride(Gv * l.v_dim, d),
+                              k2r = cache_row_stride(l.k2_dim + 1, d), qs = l.k_dim + l.k2_dim;
+                const int kf = t.rand(T * kr), vf = t.rand(T * vr), k2f = t.rand(std::max<int64_t>(1, T * k2r));
+                const int kc = t.rand(cache_buffer_floats(T * kr, d)), vc = t.rand(cache_buffer_floats(T * vr, d)),
+                          k2c = t.rand(cache_buffer_floats(std::max<int64_t>(4, T * k2r), d));
+                const int q = t.rand(l.H * qs, 0.5f), out = t.rand(l.H * (l.v_dim + 1)), sc = t.rand(l.H * T);
+                t.run([&](Backend& be, auto& B) {
+                    be.store_rows(view(B[kc]), d, kr, view(B[kf]), kr, T, kr);
+                    be.store_rows(view(B[vc]), d, vr, view(B[vf]), vr, T, vr);
+                    if (l.k2_dim > 0) be.store_rows(view(B[k2c]), d, k2r, view(B[k2f]), k2r, T, k2r);
+                    AttendArgs a;
+                    a.H = l.H;
+                    a.T = T;
+                    a.q = view(B[q]);
+                    a.q_stride = qs;
+                    a.k = {view(B[kc]), kr, l.k_dim, l.k_dim, l.k_group, d};
+                    a.k2 = {view(B[k2c]), k2r, 0, l.k2_dim, l.k2_group, d};
+                    a.v = l.shared ? KvOperand{view(B[kc]), kr, 0, l.v_dim, l.v_group, d}
+                                   : KvOperand{view(B[vc]), vr, l.v_dim, l.v_dim, l.v_group, d};
+                    a.out = view(B[out]);
+                    a.out_stride = l.v_dim + 1;
+                    a.scale = 0.3f;
+                    a.scores = view(B[sc]);
+                    be.attend(a);
+                });
+                INFO(to_string(d) << " H " << l.H << " k_dim " << l.k_dim << " T " << T);
+                CHECK(t.err(out) <= kTol);
+                CHECK(t.err(sc) <= kTol);
+                REQUIRE(t.no_new_gl_errors());
+            }
 }

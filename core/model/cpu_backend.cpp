@@ -19,6 +19,19 @@ namespace {
 using Stride = Eigen::OuterStride<>;
 using SMap = Eigen::Map<Mat, 0, Stride>;              // row-major matrix with a row stride
 using CSMap = Eigen::Map<const Mat, 0, Stride>;
+// f(lo, hi) over [0, n) in `nt` contiguous parts (one per thread), in parallel.
+template <class F>
+void parallel_parts(int64_t n, int nt, F f) {
+#ifdef _OPENMP
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        f(n * omp_get_thread_num() / omp_get_num_threads(), n * (omp_get_thread_num() + 1) / omp_get_num_threads());
+        return;
+    }
+#endif
+    (void)nt;
+    f(int64_t{0}, n);
+}
 }  // namespace
 
 CpuBackend::CpuBackend(int threads) {
@@ -316,14 +329,7 @@ void CpuBackend::absorb_query(View q_absorbed, View q, View kv_b, int64_t H, int
             qa.noalias() = wuk.transpose() * qn;
         }
     };
-#ifdef _OPENMP
-    if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-        heads(H * omp_get_thread_num() / omp_get_num_threads(), H * (omp_get_thread_num() + 1) / omp_get_num_threads());
-        return;
-    }
-#endif
-    heads(0, H);
+    parallel_parts(H, nt, heads);
 }
 
 // out_h (Dv) = W_UV,h o_latent_h (C); W_UV,h = kv_b rows [h (Dn+Dv) + Dn, (h+1) (Dn+Dv)); heads across threads
@@ -340,14 +346,7 @@ void CpuBackend::latent_output(View out, View o_latent, View kv_b, int64_t H, in
             o.noalias() = wuv * ol;
         }
     };
-#ifdef _OPENMP
-    if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-        heads(H * omp_get_thread_num() / omp_get_num_threads(), H * (omp_get_thread_num() + 1) / omp_get_num_threads());
-        return;
-    }
-#endif
-    heads(0, H);
+    parallel_parts(H, nt, heads);
 }
 
 // out = silu(gate) * up, silu(g) = g / (1 + exp(-g))

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     mla::cli::add_cache_commands(app, cmds);
     mla::cli::add_train_command(app, cmds);
     mla::cli::add_screenshot_command(app, cmds);
+    mla::cli::add_eval_command(app, cmds);
     std::function<int()> run_window;
     mla::cli::add_window_options(app, run_window);
     mla::cli::strict_integers(app);

@@ -51,7 +51,7 @@ mla_layer(mla_window app/window USES mla_views mla_gl
 
 # ---- cli: every subcommand and command-line option
 mla_layer(mla_cli app/cli USES mla_window
-  SOURCES cache.cpp model.cpp model_options.cpp screenshot.cpp train.cpp window_options.cpp
+  SOURCES cache.cpp eval.cpp model.cpp model_options.cpp screenshot.cpp train.cpp window_options.cpp
   LIBS CLI11::CLI11)
 
 add_executable(mla-lab app/main.cpp)
@@ -63,6 +63,7 @@ install(TARGETS mla-lab RUNTIME DESTINATION bin)
 add_executable(app_tests
   tests/support/catch_main.cpp
   tests/app/cli/test_cli_hostile.cpp tests/app/cli/test_cli_train_report.cpp tests/app/cli/test_cli_cache_dtype.cpp
+  tests/app/cli/test_cli_eval.cpp
   tests/app/session/test_lesson_show_me.cpp tests/app/session/test_session.cpp tests/app/session/test_session_stress.cpp
   tests/app/views/test_curves_view.cpp tests/app/views/test_quality_view.cpp tests/app/views/test_view_logic.cpp
   tests/app/views/test_registry.cpp

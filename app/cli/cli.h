@@ -20,6 +20,7 @@ void add_model_commands(CLI::App& root, Commands& cmds);       // generate, forw
 void add_cache_commands(CLI::App& root, Commands& cmds);       // cache, plot, presets (cli/cache.cpp)
 void add_train_command(CLI::App& root, Commands& cmds);        // train, train --report (cli/train.cpp)
 void add_screenshot_command(CLI::App& root, Commands& cmds);   // screenshot (cli/screenshot.cpp)
+void add_eval_command(CLI::App& root, Commands& cmds);         // eval (cli/eval.cpp)
 // The window: `mla-lab` with no subcommand (cli/window_options.cpp). Options are on the root app.
 void add_window_options(CLI::App& root, std::function<int()>& run_window);
 

@@ -175,6 +175,26 @@ double heldout_loss(const Weights& w, const RunOptions& run, Backend& backend, c
     return total / static_cast<double>(scored);
 }
 
+double CacheDtypeLoss::bits_change() const { return bits_per_byte(stored - fp32); }
+
+std::vector<CacheDtypeLoss> cache_dtype_losses(const Weights& w, RunOptions run, Backend& backend, const std::string& heldout,
+                                               int64_t seq_len, int64_t windows, CacheDtype dtype) {
+    std::vector<MlaPath> paths = {run.mla_path};
+    if (w.cfg.attn_kind() == AttnKind::MLA) paths = {MlaPath::CachedKV, MlaPath::Recompute, MlaPath::Absorbed};
+    std::vector<CacheDtypeLoss> out;
+    for (MlaPath p : paths) {
+        CacheDtypeLoss r;
+        r.path = p;
+        run.mla_path = p;
+        run.cache_dtype = CacheDtype::F32;
+        r.fp32 = heldout_loss(w, run, backend, heldout, seq_len, windows);
+        run.cache_dtype = dtype;
+        r.stored = dtype == CacheDtype::F32 ? r.fp32 : heldout_loss(w, run, backend, heldout, seq_len, windows);
+        out.push_back(r);
+    }
+    return out;
+}
+
 // ============================================================================================
 // [SECTION] trained model folders
 // ============================================================================================

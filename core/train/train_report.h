@@ -68,6 +68,21 @@ inline constexpr double kRescoreTolerance = 1e-4;
 double heldout_loss(const Weights& w, const RunOptions& run, Backend& backend, const std::string& heldout,
                     int64_t seq_len, int64_t windows);
 
+// What storing the cache in a narrower type costs in quality, per way of running attention:
+// the held-out loss with the cache in float32 and in `dtype`, the rest of `run` (RoPE on the
+// latent, the fused kernel) as given. An MLA model is scored once per path (cached-kv,
+// recompute, absorbed, in that order: they hold different things, so they round different
+// numbers); any other kind once. Losses in nats per byte; bits = nats / ln 2.
+struct CacheDtypeLoss {
+    MlaPath path = MlaPath::Absorbed;  // MLA only
+    double fp32 = 0;                   // nats per byte, cache in float32
+    double stored = 0;                 // nats per byte, cache in the narrower type
+    double bits_change() const;        // (stored - fp32) / ln 2: bits per byte
+};
+std::vector<CacheDtypeLoss> cache_dtype_losses(const Weights& w, RunOptions run, Backend& backend, const std::string& heldout,
+                                               int64_t seq_len, int64_t windows, CacheDtype dtype);
+inline double bits_per_byte(double nats) { return nats / 0.69314718055994530942; }
+
 // ---- a folder of trained models (for `mla-lab train --report` and the Quality view) ---------
 
 struct TrainedModel {

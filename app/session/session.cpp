@@ -12,6 +12,8 @@
 
 #include "base/check.h"
 #include "base/numbers.h"
+#include "io/builtin.h"
+#include "model/cpu_backend.h"
 #include "model/weights.h"
 
 #include "session/backends.h"
@@ -55,6 +57,8 @@ struct Session::Built {
     std::vector<Lane> lanes;           // one decoder each
     size_t main = 0;
     std::vector<size_t> compare, paths;  // indexes into lanes
+    std::vector<size_t> paths_fp32;
+    size_t main_fp32 = static_cast<size_t>(-1);
 };
 
 Session::Session(const ModelSettings& s, SessionOptions o, BackendFactory factory)
@@ -128,6 +132,19 @@ Session::Built Session::build(const ModelSettings& s) const {
             o.no_cache = false;
             b.paths.push_back(lane(to_string(p), AttnKind::MLA, o, false));
         }
+    if (s.cache_dtype != CacheDtype::F32) {
+        RunOptions o = run_options(s, s.kind);
+        o.cache_dtype = CacheDtype::F32;
+        b.main_fp32 = lane("main-fp32", s.kind, o, false);
+        if (sopt_.paths)
+            for (MlaPath p : {MlaPath::CachedKV, MlaPath::Recompute, MlaPath::Absorbed}) {
+                RunOptions po = run_options(s, AttnKind::MLA);
+                po.mla_path = p;
+                po.no_cache = false;
+                po.cache_dtype = CacheDtype::F32;
+                b.paths_fp32.push_back(lane(std::string(to_string(p)) + "-fp32", AttnKind::MLA, po, false));
+            }
+    }
     return b;
 }
 
@@ -137,6 +154,8 @@ void Session::install(Built&& b, const ModelSettings& s) {
     main_ = b.main;
     compare_ = std::move(b.compare);
     paths_ = std::move(b.paths);
+    paths_fp32_ = std::move(b.paths_fp32);
+    main_fp32_ = b.main_fp32;
     if (b.backend) {
         backend_ = std::move(b.backend);
         backend_name_ = s.backend;
@@ -147,6 +166,9 @@ void Session::install(Built&& b, const ModelSettings& s) {
     cstrs_.clear();
     diffs_.clear();
     selected_ = -1;
+    // A held-out result stays while it is for these weights and this dtype.
+    // A check still running for other settings finishes on its own thread and is dropped.
+    if (heldout_.state != HeldoutEffect::State::None && !heldout_current()) heldout_ = HeldoutEffect{};
     ++revision_;
 }
 
@@ -190,6 +212,13 @@ bool Session::step_one() {
         d.absorbed_vs_recompute = max_abs_diff(ab.logits, rc.logits);
         d.cached_vs_recompute = max_abs_diff(ck.logits, rc.logits);
         d.probs_absorbed_vs_recompute = probs_diff(ab.traces.back(), rc.traces.back(), ab.cfg.num_hidden_layers);
+        for (size_t i = 0; i < paths_fp32_.size(); ++i)
+            d.vs_fp32[i] = max_abs_diff(lanes_[paths_[i]].logits, lanes_[paths_fp32_[i]].logits);
+        if (main_fp32_ != kNone) d.main_vs_fp32 = max_abs_diff(main().logits, lanes_[main_fp32_].logits);
+        diffs_.push_back(d);
+    } else if (main_fp32_ != kNone) {
+        PathDiff d;
+        d.main_vs_fp32 = max_abs_diff(main().logits, lanes_[main_fp32_].logits);
         diffs_.push_back(d);
     }
     last_step_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -260,10 +289,95 @@ void Session::apply(Commands& c) {
                 else if constexpr (std::is_same_v<X, cmd::Reset>) reset();
                 else if constexpr (std::is_same_v<X, cmd::Select>) select(x.step);
                 else if constexpr (std::is_same_v<X, cmd::Apply>) apply_settings(x.settings, x.field);
+                else if constexpr (std::is_same_v<X, cmd::MeasureHeldout>) measure_heldout();
             },
             sc);
     }
     c.session.clear();
+    poll_heldout();
+}
+
+namespace {
+// What a held-out result depends on: the model (its sizes and weights) and the cache dtype,
+// not the prompt, sampling, backend or shown MLA path (every path is scored).
+ModelSettings heldout_key(ModelSettings s) {
+    s.mla_path = MlaPath::Absorbed;
+    s.no_cache = false;
+    s.sample_seed = 1;
+    s.temperature = 0;
+    s.backend.clear();
+    s.prompt.clear();
+    return s;
+}
+}  // namespace
+
+bool Session::heldout_current() const { return heldout_key_ == heldout_key(settings_); }
+
+void Session::measure_heldout() {
+    if (heldout_.state == HeldoutEffect::State::Running) return;
+    if (heldout_job_.valid()) heldout_job_.wait();   // one for earlier settings: wait, then drop it
+    heldout_job_ = {};
+    HeldoutEffect e;
+    e.dtype = settings_.cache_dtype;
+    e.mla = config().is_mla();
+    heldout_key_ = heldout_key(settings_);
+    const std::string dir = main().trained_weights ? trained_model_dir(config(), settings_.trained_set) : std::string();
+    if (dir.empty()) {
+        e.state = HeldoutEffect::State::Unavailable;
+        e.message = "random weights were not trained on any text, so there is no held-out text to score";
+        heldout_ = std::move(e);
+        return;
+    }
+    std::string text;
+    int64_t seq_len = 256;
+    try {
+        const TrainedModel m = load_trained_model(dir);
+        text = read_heldout(m);
+        seq_len = m.record->options.seq_len;
+        e.model = m.name;
+    } catch (const InputError& err) {
+        e.state = HeldoutEffect::State::Unavailable;
+        e.message = err.what();
+        heldout_ = std::move(e);
+        return;
+    }
+    e.seq_len = seq_len;
+    e.bytes = static_cast<int64_t>(text.size());
+    e.windows = static_cast<int64_t>(heldout_window_starts(e.bytes, seq_len, kHeldoutWindows).size());
+    e.state = HeldoutEffect::State::Running;
+    heldout_ = e;
+    RunOptions run = options();
+    run.no_cache = false;
+    run.fused = true;   // as `mla-lab eval` runs it (the window's lanes use the three-pass kernel for their traces)
+    // Its own CPU backend: the session's (perhaps GL) backend belongs to this thread. Threads as
+    // the app runs with (CpuBackend(n) would set Eigen's count for the whole process).
+    heldout_job_ = std::async(std::launch::async, [e, text = std::move(text), w = main().weights, run]() mutable {
+        const auto t0 = std::chrono::steady_clock::now();
+        CpuBackend cpu;
+        try {
+            e.rows = cache_dtype_losses(*w, run, cpu, text, e.seq_len, kHeldoutWindows, e.dtype);
+            e.state = HeldoutEffect::State::Done;
+        } catch (const InputError& err) {
+            e.state = HeldoutEffect::State::Unavailable;
+            e.message = err.what();
+        }
+        e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return e;
+    });
+}
+
+bool Session::poll_heldout() {
+    if (!heldout_job_.valid() || heldout_job_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+    HeldoutEffect e = heldout_job_.get();
+    if (!heldout_current()) return false;  // for settings since changed
+    heldout_ = std::move(e);
+    ++revision_;
+    return true;
+}
+
+void Session::wait_heldout() {
+    if (heldout_job_.valid()) heldout_job_.wait();
+    poll_heldout();
 }
 
 int64_t Session::predicted(int64_t step) const {

@@ -9,8 +9,11 @@
 // the last good model running and keeps the message with the field that caused it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <future>
+#include <limits>
 #include <memory>
 #include <string>
 #include <variant>
@@ -22,6 +25,7 @@
 #include "model/cost.h"
 #include "model/decoder.h"
 #include "model/trace.h"
+#include "train/train_report.h"
 
 namespace mla::app {
 
@@ -35,8 +39,9 @@ struct Step { int64_t count = 1; };
 struct Reset {};
 struct Select { int64_t step = 0; };          // scrub the timeline
 struct Apply { ModelSettings settings; Field field = Field::None; };
+struct MeasureHeldout {};                      // start the held-out loss check of the cache dtype
 }  // namespace cmd
-using SessionCommand = std::variant<cmd::Step, cmd::Reset, cmd::Select, cmd::Apply>;
+using SessionCommand = std::variant<cmd::Step, cmd::Reset, cmd::Select, cmd::Apply, cmd::MeasureHeldout>;
 
 // An export the window performs after the frame is drawn.
 struct ExportRequest {
@@ -54,6 +59,7 @@ struct Commands {
     void reset() { push(cmd::Reset{}); }
     void select(int64_t s) { push(cmd::Select{s}); }
     void apply(const ModelSettings& s, Field f) { push(cmd::Apply{s, f}); }
+    void measure_heldout() { push(cmd::MeasureHeldout{}); }
 };
 
 // ---- lanes: one decoder and the traces of its steps
@@ -77,7 +83,26 @@ struct PathDiff {
     double absorbed_vs_recompute = 0;       // logits
     double cached_vs_recompute = 0;         // logits
     double probs_absorbed_vs_recompute = 0; // att_probs, all layers and heads
+    // With a cache stored narrower than fp32: each lane's logits against the same lane with
+    // an fp32 cache (by MlaPath; the main lane's separately). NaN when the cache is fp32.
+    std::array<double, 3> vs_fp32{kNaN, kNaN, kNaN};
+    double main_vs_fp32 = kNaN;
+    static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 };
+
+// The held-out loss with the cache in fp32 and in the chosen dtype, per MLA path (the main
+// kind's one row otherwise): `mla-lab eval` with fewer windows, run off the frame loop.
+struct HeldoutEffect {
+    enum class State { None, Running, Done, Unavailable } state = State::None;
+    CacheDtype dtype = CacheDtype::F32;
+    std::string model;                      // "mla-fortunes"
+    int64_t windows = 0, seq_len = 0, bytes = 0;  // windows scored, bytes per window, held-out text size
+    std::vector<CacheDtypeLoss> rows;       // train/train_report.h
+    bool mla = false;                       // rows are the three MLA paths
+    std::string message;                    // Unavailable: why ("random weights have no held-out text")
+    double seconds = 0;                     // how long it took
+};
+inline constexpr int64_t kHeldoutWindows = 16;   // the window's check; `mla-lab eval` scores 64
 
 using BackendFactory = std::function<std::unique_ptr<Backend>(const std::string& name)>;
 BackendFactory default_backend_factory();   // "cpu" (and "gpu" where app/session/backends.h provides it)
@@ -127,6 +152,15 @@ public:
     bool has_paths() const { return !paths_.empty(); }
     const Lane& path(MlaPath p) const { return lanes_.at(paths_.at(static_cast<size_t>(p))); }
     const std::vector<PathDiff>& path_diffs() const { return diffs_; }
+    // The fp32-cache twins run beside the lanes when the cache is narrower (settings().cache_dtype).
+    bool has_fp32_reference() const { return !paths_fp32_.empty() || main_fp32_ != kNone; }
+
+    // The held-out check (cmd::MeasureHeldout): Running until a later poll_heldout() finds it
+    // done; kept while the weights and dtype stay, dropped when they change.
+    const HeldoutEffect& heldout_effect() const { return heldout_; }
+    void measure_heldout();
+    bool poll_heldout();                    // true when a result arrived
+    void wait_heldout();                    // blocks until a running check is done (tests, CLI)
 
     const std::string& error() const { return error_; }
     Field error_field() const { return error_field_; }
@@ -144,6 +178,7 @@ private:
     void install(Built&& b, const ModelSettings& s);
     bool step_one();
     void set_error(Field f, std::string msg);
+    bool heldout_current() const;           // heldout_ is for the running weights and dtype
 
     BackendFactory factory_;
     SessionOptions sopt_;
@@ -154,7 +189,13 @@ private:
     size_t main_ = 0;
     std::vector<size_t> compare_;           // by AttnKind: the lane running that kind
     std::vector<size_t> paths_;             // by MlaPath: the lane running that MLA path
+    static constexpr size_t kNone = static_cast<size_t>(-1);
+    std::vector<size_t> paths_fp32_;        // by MlaPath: the same path with an fp32 cache (narrow cache only)
+    size_t main_fp32_ = kNone;              // the main lane with an fp32 cache (narrow cache only)
     std::vector<PathDiff> diffs_;
+    HeldoutEffect heldout_;
+    std::future<HeldoutEffect> heldout_job_;
+    ModelSettings heldout_key_;             // the settings the result is for, less what does not change it
     Generation gen_;                        // tokens fed and predicted (model/decoder.h)
     std::vector<std::string> labels_;
     std::vector<const char*> cstrs_;

@@ -2,9 +2,12 @@
 // setting (the last good model keeps running), fixing it; lockstep lanes.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <memory>
 
+#include "io/builtin.h"
 #include "model/cpu_backend.h"
 #include "session/session.h"
 
@@ -271,3 +274,110 @@ TEST_CASE("session: the window generates what `mla-lab generate` would", "[sessi
     }
     CHECK(s.tokens() == want);
 }
+
+TEST_CASE("session: a narrower cache runs an fp32 twin per path, and the diff is the one two decoders give", "[session][cache-dtype]") {
+    ModelSettings ms;
+    ms.cache_dtype = CacheDtype::BF16;
+    Session s(ms);
+    REQUIRE(s.has_fp32_reference());
+    s.step(10);
+    REQUIRE(s.path_diffs().size() == 10);
+    const PathDiff& d = s.path_diffs().back();
+    for (double v : d.vs_fp32) {
+        CHECK(std::isfinite(v));
+        CHECK(v > 0);          // bf16 rounding changes the logits
+        CHECK(v < 0.5);        // and only a little
+    }
+    // The same comparison made by hand: two absorbed decoders, one bf16, one fp32.
+    auto w = builtin_weights(model_config(ms, AttnKind::MLA), ms.weights, ms.seed);
+    CpuBackend be;
+    RunOptions narrow = run_options(ms, AttnKind::MLA), wide = narrow;
+    narrow.mla_path = wide.mla_path = MlaPath::Absorbed;
+    wide.cache_dtype = CacheDtype::F32;
+    Decoder a(w, be, narrow), b(w, be, wide);
+    std::vector<float> la, lb;
+    for (int64_t t : s.tokens()) {
+        la = a.step(t);
+        lb = b.step(t);
+    }
+    double want = 0;
+    for (size_t i = 0; i < la.size(); ++i) want = std::max(want, std::abs(double(la[i]) - double(lb[i])));
+    CHECK(d.vs_fp32[static_cast<size_t>(MlaPath::Absorbed)] == Approx(want).margin(1e-6));
+    CHECK(d.main_vs_fp32 == Approx(want).margin(1e-6));   // the main lane is absorbed MLA here
+
+    // Back to fp32: no twins, the diffs are NaN.
+    ModelSettings m = s.settings();
+    m.cache_dtype = CacheDtype::F32;
+    REQUIRE(s.apply_settings(m, Field::CacheDtype));
+    CHECK_FALSE(s.has_fp32_reference());
+    CHECK(std::isnan(s.path_diffs().back().vs_fp32[0]));
+}
+
+TEST_CASE("session: without the path lanes the main lane still has its fp32 diff", "[session][cache-dtype]") {
+    ModelSettings ms;
+    ms.kind = AttnKind::GQA;
+    ms.cache_dtype = CacheDtype::F8E4M3;
+    Session s(ms, light());
+    REQUIRE(s.has_fp32_reference());
+    s.step(6);
+    REQUIRE(s.path_diffs().size() == 6);
+    CHECK(s.path_diffs().back().main_vs_fp32 > 0);
+    CHECK(std::isnan(s.path_diffs().back().vs_fp32[0]));
+}
+
+TEST_CASE("session: the held-out check equals cache_dtype_losses on 16 windows, off the frame loop", "[session][cache-dtype]") {
+    ModelSettings ms;
+    ms.cache_dtype = CacheDtype::F8E4M3;
+    Session s(ms, light());
+    Commands c;
+    c.measure_heldout();
+    s.apply(c);
+    CHECK(s.heldout_effect().state != HeldoutEffect::State::None);
+    s.wait_heldout();
+    const HeldoutEffect& e = s.heldout_effect();
+    REQUIRE(e.state == HeldoutEffect::State::Done);
+    CHECK(e.model == "mla-fortunes");
+    CHECK(e.windows == kHeldoutWindows);
+    CHECK(e.mla);
+    REQUIRE(e.rows.size() == 3);
+
+    const TrainedModel m = load_trained_model(trained_model_dir(s.config(), ms.trained_set));
+    CpuBackend cpu;
+    const auto want = cache_dtype_losses(*s.main().weights, run_options(ms, AttnKind::MLA), cpu, read_heldout(m),
+                                         m.record->options.seq_len, kHeldoutWindows, CacheDtype::F8E4M3);
+    REQUIRE(want.size() == 3);
+    // Not to the last bit: Eigen's sums start at the first aligned element, and buffers
+    // allocated on the check's own thread sit at other alignments (seen: 1e-8 relative in
+    // fp32, 1.3e-6 in fp8 where a cache value rounds the other way). fp8 costs ~0.02 nats.
+    for (size_t i = 0; i < 3; ++i) {
+        CHECK(e.rows[i].path == want[i].path);
+        CHECK(e.rows[i].fp32 == Approx(want[i].fp32).epsilon(1e-5));
+        CHECK(e.rows[i].stored == Approx(want[i].stored).epsilon(1e-5));
+        CHECK(e.rows[i].bits_change() > 0);   // fp8 costs bits on held-out text
+    }
+    // Another dtype drops the result; the same dtype keeps it.
+    ModelSettings other = s.settings();
+    other.temperature = 0.5f;
+    REQUIRE(s.apply_settings(other, Field::Temperature));
+    CHECK(s.heldout_effect().state == HeldoutEffect::State::Done);
+    other.cache_dtype = CacheDtype::BF16;
+    REQUIRE(s.apply_settings(other, Field::CacheDtype));
+    CHECK(s.heldout_effect().state == HeldoutEffect::State::None);
+}
+
+TEST_CASE("session: the held-out check says why random weights have none", "[session][cache-dtype]") {
+    ModelSettings ms;
+    ms.weights = WeightsSource::Random;
+    ms.cache_dtype = CacheDtype::BF16;
+    Session s(ms, light());
+    s.measure_heldout();
+    s.wait_heldout();
+    CHECK(s.heldout_effect().state == HeldoutEffect::State::Unavailable);
+    CHECK_THAT(s.heldout_effect().message, Catch::Contains("random weights"));
+}
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include "io/builtin.h"
+#include "model/cpu_backend.h"
+#include "session/session.h"
+using namespace mla; using namespace mla::app;

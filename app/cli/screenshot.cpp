@@ -20,7 +20,7 @@ void add_screenshot_command(CLI::App& root, Commands& cmds) {
     s->add_option("--page", w->page, "with --view lesson: the page (from 1) to show, after its Show me");
     s->add_option("--out", *out, "PNG file to write")->required();
     add_window_args(*s, *w, true);
-    add_model_options(*s, *m, kPathOptions | kPromptOption | kSamplingOptions);
+    add_model_options(*s, *m, kPathOptions | kPromptOption | kSamplingOptions | kCacheDtypeOption);
     cmds.push_back({s, [m, w, out]() {
                         const app::WindowOptions o = w->options();
                         const app::Image img = app::render_screenshot(o, m->settings());

@@ -13,6 +13,7 @@ app::WindowOptions CliWindowArgs::options() const {
     o.view = view;
     o.layout = layout;
     o.view_only = view_only;
+    o.measure_heldout = heldout;
     if (page < 0) throw InputError("--page must be 1 or more");
     if (page > 0 && view != "lesson") throw InputError("--page needs --view lesson");
     o.lesson_page = page;
@@ -30,7 +31,11 @@ void add_window_args(CLI::App& a, CliWindowArgs& w, bool screenshot) {
     a.add_option("--theme", w.theme, screenshot ? "dark or light (default dark)" : "dark or light (default: remembered)");
     a.add_option("--scale", w.scale, screenshot ? "UI scale, 0.5 to 3 (default 1)" : "UI scale, 0.5 to 3 (default: remembered)");
     a.add_option("--layout", w.layout, "tabs (one view) or tiles (all open views)");
-    if (screenshot) a.add_flag("--view-only", w.view_only, "crop the PNG to the view (no sidebar, no timeline)");
+    if (screenshot) {
+        a.add_flag("--view-only", w.view_only, "crop the PNG to the view (no sidebar, no timeline)");
+        a.add_flag("--heldout", w.heldout,
+                   "with --cache-dtype: measure the held-out loss first (the Cache and Absorption views show it)");
+    }
     if (!screenshot) {
         a.add_option("--view", w.view, "view to show first: " + app::view_id_list());
         a.add_option("--frames", w.frames,
@@ -42,7 +47,7 @@ void add_window_args(CLI::App& a, CliWindowArgs& w, bool screenshot) {
 void add_window_options(CLI::App& root, std::function<int()>& run_window) {
     auto m = std::make_shared<ModelOptions>();
     auto w = std::make_shared<CliWindowArgs>();
-    add_model_options(root, *m, kPathOptions | kPromptOption | kSamplingOptions);
+    add_model_options(root, *m, kPathOptions | kPromptOption | kSamplingOptions | kCacheDtypeOption);
     add_window_args(root, *w, false);
     run_window = [m, w]() { return app::run_window(w->options(), m->settings()); };
 }

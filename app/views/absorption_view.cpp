@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "views/cache_dtype_panel.h"
 #include "views/view_logic.h"
 #include "widgets/colormap.h"
 #include "widgets/plot.h"
@@ -83,7 +84,13 @@ void AbsorptionView::draw(const Frame& f, Commands& cmds) {
     ImGui::SameLine();
     ImGui::Text("  cached-kv vs recompute %.3g   (attention weights: %.3g)", d.cached_vs_recompute, d.probs_absorbed_vs_recompute);
     ImGui::PushTextWrapPos(0);
-    if (!ms.rope_on_latent) {
+    if (!ms.rope_on_latent && ms.cache_dtype != CacheDtype::F32) {
+        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim),
+                           "Absorbed and recompute read the same %s-rounded c_KV, so they agree to float32 rounding: absorption only "
+                           "regroups matrix products, q_nope^T (W_UK c_KV) = (W_UK^T q_nope)^T c_KV. Cached-kv stores K and V "
+                           "rounded instead of c_KV, so it differs from them by about that rounding.",
+                           to_string(ms.cache_dtype));
+    } else if (!ms.rope_on_latent) {
         ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim),
                            "The paths agree to float32 rounding: absorption only regroups matrix products, "
                            "q_nope^T (W_UK c_KV) = (W_UK^T q_nope)^T c_KV, so W_UK moves into the query once per step and K is never built.");
@@ -155,13 +162,15 @@ void AbsorptionView::draw(const Frame& f, Commands& cmds) {
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(fmt_count(tr[i]->cost.cache_read_bytes()).c_str());
             ImGui::TableNextColumn();
-            ImGui::TextUnformatted(fmt_count(tr[i]->cost.cache_bytes(4)).c_str());
+            ImGui::TextUnformatted(fmt_count(tr[i]->cost.cache_bytes(cache_dtype_bytes(ms.cache_dtype))).c_str());
         }
         ImGui::EndTable();
     }
-    ImGui::TextDisabled("FLOPs of the whole step (all %lld layers); bytes in float32.", static_cast<long long>(c.num_hidden_layers));
+    ImGui::TextDisabled("FLOPs of the whole step (all %lld layers); bytes as stored (%s).", static_cast<long long>(c.num_hidden_layers),
+                        to_string(ms.cache_dtype));
+    cache_dtype_effect(f, cmds, true);
 
-    const float chart_h = std::max(ImGui::GetFontSize() * 8, (ImGui::GetContentRegionAvail().y - ImGui::GetFrameHeightWithSpacing()) * 0.5f);
+    const float chart_h = std::max(ImGui::GetFontSize() * 11, (ImGui::GetContentRegionAvail().y - ImGui::GetFrameHeightWithSpacing()) * 0.5f);
     const int64_t maxT = std::max<int64_t>(64, T * 2);
     if (memo_.revision != s.revision() || memo_.max_T != maxT) {  // once per step, not per frame
         memo_.revision = s.revision();

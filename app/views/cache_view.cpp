@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "views/cache_dtype_panel.h"
 #include "views/view_logic.h"
 #include "widgets/colormap.h"
 #include "widgets/plot.h"
@@ -109,7 +110,6 @@ void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& 
 }  // namespace
 
 void CacheView::draw(const Frame& f, Commands& cmds) {
-    (void)cmds;
     const Trace* t = f.trace;
     const Session& s = f.session;
     const Palette pal = palette(f.dark);
@@ -126,7 +126,9 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     ImGui::BeginChild("##slabs", ImVec2(left_w, avail.y), false);
     const auto slabs = cache_slabs(c, o, T);
     const int64_t per_token = cache_elements_per_token(c, o.mla_path);
-    const double held = static_cast<double>(t->cost.cache_elements()) * 4.0;
+    const double vb = cache_dtype_bytes(o.cache_dtype);   // bytes per stored value
+    const char* dt = to_string(o.cache_dtype);
+    const double held = static_cast<double>(t->cost.cache_elements()) * vb;
     if (o.no_cache) {
         ImGui::TextWrapped("No cache: nothing is held between steps. Every step re-runs all %lld tokens "
                            "(see the FLOPs chart: the work per step grows with T instead of staying flat).",
@@ -134,13 +136,21 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     } else {
         ImGui::Text("After %lld tokens each layer holds %lld x %lld = %s numbers.", static_cast<long long>(T),
                     static_cast<long long>(T), static_cast<long long>(per_token), fmt_count(static_cast<double>(T * per_token)).c_str());
-        ImGui::Text("All %d layers, float32: %s", L, fmt_bytes(held).c_str());
+        if (o.cache_dtype == CacheDtype::F32) ImGui::Text("All %d layers, fp32: %s", L, fmt_bytes(held).c_str());
+        else
+            ImGui::Text("All %d layers, %s: %s (fp32 would hold %s)", L, dt, fmt_bytes(held).c_str(),
+                        fmt_bytes(static_cast<double>(t->cost.cache_elements()) * 4.0).c_str());
         const char* what = c.is_mla() ? (o.mla_path == MlaPath::CachedKV ? "MLA run the cached-kv way: per-head K = [k_nope ; k_rope] and V, as MHA would"
                                                                         : "MLA: one thin latent c_KV and one RoPE key k_R, read by all heads")
                            : c.num_key_value_heads == c.num_attention_heads ? "MHA: K and V for every query head"
                            : c.num_key_value_heads == 1                     ? "MQA: one K and one V read by all heads"
                                                                             : "GQA: one K and V per group, shared by the heads of the group";
         ImGui::TextDisabled("%s", what);
+        if (o.cache_dtype != CacheDtype::F32) {
+            ImGui::Separator();
+            cache_dtype_effect(f, cmds, false);
+            ImGui::Separator();
+        }
     }
     ImGui::Spacing();
     if (!slabs.empty()) {
@@ -170,7 +180,7 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
             char title[96];
             const int64_t el = l < static_cast<int>(t->cache_elements_per_layer.size()) ? t->cache_elements_per_layer[static_cast<size_t>(l)]
                                                                                           : T * per_token;
-            std::snprintf(title, sizeof title, "layer %d: %s", l, fmt_bytes(static_cast<double>(el) * 4).c_str());
+            std::snprintf(title, sizeof title, "layer %d: %s", l, fmt_bytes(static_cast<double>(el) * vb).c_str());
             draw_layer(dl, p, ImVec2(col_w, cell_h), slabs, c, unit_w, row_h, T, f, l, title,
                        unit_w * static_cast<float>(mha_width) + mha_gaps - font * 0.5f);
         }
@@ -186,12 +196,14 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     if (memo_.revision != s.revision() || memo_.max_T != maxT) {  // once per step, not per frame
         memo_.revision = s.revision();
         memo_.max_T = maxT;
-        memo_.bytes = cache_bytes_series(s.settings(), maxT);
+        memo_.bytes = cache_bytes_series(s.settings(), maxT, vb);
         memo_.flops = flops_series(c, o, maxT);
     }
     const std::vector<Series>& series = memo_.bytes;
     widgets::PlotAxes ax;
-    ax.title = "KV cache bytes vs tokens (all layers, float32), same model";
+    char title[96];
+    std::snprintf(title, sizeof title, "KV cache bytes vs tokens (all layers, %s), same model", dt);
+    ax.title = title;
     ax.x = {"tokens T", widgets::AxisScale::Linear, widgets::AxisFormat::Count};
     ax.y = {"cache", log_bytes ? widgets::AxisScale::Log10 : widgets::AxisScale::Linear, widgets::AxisFormat::BytesBinary};
     ax.y.include_zero = !log_bytes;

@@ -101,6 +101,23 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
     ImGui::Separator();
     if (ImGui::Checkbox("no cache (re-run the prefix)", &edit.no_cache)) apply(Field::NoCache);
     help("Article section 1: every step re-runs all earlier tokens instead of reading a KV cache.");
+    static const char* dtypes[] = {"fp32", "bf16", "fp16", "fp8"};
+    int dt = static_cast<int>(edit.cache_dtype);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    if (ImGui::Combo("cache stored as", &dt, dtypes, 4)) {
+        edit.cache_dtype = static_cast<CacheDtype>(dt);
+        apply(Field::CacheDtype);
+    }
+    help("How each cached row is stored: fp32 4 bytes per value, bf16 and fp16 2, fp8 (e4m3) 1. The maths stays "
+         "fp32; rows are rounded when written. The Cache and Absorption views show the bytes held and how far the "
+         "logits move from an fp32 cache (as mla-lab generate --cache-dtype).");
+    if (edit.cache_dtype != CacheDtype::F32 && !edit.no_cache) {
+        ImGui::PushTextWrapPos(0);
+        ImGui::TextDisabled("%d bytes per cached value; each step also runs with an fp32 cache to compare",
+                            cache_dtype_bytes(edit.cache_dtype));
+        ImGui::PopTextWrapPos();
+    }
+    field_error(f, Field::CacheDtype);
     static const char* sources[] = {"auto", "trained", "random"};
     int src = static_cast<int>(edit.weights);
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);

@@ -225,6 +225,10 @@ App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
                          std::to_string(session_->max_steps()) + " tokens; give at most " +
                          std::to_string(session_->max_steps()));
     if (o.steps > 0) session_->step(o.steps);
+    if (o.measure_heldout) {
+        session_->measure_heldout();
+        session_->wait_heldout();
+    }
 }
 
 App::~App() {

@@ -22,6 +22,7 @@ struct WindowOptions {
     bool view_only = false;      // screenshot: crop to the view's area (no sidebar, no timeline)
     int64_t lesson_page = 0;     // > 0: open this lesson page (from 1) and run its Show me
     bool remember = true;        // read and write ~/.config/mla-lab/settings.json
+    bool measure_heldout = false;  // screenshot: run the held-out check of the cache dtype before the frame
 };
 
 // Opens the window and runs until it is closed (or `frames` frames in benchmark mode).

@@ -343,7 +343,7 @@ void Session::measure_heldout() {
     }
     e.seq_len = seq_len;
     e.bytes = static_cast<int64_t>(text.size());
-    e.windows = static_cast<int64_t>(heldout_window_starts(e.bytes, seq_len, kHeldoutWindows).size());
+    e.windows = static_cast<int64_t>(heldout_window_starts(e.bytes, seq_len, sopt_.heldout_windows).size());
     e.state = HeldoutEffect::State::Running;
     heldout_ = e;
     RunOptions run = options();
@@ -351,11 +351,12 @@ void Session::measure_heldout() {
     run.fused = true;   // as `mla-lab eval` runs it (the window's lanes use the three-pass kernel for their traces)
     // Its own CPU backend: the session's (perhaps GL) backend belongs to this thread. Threads as
     // the app runs with (CpuBackend(n) would set Eigen's count for the whole process).
-    heldout_job_ = std::async(std::launch::async, [e, text = std::move(text), w = main().weights, run]() mutable {
+    heldout_job_ = std::async(std::launch::async, [e, text = std::move(text), w = main().weights, run,
+                                                   windows = sopt_.heldout_windows]() mutable {
         const auto t0 = std::chrono::steady_clock::now();
         CpuBackend cpu;
         try {
-            e.rows = cache_dtype_losses(*w, run, cpu, text, e.seq_len, kHeldoutWindows, e.dtype);
+            e.rows = cache_dtype_losses(*w, run, cpu, text, e.seq_len, windows, e.dtype);
             e.state = HeldoutEffect::State::Done;
         } catch (const InputError& err) {
             e.state = HeldoutEffect::State::Unavailable;

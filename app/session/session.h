@@ -110,6 +110,7 @@ BackendFactory default_backend_factory();   // "cpu" (and "gpu" where app/sessio
 struct SessionOptions {
     bool compare = true;                    // run MHA, GQA, MQA and MLA in lockstep
     bool paths = true;                      // run the three MLA paths in lockstep
+    int64_t heldout_windows = kHeldoutWindows;  // windows the held-out check scores (tests: fewer)
 };
 
 class Session {
@@ -158,6 +159,7 @@ public:
     // The held-out check (cmd::MeasureHeldout): Running until a later poll_heldout() finds it
     // done; kept while the weights and dtype stay, dropped when they change.
     const HeldoutEffect& heldout_effect() const { return heldout_; }
+    int64_t heldout_windows() const { return sopt_.heldout_windows; }
     void measure_heldout();
     bool poll_heldout();                    // true when a result arrived
     void wait_heldout();                    // blocks until a running check is done (tests, CLI)

@@ -20,7 +20,7 @@ void heldout_button(const Frame& f, Commands& cmds, const Palette& pal) {
     }
     if (!f.exporting) {
         char label[64];
-        std::snprintf(label, sizeof label, "Measure held-out loss (%lld windows)", static_cast<long long>(kHeldoutWindows));
+        std::snprintf(label, sizeof label, "Measure held-out loss (%lld windows)", static_cast<long long>(s.heldout_windows()));
         if (ImGui::Button(label)) cmds.measure_heldout();
         // Beside the button when a sentence fits there, else below it.
         if (ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x > ImGui::GetFontSize() * 16) ImGui::SameLine();

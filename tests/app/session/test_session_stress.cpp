@@ -93,6 +93,7 @@ const char* field_name(Field f) {
         case Field::MlaPath: return "mla_path";
         case Field::RopeOnLatent: return "rope_on_latent";
         case Field::NoCache: return "no_cache";
+        case Field::CacheDtype: return "cache_dtype";
         case Field::Weights: return "weights";
         case Field::Seed: return "seed";
         case Field::SampleSeed: return "sample_seed";
@@ -109,7 +110,7 @@ std::string describe(const ModelSettings& s) {
       << " d'_c=" << s.q_lora_rank << " path=" << to_string(s.mla_path) << " rope_on_latent=" << s.rope_on_latent
       << " no_cache=" << s.no_cache << " weights=" << static_cast<int>(s.weights) << " set=" << s.trained_set
       << " seed=" << s.seed << " sample_seed=" << s.sample_seed << " T=" << s.temperature << " backend=" << s.backend
-      << " prompt=" << s.prompt.size() << "B";
+      << " cache=" << to_string(s.cache_dtype) << " prompt=" << s.prompt.size() << "B";
     return o.str();
 }
 
@@ -238,7 +239,15 @@ std::string broken(const Session& s, const Expect& e) {
     if (s.options().no_cache != ms.no_cache || s.options().mla_path != ms.mla_path ||
         s.options().rope_on_latent != (ms.kind == AttnKind::MLA && ms.rope_on_latent))
         why << "options() are not the settings'; ";
+    if (s.options().cache_dtype != ms.cache_dtype) why << "options() store the cache in another dtype; ";
+    if (s.has_fp32_reference() != (ms.cache_dtype != CacheDtype::F32)) why << "the fp32 twins run iff the cache is narrower; ";
     if (!why.str().empty() || e.steps == 0) return why.str();
+    // A narrow cache: every step's diff against the fp32 twin is a number (0 allowed: a short
+    // run can round to the same logits).
+    if (ms.cache_dtype != CacheDtype::F32 && !s.path_diffs().empty()) {
+        const PathDiff& d = s.path_diffs().back();
+        if (!(d.main_vs_fp32 >= 0)) why << "main_vs_fp32 is not a number with a " << to_string(ms.cache_dtype) << " cache; ";
+    }
 
     // The cache of the selected step and of the newest one, on every lane.
     for (int64_t step : {e.selected, e.steps - 1}) {
@@ -502,7 +511,11 @@ TEST_CASE("session: 20,000 random commands keep the invariants", "[stress]") {
                     break;
             }
         } else if (r < 724) {  // the other settings, with values that run
-            switch (rng.below(6)) {
+            switch (rng.below(7)) {
+                case 5:  // narrow caches one time in three: their fp32 twins double the lanes' work
+                    next.cache_dtype = rng.below(3) == 0 ? static_cast<CacheDtype>(1 + rng.below(3)) : CacheDtype::F32;
+                    apply(next, Field::CacheDtype, std::string("cache ") + to_string(next.cache_dtype));
+                    break;
                 case 0: next.temperature = rng.pick(good_temp); apply(next, Field::Temperature, "temperature"); break;
                 case 1: next.sample_seed = rng.next(); apply(next, Field::SampleSeed, "sampling seed"); break;
                 case 2: next.seed = rng.below(4) == 0 ? rng.next() : static_cast<uint64_t>(rng.below(5)); apply(next, Field::Seed, "weights seed"); break;

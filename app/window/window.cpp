@@ -139,6 +139,10 @@ private:
 public:
     double ui_ms_ = 0, gl_ms_ = 0;           // last frame: building the UI, drawing it with GL
     int vtx_ = 0, draws_ = 0;                // last frame: vertices and draw calls
+    int lists_ = 0;                          // last frame: ImGui draw lists (one upload each before merging)
+    void measure_fill();
+    double fill_px_ = 0;                     // last frame: pixels covered by its triangles, clipped (overdraw counted)
+    std::vector<std::pair<double, std::string>> fill_by_list_;  // the same per draw list, largest first
 };
 
 App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
@@ -231,6 +235,35 @@ App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
     }
 }
 
+// What llvmpipe pays for: each triangle's area inside its clip rectangle (the bounding box
+// of the triangle clipped, halved; exact for ImGui's axis-aligned quads), summed per draw list.
+void App::measure_fill() {
+    fill_px_ = 0;
+    fill_by_list_.clear();
+    const ImDrawData* dd = ImGui::GetDrawData();
+    if (!dd) return;
+    for (int i = 0; i < dd->CmdListsCount; ++i) {
+        const ImDrawList* dl = dd->CmdLists[i];
+        double area = 0;
+        for (const ImDrawCmd& cmd : dl->CmdBuffer) {
+            if (cmd.UserCallback) continue;
+            for (unsigned k = 0; k + 2 < cmd.ElemCount; k += 3) {
+                const ImDrawVert* v[3];
+                for (int j = 0; j < 3; ++j)
+                    v[j] = &dl->VtxBuffer[static_cast<int>(cmd.VtxOffset + dl->IdxBuffer[static_cast<int>(cmd.IdxOffset + k + static_cast<unsigned>(j))])];
+                const float x0 = std::max(cmd.ClipRect.x, std::min({v[0]->pos.x, v[1]->pos.x, v[2]->pos.x}));
+                const float x1 = std::min(cmd.ClipRect.z, std::max({v[0]->pos.x, v[1]->pos.x, v[2]->pos.x}));
+                const float y0 = std::max(cmd.ClipRect.y, std::min({v[0]->pos.y, v[1]->pos.y, v[2]->pos.y}));
+                const float y1 = std::min(cmd.ClipRect.w, std::max({v[0]->pos.y, v[1]->pos.y, v[2]->pos.y}));
+                if (x1 > x0 && y1 > y0) area += 0.5 * static_cast<double>(x1 - x0) * static_cast<double>(y1 - y0);
+            }
+        }
+        fill_px_ += area;
+        fill_by_list_.emplace_back(area, dl->_OwnerName ? dl->_OwnerName : "?");
+    }
+    std::sort(fill_by_list_.begin(), fill_by_list_.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+}
+
 App::~App() {
     if (opt_.remember && !settings_path_.empty() && opt_.frames == 0 && !opt_.offscreen) {
         std::string err;
@@ -307,6 +340,8 @@ void App::frame(double dt) {
     draw_ui(cmds);
     glfwMakeContextCurrent(win_);  // the sidebar's GPU check may have made another context current
     ImGui::Render();
+    lists_ = ImGui::GetDrawData() ? ImGui::GetDrawData()->CmdListsCount : 0;
+    if (opt_.frames > 0) measure_fill();
     const auto t1 = std::chrono::steady_clock::now();
 
     glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
@@ -627,6 +662,15 @@ int run_window(const WindowOptions& o, const ModelSettings& m) {
                     cpu_sum / static_cast<double>(t.size()));
         std::printf("of which: building the UI %.2f ms, GL drawing %.2f ms (mean); last frame: %d vertices, %d draw calls\n",
                     ui_sum / static_cast<double>(t.size()), gl_sum / static_cast<double>(t.size()), app.vtx_, app.draws_);
+        std::printf("pixels filled by the last frame's triangles: %.2f M, %.1fx the window's %.2f M, in %d draw lists; "
+                    "most:", app.fill_px_ * 1e-6, app.fill_px_ / (static_cast<double>(o.width) * o.height),
+                    static_cast<double>(o.width) * o.height * 1e-6, app.lists_);
+        for (size_t i = 0; i < std::min<size_t>(4, app.fill_by_list_.size()); ++i) {
+            const std::string& n = app.fill_by_list_[i].second;
+            const size_t cut = n.rfind('/');
+            std::printf("%s %s %.2f M", i ? "," : "", (cut == std::string::npos ? n : n.substr(cut + 1)).c_str(), app.fill_by_list_[i].first * 1e-6);
+        }
+        std::printf("\n");
     }
     return 0;
 }

@@ -119,15 +119,29 @@ int run_generate(const GenerateArgs& g) {
         for (int64_t t : prompt) std::fputs(token_text(t, TokenStyle::Text, V).c_str(), stdout);
         std::fflush(stdout);
     }
-    Generation gen(prompt, s.temperature, s.sample_seed);
+    const Sampling sampling{s.temperature, s.top_k, s.top_p};
+    Generation gen(prompt, sampling, s.sample_seed);
     Trace trace;
+    std::vector<float> logits, drawn_from;   // this step's logits; the ones its token was drawn from
     for (int64_t pos = 0; pos < P + g.tokens; ++pos) {
         const int64_t token = gen.next_token();
         const bool generated = pos >= P;
-        gen.observe(dec.step(token, generated ? &trace : nullptr));
+        drawn_from = std::move(logits);
+        logits = dec.step(token, generated ? &trace : nullptr);
+        gen.observe(logits);
         if (!generated) continue;
         if (g.json) {
             json j = cost_json(trace.cost);
+            // The ten most likely next tokens after the temperature, with the probability this
+            // step's token was drawn with (core/model/decoder.h sampling_distribution: 0 for
+            // those top-k or top-p cut).
+            const std::vector<double> kept = sampling_distribution(drawn_from, sampling);
+            json top = json::array();
+            for (const TokenProb& tp : top_tokens(sampling_distribution(drawn_from, Sampling{s.temperature, 0, 1.0f}), 10))
+                top.push_back({{"token_id", tp.id}, {"token_text", token_text(tp.id, TokenStyle::Text, V)},
+                               {"p", kept[static_cast<size_t>(tp.id)]}});
+            j["top"] = std::move(top);
+            j["chosen_by"] = s.temperature > 0 ? "sampled" : "greedy";
             j["step"] = pos - P;
             j["position"] = trace.position;
             j["token_id"] = token;

@@ -64,6 +64,9 @@ void add_model_options(CLI::App& a, ModelOptions& m, unsigned groups) {
     if (groups & kSamplingOptions) {
         a.add_option("--seed", m.s.sample_seed, "sampling seed (with --temperature > 0)")->default_val(d.sample_seed);
         a.add_option("--temperature", m.s.temperature, "0 = greedy, up to 100")->default_val(d.temperature);
+        a.add_option("--top-k", m.s.top_k, "sample from the K most likely tokens only (0 = all)")->default_val(d.top_k);
+        a.add_option("--top-p", m.s.top_p, "then from the fewest most likely tokens whose probability reaches P (1 = all)")
+            ->default_val(d.top_p);
     }
     a.add_option("--backend", m.s.backend, "cpu or gpu (gpu needs a display with OpenGL 4.3)")->default_val(d.backend);
 }

@@ -161,7 +161,7 @@ void Session::install(Built&& b, const ModelSettings& s) {
         backend_name_ = s.backend;
     }
     settings_ = s;
-    gen_ = Generation(byte_tokens(s.prompt), s.temperature, s.sample_seed);
+    gen_ = Generation(byte_tokens(s.prompt), Sampling{s.temperature, s.top_k, s.top_p}, s.sample_seed);
     labels_.clear();
     cstrs_.clear();
     diffs_.clear();
@@ -305,6 +305,8 @@ ModelSettings heldout_key(ModelSettings s) {
     s.no_cache = false;
     s.sample_seed = 1;
     s.temperature = 0;
+    s.top_k = 0;
+    s.top_p = 1;
     s.backend.clear();
     s.prompt.clear();
     return s;

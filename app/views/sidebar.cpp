@@ -164,6 +164,16 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
     if (ImGui::IsItemDeactivatedAfterEdit()) apply(Field::Temperature);
     help("0 = greedy (always the most likely byte). Higher values sample more freely.");
     field_error(f, Field::Temperature);
+    if (input_i64("top-k", &edit.top_k)) apply(Field::TopK);
+    help("Sample only from the k most likely bytes (0 = all 256). Applied after the temperature; "
+         "greedy ignores it (it takes the most likely byte anyway).");
+    field_error(f, Field::TopK);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    ImGui::SliderFloat("top-p", &edit.top_p, 0.05f, 1.0f, "%.2f");
+    if (ImGui::IsItemDeactivatedAfterEdit()) apply(Field::TopP);
+    help("Then sample only from the fewest most likely bytes whose probabilities add up to p (1 = all). "
+         "0.9 drops the unlikely tail that turns text into gibberish.");
+    field_error(f, Field::TopP);
 
     if (!gpu_checked) {
         gpu_ok = gpu_available(&gpu_reason);

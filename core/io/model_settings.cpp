@@ -20,6 +20,7 @@ Field field_of(const InputError& e, Field fallback) {
         {"weights", Field::Weights},             {"trained_set", Field::Weights},
         {"seed", Field::Seed},                   {"sample_seed", Field::SampleSeed},
         {"temperature", Field::Temperature},     {"backend", Field::Backend},
+        {"top_k", Field::TopK},                  {"top_p", Field::TopP},
         {"prompt", Field::Prompt},
     };
     for (const Name& n : names)
@@ -56,6 +57,13 @@ void validate_settings(const ModelSettings& s) {
         throw InputError("temperature = " + std::to_string(s.temperature) +
                              " is not valid: use 0 (greedy) or a positive number up to 100",
                          "temperature");
+    if (s.top_k < 0 || s.top_k > 1 << 20)
+        throw InputError("top_k = " + std::to_string(s.top_k) + " is not valid: use 0 (all tokens) or a positive count",
+                         "top_k");
+    if (!(s.top_p > 0.0f) || !(s.top_p <= 1.0f))
+        throw InputError("top_p = " + std::to_string(s.top_p) +
+                             " is not valid: use a probability mass above 0 and at most 1 (1 = all tokens)",
+                         "top_p");
     if (s.prompt.empty()) throw InputError("the prompt is empty: type at least one character", "prompt");
     if (s.weights != WeightsSource::Random) check_trained_set(s.trained_set);
     for (AttnKind k : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {

@@ -31,6 +31,8 @@ struct ModelSettings {
     uint64_t seed = 1;            // random weights (the CLI's --weights-seed)
     uint64_t sample_seed = 1;     // sampling (the CLI's --seed); used when temperature > 0
     float temperature = 0.0f;     // 0 = greedy; at most 100
+    int64_t top_k = 0;            // sample from the k most likely tokens only (0 = all)
+    float top_p = 1.0f;           // then from the fewest most likely whose mass reaches p (1 = all)
     std::string backend = "cpu";  // "cpu" or "gpu"
     std::string prompt = kArticlePrompt;
     bool operator==(const ModelSettings&) const = default;
@@ -38,7 +40,7 @@ struct ModelSettings {
 
 // The setting a message belongs to (the sidebar shows it under that field).
 enum class Field { None, Kind, KvHeads, KvLoraRank, RopeDim, QLoraRank, MlaPath, RopeOnLatent, NoCache, CacheDtype,
-                   Weights, Seed, SampleSeed, Temperature, Backend, Prompt };
+                   Weights, Seed, SampleSeed, Temperature, TopK, TopP, Backend, Prompt };
 
 // The setting an InputError is about, from its typed field (a config.json field of the
 // built-in model, or a settings field); `fallback` when it names none of them.

@@ -513,8 +513,68 @@ int64_t sample(const std::vector<float>& logits, float temperature, uint64_t& rn
     return static_cast<int64_t>(p.size() - 1);
 }
 
+namespace {
+// Token ids by p, most likely first, ties by the lower id.
+std::vector<int64_t> by_probability(const std::vector<double>& p) {
+    std::vector<int64_t> order(p.size());
+    for (size_t i = 0; i < p.size(); ++i) order[i] = static_cast<int64_t>(i);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return p[static_cast<size_t>(a)] > p[static_cast<size_t>(b)]; });
+    return order;
+}
+}  // namespace
+
+std::vector<double> sampling_distribution(const std::vector<float>& logits, const Sampling& s) {
+    MLA_CHECK(!logits.empty());
+    const double T = s.temperature > 0.0f ? static_cast<double>(s.temperature) : 1.0;
+    const float mx = *std::max_element(logits.begin(), logits.end());
+    std::vector<double> p(logits.size());
+    double sum = 0.0;
+    for (size_t i = 0; i < logits.size(); ++i) sum += (p[i] = std::exp((static_cast<double>(logits[i]) - mx) / T));
+    for (double& v : p) v /= sum;
+    if (!s.restricts()) return p;
+    const std::vector<int64_t> order = by_probability(p);
+    const size_t k = s.top_k > 0 ? std::min(order.size(), static_cast<size_t>(s.top_k)) : order.size();
+    size_t keep = 0;
+    double mass = 0.0;
+    while (keep < k) {
+        mass += p[static_cast<size_t>(order[keep])];
+        ++keep;
+        if (mass >= static_cast<double>(s.top_p)) break;
+    }
+    std::vector<double> out(p.size(), 0.0);
+    for (size_t i = 0; i < keep; ++i) out[static_cast<size_t>(order[i])] = p[static_cast<size_t>(order[i])] / mass;
+    return out;
+}
+
+int64_t sample(const std::vector<float>& logits, const Sampling& s, uint64_t& rng_state) {
+    if (!(s.temperature > 0.0f) || !s.restricts()) return sample(logits, s.temperature, rng_state);
+    const std::vector<double> p = sampling_distribution(logits, s);
+    Rng rng(rng_state);
+    rng_state = rng.next();
+    const double u = static_cast<double>(rng.uniform());
+    double acc = 0.0;
+    int64_t last = 0;
+    for (size_t i = 0; i < p.size(); ++i) {
+        if (p[i] <= 0) continue;
+        acc += p[i];
+        last = static_cast<int64_t>(i);
+        if (u < acc) return last;
+    }
+    return last;   // u within rounding of 1
+}
+
+std::vector<TokenProb> top_tokens(const std::vector<double>& p, int64_t n) {
+    const std::vector<int64_t> order = by_probability(p);
+    std::vector<TokenProb> out;
+    for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < n; ++i) out.push_back({order[i], p[static_cast<size_t>(order[i])]});
+    return out;
+}
+
 Generation::Generation(std::vector<int64_t> prompt, float temperature, uint64_t seed)
-    : prompt_(std::move(prompt)), temperature_(temperature), seed_(seed), rng_(seed) {}
+    : Generation(std::move(prompt), Sampling{temperature, 0, 1.0f}, seed) {}
+
+Generation::Generation(std::vector<int64_t> prompt, Sampling sampling, uint64_t seed)
+    : prompt_(std::move(prompt)), sampling_(sampling), seed_(seed), rng_(seed) {}
 
 int64_t Generation::next_token() const {
     const size_t pos = fed_.size();
@@ -526,7 +586,7 @@ int64_t Generation::next_token() const {
 void Generation::observe(const std::vector<float>& logits) {
     fed_.push_back(next_token());
     if (steps() >= prompt_length()) {
-        predicted_.push_back(sample(logits, temperature_, rng_));
+        predicted_.push_back(sample(logits, sampling_, rng_));
     } else {
         uint64_t unused = 0;
         predicted_.push_back(sample(logits, 0.0f, unused));

@@ -86,6 +86,31 @@ private:
 // Sampling: greedy when temperature <= 0, else softmax(logits / temperature) drawn with Rng.
 int64_t sample(const std::vector<float>& logits, float temperature, uint64_t& rng_state);
 
+// Temperature, then top-k, then top-p (nucleus), as Hugging Face's generate applies them.
+struct Sampling {
+    float temperature = 0;   // 0 = greedy
+    int64_t top_k = 0;       // keep the k most likely tokens (0 = all)
+    float top_p = 1;         // then the fewest most likely tokens whose mass reaches p (1 = all)
+    bool restricts() const { return top_k > 0 || top_p < 1; }
+};
+
+// The distribution a sampled token is drawn from: p = softmax(logits / T), T = temperature
+// (T = 1 when greedy: the argmax is the same); the top_k most likely kept (ties: the lower id
+// first); then, most likely first, tokens kept until their summed p reaches top_p (at least
+// one); the kept ones renormalised to sum to 1, the others 0.
+std::vector<double> sampling_distribution(const std::vector<float>& logits, const Sampling& s);
+
+// Greedy (temperature <= 0): the argmax of the logits. Otherwise one draw from
+// sampling_distribution; with no top-k or top-p the same draw as sample() above.
+int64_t sample(const std::vector<float>& logits, const Sampling& s, uint64_t& rng_state);
+
+// The n most likely tokens of a distribution, most likely first (ties: the lower id first).
+struct TokenProb {
+    int64_t id = 0;
+    double p = 0;
+};
+std::vector<TokenProb> top_tokens(const std::vector<double>& p, int64_t n);
+
 // The generate loop of the CLI and the window, written once: the prompt's tokens are fed
 // first, then the model's own choices. After each step observe(logits) records what follows
 // it: inside the prompt the most likely token (shown, not fed); from the last prompt token
@@ -94,6 +119,7 @@ class Generation {
 public:
     Generation() = default;
     Generation(std::vector<int64_t> prompt, float temperature, uint64_t seed);
+    Generation(std::vector<int64_t> prompt, Sampling sampling, uint64_t seed);
 
     int64_t steps() const { return static_cast<int64_t>(fed_.size()); }
     int64_t prompt_length() const { return static_cast<int64_t>(prompt_.size()); }
@@ -107,7 +133,7 @@ public:
 
 private:
     std::vector<int64_t> prompt_, fed_, predicted_;
-    float temperature_ = 0;
+    Sampling sampling_;
     uint64_t seed_ = 0, rng_ = 0;
 };
 

@@ -14,26 +14,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "run_cli.h"
+
 using nlohmann::json;
 
 namespace {
 
-struct Out {
-    int status = -1;
-    std::string text;
-};
-
-Out run(const std::string& args) {
-    Out r;
-    FILE* p = ::popen((std::string(MLA_BIN_DIR) + "/mla-lab " + args + " 2>&1").c_str(), "r");
-    REQUIRE(p);
-    std::array<char, 4096> buf{};
-    size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.text.append(buf.data(), n);
-    const int st = ::pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
+using Out = mla::test::CliOut;
+Out run(const std::string& args) { return mla::test::run_cli(args); }
 
 }  // namespace
 

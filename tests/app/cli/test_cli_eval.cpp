@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "run_cli.h"
+
 #include "io/model_folder.h"
 #include "model/cpu_backend.h"
 #include "train/train_report.h"
@@ -21,22 +23,8 @@ using namespace mla;
 
 namespace {
 
-struct Out {
-    int status = -1;
-    std::string text;
-};
-
-Out run(const std::string& args) {
-    Out r;
-    FILE* p = ::popen((std::string(MLA_BIN_DIR) + "/mla-lab " + args + " 2>&1").c_str(), "r");
-    REQUIRE(p);
-    std::array<char, 4096> buf{};
-    size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.text.append(buf.data(), n);
-    const int st = ::pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
+using Out = mla::test::CliOut;
+Out run(const std::string& args) { return mla::test::run_cli(args); }
 
 const std::string kModels = std::string(MLA_ASSETS_DIR) + "/models";
 

@@ -98,6 +98,8 @@ const char* field_name(Field f) {
         case Field::Seed: return "seed";
         case Field::SampleSeed: return "sample_seed";
         case Field::Temperature: return "temperature";
+        case Field::TopK: return "top_k";
+        case Field::TopP: return "top_p";
         case Field::Backend: return "backend";
         case Field::Prompt: return "prompt";
     }
@@ -148,6 +150,8 @@ Field expected_refusal(const ModelSettings& s) {
     if (s.rope_dim <= 0 || s.rope_dim % 2 != 0 || s.rope_dim > kMaxHeadDim) return Field::RopeDim;
     if (s.q_lora_rank < 0 || s.q_lora_rank > kMaxLoraRank) return Field::QLoraRank;
     if (!(s.temperature >= 0.0f && s.temperature <= 100.0f)) return Field::Temperature;
+    if (s.top_k < 0) return Field::TopK;
+    if (!(s.top_p > 0.0f && s.top_p <= 1.0f)) return Field::TopP;
     if (s.prompt.empty() || s.prompt.size() > 1024) return Field::Prompt;
     if (s.weights != WeightsSource::Random && s.trained_set != "fortunes" && s.trained_set != "repeat")
         return Field::Weights;
@@ -511,7 +515,15 @@ TEST_CASE("session: 20,000 random commands keep the invariants", "[stress]") {
                     break;
             }
         } else if (r < 724) {  // the other settings, with values that run
-            switch (rng.below(7)) {
+            switch (rng.below(8)) {
+                case 6: {
+                    static const std::vector<int64_t> ks = {0, 1, 5, 40};
+                    static const std::vector<float> ps = {1.0f, 0.9f, 0.5f};
+                    next.top_k = rng.pick(ks);
+                    next.top_p = rng.pick(ps);
+                    apply(next, rng.below(2) ? Field::TopK : Field::TopP, "top-k / top-p");
+                    break;
+                }
                 case 5:  // narrow caches one time in three: their fp32 twins double the lanes' work
                     next.cache_dtype = rng.below(3) == 0 ? static_cast<CacheDtype>(1 + rng.below(3)) : CacheDtype::F32;
                     apply(next, Field::CacheDtype, std::string("cache ") + to_string(next.cache_dtype));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <memory>
 #include <string>
 
@@ -185,4 +186,52 @@ TEST_CASE("sampling: greedy picks the largest logit, temperature sampling is see
     }
     CHECK(ra == rb);
     CHECK(std::count(ra.begin(), ra.end(), 1) > std::count(ra.begin(), ra.end(), 2));
+}
+
+TEST_CASE("sampling: top-k and top-p keep the most likely tokens, renormalised, and draw only from them", "[model]") {
+    const std::vector<float> logits = {0.1f, 2.0f, -1.0f, 1.5f, 1.5f, 0.0f};
+    // softmax by hand: e^(l - 2)
+    std::vector<double> e;
+    for (float l : logits) e.push_back(std::exp(static_cast<double>(l) - 2.0));
+    const double z = std::accumulate(e.begin(), e.end(), 0.0);
+    const std::vector<double> full = sampling_distribution(logits, Sampling{1.0f, 0, 1.0f});
+    for (size_t i = 0; i < e.size(); ++i) CHECK(full[i] == Approx(e[i] / z));
+
+    // top-k 3: ids 1, then 3 and 4 (a tie: both, as 3 < 4 comes first and k = 3 takes both)
+    const std::vector<double> k3 = sampling_distribution(logits, Sampling{1.0f, 3, 1.0f});
+    const double z3 = e[1] + e[3] + e[4];
+    CHECK(k3[1] == Approx(e[1] / z3));
+    CHECK(k3[3] == Approx(e[3] / z3));
+    CHECK(k3[4] == Approx(e[4] / z3));
+    CHECK(k3[0] == 0);
+    CHECK(k3[2] == 0);
+    CHECK(k3[5] == 0);
+    // top-k 2 with the tie: the lower id stays
+    const std::vector<double> k2 = sampling_distribution(logits, Sampling{1.0f, 2, 1.0f});
+    CHECK(k2[3] > 0);
+    CHECK(k2[4] == 0);
+
+    // top-p: id 1 alone has e1/z ~ 0.37; 0.3 keeps it alone, 0.5 adds id 3
+    const std::vector<double> p3 = sampling_distribution(logits, Sampling{1.0f, 0, 0.3f});
+    CHECK(p3[1] == Approx(1.0));
+    const std::vector<double> p5 = sampling_distribution(logits, Sampling{1.0f, 0, 0.5f});
+    CHECK(p5[1] == Approx(e[1] / (e[1] + e[3])));
+    CHECK(p5[3] == Approx(e[3] / (e[1] + e[3])));
+    CHECK(p5[4] == 0);
+
+    // no restriction: the same draws as the temperature-only sampler
+    uint64_t a = 9, b = 9;
+    for (int i = 0; i < 40; ++i) CHECK(sample(logits, Sampling{0.7f, 0, 1.0f}, a) == sample(logits, 0.7f, b));
+    // top-k 1 is greedy; top-k 3 never draws outside {1, 3, 4}
+    uint64_t r = 3;
+    for (int i = 0; i < 200; ++i) {
+        CHECK(sample(logits, Sampling{2.0f, 1, 1.0f}, r) == 1);
+        const int64_t t = sample(logits, Sampling{2.0f, 3, 1.0f}, r);
+        CHECK((t == 1 || t == 3 || t == 4));
+    }
+    const auto top = top_tokens(full, 3);
+    REQUIRE(top.size() == 3);
+    CHECK(top[0].id == 1);
+    CHECK(top[1].id == 3);
+    CHECK(top[2].id == 4);
 }

@@ -40,7 +40,7 @@ mla_layer(mla_session app/session USES mla_core mla_gl
 # ---- views: one file per view, reading the session
 mla_layer(mla_views app/views USES mla_session mla_widgets
   SOURCES absorption_view.cpp attention_view.cpp cache_view.cpp compare_view.cpp curves_view.cpp
-          cache_dtype_panel.cpp diagram.cpp lesson_view.cpp quality_view.cpp shapes_view.cpp sidebar.cpp timeline.cpp
+          cache_dtype_panel.cpp diagram.cpp lesson_view.cpp predictions_view.cpp quality_view.cpp shapes_view.cpp sidebar.cpp timeline.cpp
           registry.cpp view.cpp view_logic.cpp
   LIBS PkgConfig::IMGUI)
 

@@ -1,6 +1,6 @@
 // Every view of the window, listed once, in tab order. Each view's header holds its id
 // (--view, the settings file, lesson files, export names) and title (tab, tile, menu); this
-// list says which views exist and how to draw each. Tabs, tiles, Ctrl+1..8, the --view help
+// list says which views exist and how to draw each. Tabs, tiles, Ctrl+1..9, the --view help
 // and messages, the lesson's view names and the frame benchmark all read it.
 #pragma once
 
@@ -14,6 +14,7 @@
 #include "views/compare_view.h"
 #include "views/curves_view.h"
 #include "views/lesson_view.h"
+#include "views/predictions_view.h"
 #include "views/quality_view.h"
 #include "views/shapes_view.h"
 #include "views/view.h"
@@ -30,6 +31,7 @@ struct Views {
     CurvesView curves;
     LessonView lesson;
     QualityView quality;
+    PredictionsView predictions;
 };
 
 struct ViewEntry {
@@ -41,7 +43,7 @@ struct ViewEntry {
 const std::vector<ViewEntry>& view_registry();
 const std::vector<std::string>& view_ids();          // the registry's ids, in tab order
 const ViewEntry* find_view(const std::string& id);  // nullptr when no view has that id
-// "shapes, cache, attention, absorption, compare, curves, lesson or quality"
+// "shapes, cache, attention, absorption, compare, curves, lesson, quality or predictions"
 std::string view_id_list(const std::vector<std::string>& ids = view_ids());
 // Throws InputError naming the views when `id` is not one ("" passes: the default view).
 void check_view(const std::string& id);

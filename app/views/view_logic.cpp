@@ -354,4 +354,19 @@ float attention_max(const std::vector<Trace>& traces, int64_t upto, int layer) {
     return mx;
 }
 
+std::vector<PredictionRow> prediction_rows(const std::vector<float>& logits, const Sampling& s, int64_t n) {
+    std::vector<PredictionRow> out;
+    if (logits.empty()) return out;
+    const std::vector<double> before = sampling_distribution(logits, Sampling{s.temperature, 0, 1.0f});
+    const std::vector<double> after = sampling_distribution(logits, s);
+    for (const TokenProb& t : top_tokens(before, n)) out.push_back({t.id, t.p, after[static_cast<size_t>(t.id)]});
+    return out;
+}
+
+std::vector<float> trace_logits(const Trace* t) {
+    if (!t) return {};
+    const TensorRecord* r = t->find("logits", -1);
+    return r ? r->data : std::vector<float>{};
+}
+
 }  // namespace mla::app

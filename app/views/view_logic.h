@@ -96,4 +96,17 @@ std::vector<float> attention_matrix(const std::vector<Trace>& traces, int64_t up
 // Largest att_probs value of a layer over rows 0..upto (for a shared colour range).
 float attention_max(const std::vector<Trace>& traces, int64_t upto, int layer);
 
+// ---- Predictions view
+
+// The n most likely next tokens after the temperature (T = 1 when greedy: the same order),
+// each with its probability before top-k and top-p and after them (what a draw uses, 0 when
+// cut), from the step's logits (the trace's "logits"). Empty when `logits` is.
+struct PredictionRow {
+    int64_t id = 0;
+    double before = 0, after = 0;
+};
+std::vector<PredictionRow> prediction_rows(const std::vector<float>& logits, const Sampling& s, int64_t n);
+// The trace's logits (empty when it kept none).
+std::vector<float> trace_logits(const Trace* t);
+
 }  // namespace mla::app

@@ -24,9 +24,9 @@ std::string run(const std::string& cmd) {
 }
 }  // namespace
 
-TEST_CASE("view registry: eight views in tab order, each with an id, a title and a draw", "[views]") {
+TEST_CASE("view registry: nine views in tab order, each with an id, a title and a draw", "[views]") {
     const std::vector<std::string> expect = {"shapes", "cache", "attention", "absorption",
-                                             "compare", "curves", "lesson", "quality"};
+                                             "compare", "curves", "lesson", "quality", "predictions"};
     CHECK(view_ids() == expect);
     std::set<std::string> titles;
     for (const ViewEntry& v : view_registry()) {
@@ -41,7 +41,7 @@ TEST_CASE("view registry: eight views in tab order, each with an id, a title and
 }
 
 TEST_CASE("view registry: messages, the lesson's names and the settings come from it", "[views]") {
-    CHECK(view_id_list() == "shapes, cache, attention, absorption, compare, curves, lesson or quality");
+    CHECK(view_id_list() == "shapes, cache, attention, absorption, compare, curves, lesson, quality or predictions");
     CHECK(view_id_list({"a"}) == "a");
     CHECK(view_id_list({"a", "b"}) == "a or b");
     CHECK_NOTHROW(check_view(""));

@@ -150,3 +150,30 @@ TEST_CASE("view logic: the attention matrix is causal, one row per step", "[view
     CHECK(attention_max(traces, 2, 0) == 212);
     CHECK(attention_matrix(traces, -1, 0, 0).empty());
 }
+
+TEST_CASE("predictions: the ten most likely after the temperature, with and without top-k / top-p", "[views]") {
+    std::vector<float> logits(256, -5.0f);
+    for (int i = 0; i < 12; ++i) logits[static_cast<size_t>(100 + i)] = static_cast<float>(12 - i);   // 100 most likely
+    // By hand: p_i = e^(l_i / T) / sum
+    const double T = 0.5;
+    double z = 0;
+    for (float l : logits) z += std::exp(l / T);
+    const auto rows = prediction_rows(logits, Sampling{0.5f, 3, 1.0f}, 10);
+    REQUIRE(rows.size() == 10);
+    double kept = 0;
+    for (int i = 0; i < 3; ++i) kept += std::exp(logits[static_cast<size_t>(100 + i)] / T) / z;
+    for (int i = 0; i < 10; ++i) {
+        INFO("row " << i);
+        CHECK(rows[static_cast<size_t>(i)].id == 100 + i);
+        const double before = std::exp(logits[static_cast<size_t>(100 + i)] / T) / z;
+        CHECK(rows[static_cast<size_t>(i)].before == Approx(before));
+        CHECK(rows[static_cast<size_t>(i)].after == (i < 3 ? Approx(before / kept) : Approx(0.0)));
+    }
+    // Greedy: the softmax of the logits (T = 1), nothing cut
+    const auto g = prediction_rows(logits, Sampling{}, 2);
+    REQUIRE(g.size() == 2);
+    CHECK(g[0].id == 100);
+    CHECK(g[0].after == g[0].before);
+    CHECK(prediction_rows({}, Sampling{}, 10).empty());
+    CHECK(trace_logits(nullptr).empty());
+}

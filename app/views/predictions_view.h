@@ -1,0 +1,18 @@
+// Predictions: what the model predicts after the shown step. The ten most likely next
+// tokens with their probability after the temperature and after top-k and top-p (what a
+// draw uses), the token that came next and how it was chosen, and what each of the four
+// attention kinds predicts on the same tokens. The numbers come from the step's logits in
+// the trace and core's sampling_distribution (view_logic.h prediction_rows).
+#pragma once
+
+#include "views/view.h"
+
+namespace mla::app {
+
+struct PredictionsView {
+    static constexpr const char* kId = "predictions";
+    static constexpr const char* kTitle = "Predictions";
+    void draw(const Frame& f, Commands& cmds);
+};
+
+}  // namespace mla::app

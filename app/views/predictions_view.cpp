@@ -66,12 +66,17 @@ void PredictionsView::draw(const Frame& f, Commands& cmds) {
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const bool side = avail.x > font * 40;
     ImGui::BeginChild("##top", ImVec2(side ? avail.x * 0.6f : 0, side ? 0 : avail.y * 0.6f), false);
-    const char* before_title = ms.temperature > 0 ? "after the temperature" : "softmax of the logits";
     const bool restricted = sampling.restricts();
+    const char* before_title = restricted ? "before" : "p";
+    if (restricted)
+        text_wrapped_colored(pal.dim, "before: softmax(logits / T)%s; after: the bytes top-k and top-p keep, renormalised "
+                                      "(a draw uses these)", ms.temperature > 0 ? "" : " with T = 1");
+    else
+        text_wrapped_colored(pal.dim, "p = softmax(logits / T)%s", ms.temperature > 0 ? "" : " with T = 1 (greedy takes the largest)");
     if (ImGui::BeginTable("##pred", restricted ? 4 : 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_BordersInnerH)) {
         ImGui::TableSetupColumn("byte");
         ImGui::TableSetupColumn(before_title, ImGuiTableColumnFlags_WidthStretch);
-        if (restricted) ImGui::TableSetupColumn("after top-k / top-p", ImGuiTableColumnFlags_WidthStretch);
+        if (restricted) ImGui::TableSetupColumn("after", ImGuiTableColumnFlags_WidthStretch);
         ImGui::TableSetupColumn("");
         ImGui::TableHeadersRow();
         for (const PredictionRow& r : rows) {

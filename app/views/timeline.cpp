@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "views/view_logic.h"
 #include "widgets/colormap.h"
 
 namespace mla::app {
@@ -127,6 +128,27 @@ void Timeline::draw(const Frame& f, Commands& cmds) {
         scrolled_to = f.step;
     }
     ImGui::EndChild();
+
+    // What the model predicts after the selected step, in one line (the Predictions view has more).
+    const ModelSettings& ms = s.settings();
+    const Sampling sampling{ms.temperature, ms.top_k, ms.top_p};
+    const auto rows = prediction_rows(trace_logits(f.trace), sampling, 5);
+    if (rows.empty()) {
+        ImGui::TextDisabled("next byte: step once to see what the model predicts");
+        return;
+    }
+    const int64_t next = s.predicted(f.step);
+    const int64_t V = s.config().vocab_size;
+    ImGui::TextDisabled("after step %lld the model predicts:", static_cast<long long>(f.step));
+    for (const PredictionRow& r : rows) {
+        ImGui::SameLine();
+        const double p = sampling.restricts() ? r.after : r.before;
+        const std::string lab = token_text(r.id, TokenStyle::Label, V);
+        if (r.id == next) ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.accent), "['%s' %.0f%%]", lab.c_str(), 100.0 * p);
+        else ImGui::Text("'%s' %.0f%%", lab.c_str(), 100.0 * p);
+    }
+    ImGui::SameLine();
+    ImGui::TextDisabled(s.in_prompt(f.step + 1) ? "(brackets: its guess; the prompt's byte is fed)" : "(brackets: chosen)");
 }
 
 }  // namespace mla::app

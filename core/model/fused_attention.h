@@ -42,7 +42,10 @@ struct FusedScratch {
 
 void fused_attention(const FusedArgs& a, int threads, FusedScratch& scratch);
 
-// Rows per block (one block of K and V rows is widened and reused by every head).
-int64_t fused_block_rows(int64_t k_dim, int64_t v_dim);
+// Rows per block. `group_floats`: one row of one KV group (K, K2 and V unless V is K's own
+// row), the part widened to float32 and reused by every head of the group; `all_floats`:
+// one row of every group. A block of every group stays near 448 KB, in the 2 MB L2 beside
+// the next block being prefetched; one group's widened block at most 96 KB.
+int64_t fused_block_rows(int64_t group_floats, int64_t all_floats);
 
 }  // namespace mla

@@ -115,7 +115,10 @@ const Layout kLayouts[] = {
 
 TEST_CASE("fused attention equals the three-pass reference on every layout", "[model][fused]") {
     for (const Layout& L : kLayouts) {
-        const int64_t B = fused_block_rows(L.k_dim + L.k2_dim, L.v_dim);
+        // The kernel's block size for this layout, so T lands on and beside its boundaries.
+        const int64_t Gk = L.H / L.k_group, Gv = L.H / L.v_group, Gk2 = L.k2_dim > 0 ? L.H / L.k2_group : 0;
+        const int64_t v = L.shared_row ? 0 : L.v_dim;
+        const int64_t B = fused_block_rows(L.k_dim + L.k2_dim + v, L.k_dim * Gk + L.k2_dim * Gk2 + v * Gv);
         for (int64_t T : {int64_t{1}, int64_t{2}, B - 1, B, B + 1, 3 * B + 5, int64_t{1001}})
             for (int threads : {1, 2, 3}) run_case(L, T, CacheDtype::F32, threads, 1e-5);
     }

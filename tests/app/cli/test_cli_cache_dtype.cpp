@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "run_cli.h"
+#include "support/run_cli.h"
 
 using nlohmann::json;
 

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "run_cli.h"
+#include "support/run_cli.h"
 
 #include "io/model_folder.h"
 #include "model/cpu_backend.h"

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "run_cli.h"
+#include "support/run_cli.h"
 
 using nlohmann::json;
 using mla::test::run_cli;

@@ -133,9 +133,6 @@ Session::Built Session::build(const ModelSettings& s) const {
             b.paths.push_back(lane(to_string(p), AttnKind::MLA, o, false));
         }
     if (s.cache_dtype != CacheDtype::F32) {
-        RunOptions o = run_options(s, s.kind);
-        o.cache_dtype = CacheDtype::F32;
-        b.main_fp32 = lane("main-fp32", s.kind, o, false);
         if (sopt_.paths)
             for (MlaPath p : {MlaPath::CachedKV, MlaPath::Recompute, MlaPath::Absorbed}) {
                 RunOptions po = run_options(s, AttnKind::MLA);
@@ -144,6 +141,13 @@ Session::Built Session::build(const ModelSettings& s) const {
                 po.cache_dtype = CacheDtype::F32;
                 b.paths_fp32.push_back(lane(std::string(to_string(p)) + "-fp32", AttnKind::MLA, po, false));
             }
+        if (!b.paths_fp32.empty() && s.kind == AttnKind::MLA && !s.no_cache) {
+            b.main_fp32 = b.paths_fp32[static_cast<size_t>(s.mla_path)];   // the same run: no second decoder
+        } else {
+            RunOptions o = run_options(s, s.kind);
+            o.cache_dtype = CacheDtype::F32;
+            b.main_fp32 = lane("main-fp32", s.kind, o, false);
+        }
     }
     return b;
 }
@@ -350,7 +354,6 @@ void Session::measure_heldout() {
     heldout_ = e;
     RunOptions run = options();
     run.no_cache = false;
-    run.fused = true;   // as `mla-lab eval` runs it (the window's lanes use the three-pass kernel for their traces)
     // Its own CPU backend: the session's (perhaps GL) backend belongs to this thread. Threads as
     // the app runs with (CpuBackend(n) would set Eigen's count for the whole process).
     heldout_job_ = std::async(std::launch::async, [e, text = std::move(text), w = main().weights, run,

@@ -28,6 +28,16 @@ void help(const char* text) {
     }
 }
 
+// A combo over an enum whose values are 0..n-1 in the order of `names`.
+template <class E>
+bool enum_combo(const char* label, E* v, const char* const* names, int n) {
+    int i = static_cast<int>(*v);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    if (!ImGui::Combo(label, &i, names, n)) return false;
+    *v = static_cast<E>(i);
+    return true;
+}
+
 bool input_i64(const char* label, int64_t* v, int64_t step = 1) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
     return ImGui::InputScalar(label, ImGuiDataType_S64, v, &step, &step);
@@ -83,12 +93,7 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
     help("q_lora_rank: query compression (DeepSeek-V2: 1536). 0 = none (q = W_Q x).");
     field_error(f, Field::QLoraRank);
     static const char* paths[] = {"cached-kv", "recompute", "absorbed"};
-    int path = static_cast<int>(edit.mla_path);
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
-    if (ImGui::Combo("path", &path, paths, 3)) {
-        edit.mla_path = static_cast<MlaPath>(path);
-        apply(Field::MlaPath);
-    }
+    if (enum_combo("path", &edit.mla_path, paths, 3)) apply(Field::MlaPath);
     help("cached-kv: decompress each token's K and V and cache them per head (what HF transformers does).\n"
          "recompute: cache only c_KV and k_R, rebuild K and V for all tokens every step.\n"
          "absorbed: fold W_UK into the query and W_UV into the output; K and V never exist.");
@@ -102,12 +107,7 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
     if (ImGui::Checkbox("no cache (re-run the prefix)", &edit.no_cache)) apply(Field::NoCache);
     help("Article section 1: every step re-runs all earlier tokens instead of reading a KV cache.");
     static const char* dtypes[] = {"fp32", "bf16", "fp16", "fp8"};
-    int dt = static_cast<int>(edit.cache_dtype);
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
-    if (ImGui::Combo("cache stored as", &dt, dtypes, 4)) {
-        edit.cache_dtype = static_cast<CacheDtype>(dt);
-        apply(Field::CacheDtype);
-    }
+    if (enum_combo("cache stored as", &edit.cache_dtype, dtypes, 4)) apply(Field::CacheDtype);
     help("How each cached row is stored: fp32 4 bytes per value, bf16 and fp16 2, fp8 (e4m3) 1. The maths stays "
          "fp32; rows are rounded when written. The Cache and Absorption views show the bytes held and how far the "
          "logits move from an fp32 cache (as mla-lab generate --cache-dtype).");
@@ -119,12 +119,7 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
     }
     field_error(f, Field::CacheDtype);
     static const char* sources[] = {"auto", "trained", "random"};
-    int src = static_cast<int>(edit.weights);
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
-    if (ImGui::Combo("weights", &src, sources, 3)) {
-        edit.weights = static_cast<WeightsSource>(src);
-        apply(Field::Weights);
-    }
+    if (enum_combo("weights", &edit.weights, sources, 3)) apply(Field::Weights);
     help("trained: the byte-level models in assets/models, trained on a corpus of fortunes (one per attention kind, "
          "the built-in sizes only). random: weights drawn from the seed. auto: trained when one has these sizes.");
     if (edit.weights != WeightsSource::Random) {

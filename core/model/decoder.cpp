@@ -570,9 +570,6 @@ std::vector<TokenProb> top_tokens(const std::vector<double>& p, int64_t n) {
     return out;
 }
 
-Generation::Generation(std::vector<int64_t> prompt, float temperature, uint64_t seed)
-    : Generation(std::move(prompt), Sampling{temperature, 0, 1.0f}, seed) {}
-
 Generation::Generation(std::vector<int64_t> prompt, Sampling sampling, uint64_t seed)
     : prompt_(std::move(prompt)), sampling_(sampling), seed_(seed), rng_(seed) {}
 

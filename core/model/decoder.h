@@ -118,7 +118,6 @@ std::vector<TokenProb> top_tokens(const std::vector<double>& p, int64_t n);
 class Generation {
 public:
     Generation() = default;
-    Generation(std::vector<int64_t> prompt, float temperature, uint64_t seed);
     Generation(std::vector<int64_t> prompt, Sampling sampling, uint64_t seed);
 
     int64_t steps() const { return static_cast<int64_t>(fed_.size()); }

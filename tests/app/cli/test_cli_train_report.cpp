@@ -13,6 +13,7 @@
 #include <string>
 #include <sys/wait.h>
 
+#include "support/run_cli.h"
 #include "support/temp_dir.h"
 #include "train/train.h"
 
@@ -22,23 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-    int status = -1;
-    std::string out;
-};
-
-// Runs the command with stderr joined to stdout.
-Run run(const std::string& cmd) {
-    Run r;
-    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-    REQUIRE(p);
-    std::array<char, 4096> buf{};
-    size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-    const int st = ::pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
+using Run = test::CliOut;
+Run run(const std::string& args) { return test::run_cli(args); }
 
 std::string line_of(const std::string& text, const std::string& start) {
     std::istringstream in(text);
@@ -51,11 +37,11 @@ std::string line_of(const std::string& text, const std::string& start) {
 }  // namespace
 
 TEST_CASE("train --report re-scores the built-in models and matches train.csv", "[cli][report]") {
-    const Run r = run(std::string(MLA_BIN_DIR) + "/mla-lab train --report " + MLA_ASSETS_DIR + "/models");
-    INFO(r.out);
+    const Run r = run(std::string("train --report ") + MLA_ASSETS_DIR + "/models");
+    INFO(r.text);
     REQUIRE(r.status == 0);
     for (const char* name : {"mha-fortunes", "gqa-fortunes", "mqa-fortunes", "mla-fortunes"}) {
-        const std::string row = line_of(r.out, name);
+        const std::string row = line_of(r.text, name);
         INFO(name);
         REQUIRE(!row.empty());
         // ... val loss, re-scored, diff: the two losses print the same to 4 decimals
@@ -66,7 +52,7 @@ TEST_CASE("train --report re-scores the built-in models and matches train.csv", 
         CHECK(c[8] == c[9]);
         CHECK(std::abs(std::stod(c[10])) <= 1e-4);
     }
-    CHECK(line_of(r.out, "mla-fortunes").find(" 480 ") != std::string::npos);  // 120 elements x 4 bytes, all 3 layers
+    CHECK(line_of(r.text, "mla-fortunes").find(" 480 ") != std::string::npos);  // 120 elements x 4 bytes, all 3 layers
 }
 
 // Copies some files of a built-in model folder into dst (created).
@@ -90,22 +76,22 @@ TEST_CASE("train --report exits 1 when train.csv does not belong to the weights"
             out << rows[i].step << "," << rows[i].train_loss << "," << rows[i].val_loss + (i + 1 == rows.size() ? 0.01 : 0.0)
                 << "," << rows[i].tokens_seen << "," << rows[i].seconds << "\n";
     }
-    const Run r = run(std::string(MLA_BIN_DIR) + "/mla-lab train --report " + dir.string());
-    INFO(r.out);
+    const Run r = run("train --report " + dir.string());
+    INFO(r.text);
     CHECK(r.status == 1);
-    CHECK(r.out.find("differs from train.csv") != std::string::npos);
+    CHECK(r.text.find("differs from train.csv") != std::string::npos);
 }
 
 TEST_CASE("train --report lists a folder whose weights are not kept, without re-scoring it", "[cli][report]") {
     TempDir tmp;
     const fs::path dir = tmp.path / "mqa-fortunes-seed9";
     copy_model("mqa-fortunes", dir, {"config.json", "train.csv", "train.json"});
-    const Run r = run(std::string(MLA_BIN_DIR) + "/mla-lab train --report " + dir.string());
-    INFO(r.out);
+    const Run r = run("train --report " + dir.string());
+    INFO(r.text);
     CHECK(r.status == 0);
-    CHECK(r.out.find("their weights are not kept (config.json, train.csv and train.json only; train again to check): "
+    CHECK(r.text.find("their weights are not kept (config.json, train.csv and train.json only; train again to check): "
                      "mqa-fortunes-seed9") != std::string::npos);
-    const std::string row = line_of(r.out, "mqa-fortunes-seed9 ");
+    const std::string row = line_of(r.text, "mqa-fortunes-seed9 ");
     REQUIRE(!row.empty());
     CHECK(row.substr(row.size() - 2) == " -");  // no diff
 }

@@ -51,7 +51,7 @@ mla_layer(mla_window app/window USES mla_views mla_gl
 
 # ---- cli: every subcommand and command-line option
 mla_layer(mla_cli app/cli USES mla_window
-  SOURCES cache.cpp eval.cpp model.cpp model_options.cpp screenshot.cpp train.cpp window_options.cpp
+  SOURCES cache.cpp eval.cpp model.cpp model_options.cpp screenshot.cpp tokenize.cpp train.cpp window_options.cpp
   LIBS CLI11::CLI11)
 
 add_executable(mla-lab app/main.cpp)

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(cmake g++ make pkg-config libimgui-dev libglfw3-dev libeigen3-dev catch2 libepoxy-dev
-          nlohmann-json3-dev libstb-dev libcli11-dev xvfb xauth libgl1-mesa-dri fonts-dejavu-core clang)
+          nlohmann-json3-dev libstb-dev libcli11-dev libpcre2-dev libutf8proc-dev xvfb xauth libgl1-mesa-dri fonts-dejavu-core clang)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,6 +21,7 @@ void add_cache_commands(CLI::App& root, Commands& cmds);       // cache, plot, p
 void add_train_command(CLI::App& root, Commands& cmds);        // train, train --report (cli/train.cpp)
 void add_screenshot_command(CLI::App& root, Commands& cmds);   // screenshot (cli/screenshot.cpp)
 void add_eval_command(CLI::App& root, Commands& cmds);         // eval (cli/eval.cpp)
+void add_tokenize_command(CLI::App& root, Commands& cmds);     // tokenize (cli/tokenize.cpp)
 // The window: `mla-lab` with no subcommand (cli/window_options.cpp). Options are on the root app.
 void add_window_options(CLI::App& root, std::function<int()>& run_window);
 

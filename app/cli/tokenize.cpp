@@ -3,9 +3,11 @@
 //
 //   mla-lab tokenize (--tokenizer FILE | --model DIR) (--text TEXT | --file F) [--special] [--json]
 //   mla-lab tokenize (--tokenizer FILE | --model DIR) --decode 1,2,3 [--skip-special] [--json]
+//   mla-lab tokenizer-train --corpus F --vocab-size N --out tokenizer.json [--min-frequency N]
 //
 // --model DIR reads DIR/tokenizer.json; a folder without one (the built-in models) reads
 // bytes, one token per byte, when its config.json says vocab_size 256.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -123,14 +125,46 @@ int run_tokenize(const TokenizeArgs& a) {
     }
     std::printf("%s: %zu tokens from %zu bytes\n", tok ? tok->describe().c_str() : "bytes (one token per byte)",
                 enc.ids.size(), text.size());
+    // Columns padded by characters, not bytes ("Ġtravel" is 7 characters, 8 bytes).
+    const auto pad = [](const std::string& s, size_t width) {
+        size_t chars = 0;
+        for (unsigned char c : s) chars += (c & 0xC0) != 0x80;
+        return s + std::string(width > chars ? width - chars : 0, ' ');
+    };
     std::printf("%8s  %-24s  %-13s  %s\n", "id", "token", "bytes", "text");
     for (size_t k = 0; k < enc.ids.size(); ++k) {
         const TextSpan s = enc.spans[k];
         const std::string range = "[" + std::to_string(s.begin) + ", " + std::to_string(s.end) + ")";
-        std::printf("%8lld  %-24s  %-13s  %s\n", static_cast<long long>(enc.ids[k]), printable(enc.tokens[k]).c_str(),
+        std::printf("%8lld  %s  %-13s  %s\n", static_cast<long long>(enc.ids[k]), pad(printable(enc.tokens[k]), 24).c_str(),
                     range.c_str(),
                     printable(text.substr(static_cast<size_t>(s.begin), static_cast<size_t>(s.end - s.begin))).c_str());
     }
+    return 0;
+}
+
+struct TrainArgs {
+    std::string corpus, out;
+    BpeTrainOptions options;
+};
+
+int run_tokenizer_train(const TrainArgs& a) {
+    const std::string text = read_file(a.corpus, ", give a UTF-8 text file");
+    const auto t0 = std::chrono::steady_clock::now();
+    const BpeTrainResult r = train_byte_level_bpe(text, a.options);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const Tokenizer tok = Tokenizer::from_json(r.json, a.out);   // what was learned loads, and encodes the corpus
+    const size_t tokens = tok.encode(text).ids.size();
+    AtomicFile f(a.out);
+    f.write(r.json.data(), r.json.size());
+    f.commit();
+    std::printf("learned %lld merges from %lld pre-tokens (%lld distinct) of %zu bytes in %.1f s%s\n",
+                static_cast<long long>(r.merges), static_cast<long long>(r.pre_tokens),
+                static_cast<long long>(r.distinct_pre_tokens), text.size(), seconds,
+                r.stopped_early ? " (stopped early: no pair left that reaches --min-frequency)" : "");
+    std::printf("vocabulary %lld ids: 256 bytes, %lld merges, %zu special; the corpus is %zu tokens, %.2f bytes per token\n",
+                static_cast<long long>(tok.vocab_size()), static_cast<long long>(r.merges), a.options.special_tokens.size(),
+                tokens, tokens ? static_cast<double>(text.size()) / static_cast<double>(tokens) : 0.0);
+    std::printf("wrote %s\n", a.out.c_str());
     return 0;
 }
 
@@ -148,6 +182,14 @@ void add_tokenize_command(CLI::App& root, Commands& cmds) {
     s->add_flag("--skip-special", a->skip_special, "with --decode: leave out special tokens");
     s->add_flag("--json", a->json, "JSON: {\"ids\", \"tokens\", \"spans\": [[begin, end], ...]} (byte offsets)");
     cmds.push_back({s, [a] { return run_tokenize(*a); }});
+
+    auto t = std::make_shared<TrainArgs>();
+    CLI::App* tr = root.add_subcommand("tokenizer-train", "learn a byte-level BPE vocabulary (GPT-2 style) and write a tokenizer.json");
+    tr->add_option("--corpus", t->corpus, "UTF-8 text to learn from")->required();
+    tr->add_option("--vocab-size", t->options.vocab_size, "ids in all: 256 bytes + merges + the special token")->required();
+    tr->add_option("--out", t->out, "the tokenizer.json to write")->required();
+    tr->add_option("--min-frequency", t->options.min_frequency, "the fewest times a pair must occur to be merged")->default_val(2);
+    cmds.push_back({tr, [t] { return run_tokenizer_train(*t); }});
 }
 
 }  // namespace mla::cli

@@ -1502,3 +1502,158 @@ std::string StreamDecoder::push(int64_t id) {
 }
 
 }  // namespace mla
+
+// ---------------------------------------------------------------------------------------
+// Training a byte-level BPE
+
+namespace mla {
+
+BpeTrainResult train_byte_level_bpe(std::string_view corpus, const BpeTrainOptions& o) {
+    const int64_t specials = static_cast<int64_t>(o.special_tokens.size());
+    if (o.vocab_size < 256 + specials || o.vocab_size > 1000000)
+        throw InputError("--vocab-size must be from " + std::to_string(256 + specials) +
+                         " (256 bytes + the special tokens) to 1000000, got " + std::to_string(o.vocab_size), "vocab_size");
+    if (o.min_frequency < 1) throw InputError("--min-frequency must be 1 or more", "min_frequency");
+    if (corpus.empty()) throw InputError("the corpus is empty (give a text file)");
+    for (size_t i = 0; i < corpus.size();) {
+        size_t bad = 0;
+        bool trunc = false;
+        const size_t n = utf8_sequence(corpus, i, bad, trunc);
+        if (!n) throw InputError("the corpus is not valid UTF-8 at byte " + std::to_string(i) + " (give UTF-8 text)");
+        i += n;
+    }
+    for (const std::string& s : o.special_tokens)
+        if (s.empty()) throw InputError("a special token must not be empty");
+
+    // Distinct pre-tokens and their counts; each spelled as byte ids.
+    BpeTrainResult result;
+    std::unordered_map<std::string, int64_t> counts;
+    const Regex re(kGpt2Regex, "GPT-2 regex");
+    size_t prev = 0;
+    const auto add_word = [&](size_t b, size_t e) {
+        if (e > b) { ++counts[std::string(corpus.substr(b, e - b))]; ++result.pre_tokens; }
+    };
+    for (auto [b, e] : re.find_all(corpus)) {
+        add_word(prev, b);   // the regex covers every byte; a gap is kept as its own piece anyway
+        add_word(b, e);
+        prev = e;
+    }
+    add_word(prev, corpus.size());
+    result.distinct_pre_tokens = static_cast<int64_t>(counts.size());
+
+    struct Word { std::vector<int32_t> sym; int64_t count; };
+    std::vector<Word> words;
+    words.reserve(counts.size());
+    {
+        std::vector<std::pair<std::string, int64_t>> sorted(counts.begin(), counts.end());
+        std::sort(sorted.begin(), sorted.end());   // a fixed order: the result does not depend on hashing
+        for (const auto& [w, c] : sorted) {
+            Word word{{}, c};
+            for (unsigned char ch : w) word.sym.push_back(ch);
+            words.push_back(std::move(word));
+        }
+    }
+    const ByteMap& bm = byte_map();
+    std::vector<std::string> token(256);
+    for (int b = 0; b < 256; ++b) token[static_cast<size_t>(b)] = bm.to_char[static_cast<size_t>(b)];
+
+    const auto key = [](int32_t a, int32_t b) { return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b); };
+    std::unordered_map<uint64_t, int64_t> pair_count;
+    std::unordered_map<uint64_t, std::vector<int32_t>> pair_words;   // words that may hold the pair (stale entries allowed)
+    for (size_t wi = 0; wi < words.size(); ++wi) {
+        const Word& w = words[wi];
+        for (size_t i = 0; i + 1 < w.sym.size(); ++i) {
+            const uint64_t k = key(w.sym[i], w.sym[i + 1]);
+            pair_count[k] += w.count;
+            auto& list = pair_words[k];
+            if (list.empty() || list.back() != static_cast<int32_t>(wi)) list.push_back(static_cast<int32_t>(wi));
+        }
+    }
+    // Most frequent first; equal counts: the pair whose strings sort first. Entries go stale
+    // when a count changes and are checked against pair_count when popped.
+    struct Entry { int64_t count; uint64_t pair; };
+    const auto worse = [&](const Entry& x, const Entry& y) {
+        if (x.count != y.count) return x.count < y.count;
+        const int32_t xa = static_cast<int32_t>(x.pair >> 32), xb = static_cast<int32_t>(x.pair & 0xFFFFFFFF);
+        const int32_t ya = static_cast<int32_t>(y.pair >> 32), yb = static_cast<int32_t>(y.pair & 0xFFFFFFFF);
+        if (token[static_cast<size_t>(xa)] != token[static_cast<size_t>(ya)]) return token[static_cast<size_t>(xa)] > token[static_cast<size_t>(ya)];
+        return token[static_cast<size_t>(xb)] > token[static_cast<size_t>(yb)];
+    };
+    std::priority_queue<Entry, std::vector<Entry>, decltype(worse)> heap(worse);
+    for (const auto& [k, c] : pair_count) heap.push({c, k});
+
+    std::vector<std::pair<int32_t, int32_t>> merges;
+    const int64_t wanted = o.vocab_size - 256 - specials;
+    std::unordered_map<uint64_t, int64_t> delta;
+    while (static_cast<int64_t>(merges.size()) < wanted) {
+        if (heap.empty()) { result.stopped_early = true; break; }
+        const Entry top = heap.top();
+        heap.pop();
+        const auto it = pair_count.find(top.pair);
+        if (it == pair_count.end() || it->second != top.count) continue;   // stale
+        if (top.count < o.min_frequency) { result.stopped_early = true; break; }
+        const int32_t a = static_cast<int32_t>(top.pair >> 32), b = static_cast<int32_t>(top.pair & 0xFFFFFFFF);
+        const int32_t id = static_cast<int32_t>(token.size());
+        token.push_back(token[static_cast<size_t>(a)] + token[static_cast<size_t>(b)]);
+        merges.emplace_back(a, b);
+        delta.clear();
+        std::vector<int32_t> touched = std::move(pair_words[top.pair]);
+        pair_words.erase(top.pair);
+        for (int32_t wi : touched) {
+            Word& w = words[static_cast<size_t>(wi)];
+            bool has = false;
+            for (size_t i = 0; i + 1 < w.sym.size(); ++i) if (w.sym[i] == a && w.sym[i + 1] == b) { has = true; break; }
+            if (!has) continue;
+            for (size_t i = 0; i + 1 < w.sym.size(); ++i) delta[key(w.sym[i], w.sym[i + 1])] -= w.count;
+            std::vector<int32_t> out;
+            out.reserve(w.sym.size());
+            for (size_t i = 0; i < w.sym.size(); ++i) {
+                if (i + 1 < w.sym.size() && w.sym[i] == a && w.sym[i + 1] == b) { out.push_back(id); ++i; }
+                else out.push_back(w.sym[i]);
+            }
+            w.sym = std::move(out);
+            for (size_t i = 0; i + 1 < w.sym.size(); ++i) {
+                const uint64_t k = key(w.sym[i], w.sym[i + 1]);
+                delta[k] += w.count;
+                if (w.sym[i] == id || w.sym[i + 1] == id) {
+                    auto& list = pair_words[k];
+                    if (list.empty() || list.back() != wi) list.push_back(wi);
+                }
+            }
+        }
+        for (const auto& [k, d] : delta) {
+            if (d == 0) continue;
+            int64_t& c = pair_count[k];
+            c += d;
+            if (c <= 0) pair_count.erase(k);
+            else heap.push({c, k});
+        }
+    }
+    result.merges = static_cast<int64_t>(merges.size());
+
+    nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
+    for (size_t id = 0; id < token.size(); ++id) vocab[token[id]] = id;
+    nlohmann::ordered_json merge_list = nlohmann::ordered_json::array();
+    for (auto [a, b] : merges) merge_list.push_back(token[static_cast<size_t>(a)] + " " + token[static_cast<size_t>(b)]);
+    nlohmann::ordered_json added = nlohmann::ordered_json::array();
+    for (size_t k = 0; k < o.special_tokens.size(); ++k)
+        added.push_back({{"id", token.size() + k}, {"content", o.special_tokens[k]}, {"single_word", false}, {"lstrip", false},
+                         {"rstrip", false}, {"normalized", false}, {"special", true}});
+    const nlohmann::ordered_json byte_level{{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};
+    nlohmann::ordered_json doc;
+    doc["version"] = "1.0";
+    doc["truncation"] = nullptr;
+    doc["padding"] = nullptr;
+    doc["added_tokens"] = added;
+    doc["normalizer"] = nullptr;
+    doc["pre_tokenizer"] = byte_level;
+    doc["post_processor"] = byte_level;
+    doc["decoder"] = byte_level;
+    doc["model"] = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
+                    {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", false},
+                    {"vocab", vocab}, {"merges", merge_list}};
+    result.json = doc.dump(1) + "\n";
+    return result;
+}
+
+}  // namespace mla

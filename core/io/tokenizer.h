@@ -101,6 +101,28 @@ private:
     size_t consumed_ = 0;   // bytes of decode_bytes(ids_) already given out or pending
 };
 
+// Learning a vocabulary: GPT-2's byte-level BPE. The corpus is cut by GPT-2's regex into
+// pre-tokens ("Make", " a", " travel", ...), spelled in GPT-2's byte characters; starting
+// from the 256 bytes (ids 0..255 are the bytes themselves, so a byte model's ids stay
+// valid), the most frequent adjacent pair is merged into a new token until the vocabulary
+// has vocab_size entries (ties: the pair whose strings sort first). The special tokens come
+// last. The result is a standard tokenizer.json (ByteLevel pre-tokenizer and decoder) that
+// Hugging Face's library loads and encodes exactly as Tokenizer does.
+struct BpeTrainOptions {
+    int64_t vocab_size = 4096;       // bytes + merges + special tokens
+    int64_t min_frequency = 2;       // a pair seen fewer times is not merged (training stops early)
+    std::vector<std::string> special_tokens{"<|endoftext|>"};
+};
+struct BpeTrainResult {
+    std::string json;                // the tokenizer.json text
+    int64_t merges = 0;              // merges learned (fewer than asked when pairs ran out)
+    int64_t pre_tokens = 0, distinct_pre_tokens = 0;
+    bool stopped_early = false;      // no pair reached min_frequency before vocab_size
+};
+// Throws InputError for a vocab_size below 256 + the special tokens or above 1,000,000, a
+// corpus that is empty or not UTF-8.
+BpeTrainResult train_byte_level_bpe(std::string_view corpus, const BpeTrainOptions& options);
+
 // Bytes as Rust's String::from_utf8_lossy gives them: each maximal invalid subsequence
 // becomes one U+FFFD.
 std::string utf8_lossy(std::string_view bytes);

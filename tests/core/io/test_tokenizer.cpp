@@ -75,7 +75,7 @@ TEST_CASE("tokenizer: the small files give Hugging Face's ids for every text", "
         check_against_reference(name, r);
         ++files;
     }
-    CHECK(files == 6);
+    CHECK(files == 7);
 }
 
 TEST_CASE("tokenizer: Llama-3, Qwen3 and Llama-2 give Hugging Face's ids for every text", "[tokenizer]") {
@@ -178,4 +178,30 @@ TEST_CASE("tokenizer: bad files are refused with the field named", "[tokenizer]"
     CHECK(t.encode("ab").ids == std::vector<int64_t>{2});
     CHECK_THROWS_WITH(t.encode("a\xFFz"), Contains("not valid UTF-8 at byte 1"));
     CHECK_THROWS_WITH(t.decode({0, 7}), Contains("token id 7 is not in the vocabulary"));
+}
+
+TEST_CASE("tokenizer-train: the committed vocabulary is what the trainer learns, and it round-trips", "[tokenizer]") {
+    // make_reference.sh wrote small/trained_fortunes_heldout.json with
+    // `mla-lab tokenizer-train --corpus assets/models/fortunes-heldout.txt --vocab-size 1024`,
+    // and Hugging Face's ids for it are in reference.json (checked above).
+    std::ifstream c(fs::path(MLA_FIXTURES_DIR) / ".." / ".." / "assets" / "models" / "fortunes-heldout.txt", std::ios::binary);
+    std::ifstream t(kFixtures / "small" / "trained_fortunes_heldout.json", std::ios::binary);
+    REQUIRE(c.good());
+    REQUIRE(t.good());
+    const std::string corpus((std::istreambuf_iterator<char>(c)), {}), committed((std::istreambuf_iterator<char>(t)), {});
+    BpeTrainOptions o;
+    o.vocab_size = 1024;
+    const BpeTrainResult r = train_byte_level_bpe(corpus, o);
+    CHECK(r.merges == 1024 - 256 - 1);
+    CHECK(r.json == committed);
+    const Tokenizer tok = Tokenizer::from_json(r.json, "trained");
+    CHECK(tok.vocab_size() == 1024);
+    CHECK(tok.token_to_id("<|endoftext|>") == 1023);
+    const Encoding enc = tok.encode(corpus);
+    CHECK(tok.decode(enc.ids) == corpus);
+    CHECK(enc.ids.size() < corpus.size() / 2);   // merges learned on a text compress it
+    for (int b = 0; b < 256; ++b) CHECK(tok.encode(std::string(1, static_cast<char>(b & 0x7F))).ids.size() == 1);
+    CHECK_THROWS_WITH(train_byte_level_bpe(corpus, BpeTrainOptions{100, 2, {"<|endoftext|>"}}), Contains("--vocab-size must be from 257"));
+    CHECK_THROWS_WITH(train_byte_level_bpe("", o), Contains("the corpus is empty"));
+    CHECK_THROWS_WITH(train_byte_level_bpe("ab\xC3", o), Contains("not valid UTF-8 at byte 2"));
 }

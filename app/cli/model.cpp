@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -24,6 +25,7 @@
 #include "cli/model_options.h"
 #include "io/builtin.h"
 #include "io/model_folder.h"
+#include "io/token_vocab.h"
 #include "model/cost.h"
 #include "model/cpu_backend.h"
 #include "model/decoder.h"
@@ -84,13 +86,14 @@ std::vector<int64_t> parse_list(const std::string& s, const char* flag) {
     return out;
 }
 
-std::vector<int64_t> prompt_tokens(const std::string& prompt, const std::string& ids, int64_t vocab) {
-    if (!ids.empty()) return parse_ids(ids, vocab);
-    if (vocab != 256)
-        throw InputError("this model's vocabulary has " + std::to_string(vocab) +
-                         " tokens, not bytes; give the prompt as --ids 1,2,3");
+// --ids, or the prompt through the model's tokenizer.json (or its bytes).
+std::vector<int64_t> prompt_tokens(const std::string& prompt, const std::string& ids, int64_t vocab_size,
+                                   const TokenVocab& vocab) {
+    if (!ids.empty()) return parse_ids(ids, vocab_size);
     if (prompt.empty()) throw InputError("--prompt is empty; give some text or --ids");
-    return byte_tokens(prompt);
+    std::vector<int64_t> out = vocab.encode(prompt);
+    if (out.empty()) throw InputError("--prompt gives no tokens; give some text or --ids");
+    return out;
 }
 
 
@@ -108,15 +111,24 @@ int run_generate(const GenerateArgs& g) {
     const ModelSettings s = g.m.settings();
     auto w = g.m.load_weights(s);
     const int64_t V = w->cfg.vocab_size;
-    const std::vector<int64_t> prompt = prompt_tokens(s.prompt, g.ids, V);
+    const TokenVocab vocab = TokenVocab::for_model(g.m.model_dir, V);
+    const std::vector<int64_t> prompt = prompt_tokens(s.prompt, g.ids, V, vocab);
     const int64_t P = static_cast<int64_t>(prompt.size());
     if (g.tokens > w->cfg.max_position_embeddings - P)  // not P + tokens, which can overflow
         throw InputError("prompt (" + std::to_string(P) + " tokens) + --tokens " + std::to_string(g.tokens) +
                          " is beyond max_position_embeddings = " + std::to_string(w->cfg.max_position_embeddings));
     auto backend = make_backend(s.backend);
     Decoder dec(w, *backend, run_options(s, w->cfg.attn_kind()));
+    // Printed text: a tokenizer's pieces through a stream decoder, so a character split over
+    // two tokens prints whole once its last byte arrives.
+    std::optional<StreamDecoder> stream;
+    if (vocab.words()) stream.emplace(*vocab.tokenizer());
+    const auto print_token = [&](int64_t t) {
+        const bool known = !stream || vocab.tokenizer()->id_to_token(t);
+        std::fputs(known && stream ? stream->push(t).c_str() : vocab.text(t).c_str(), stdout);
+    };
     if (!g.json) {
-        for (int64_t t : prompt) std::fputs(token_text(t, TokenStyle::Text, V).c_str(), stdout);
+        for (int64_t t : prompt) print_token(t);
         std::fflush(stdout);
     }
     const Sampling sampling{s.temperature, s.top_k, s.top_p};
@@ -138,14 +150,14 @@ int run_generate(const GenerateArgs& g) {
             const std::vector<double> kept = sampling_distribution(drawn_from, sampling);
             json top = json::array();
             for (const TokenProb& tp : top_tokens(sampling_distribution(drawn_from, Sampling{s.temperature, 0, 1.0f}), 10))
-                top.push_back({{"token_id", tp.id}, {"token_text", token_text(tp.id, TokenStyle::Text, V)},
+                top.push_back({{"token_id", tp.id}, {"token_text", vocab.text(tp.id)},
                                {"p", kept[static_cast<size_t>(tp.id)]}});
             j["top"] = std::move(top);
             j["chosen_by"] = s.temperature > 0 ? "sampled" : "greedy";
             j["step"] = pos - P;
             j["position"] = trace.position;
             j["token_id"] = token;
-            j["token_text"] = token_text(token, TokenStyle::Text, V);
+            j["token_text"] = vocab.text(token);
             j["cache_tokens"] = trace.cache_tokens;
             j["cache_bytes"] = trace.cost.cache_bytes(cache_dtype_bytes(s.cache_dtype));
             j["cache_dtype"] = to_string(s.cache_dtype);
@@ -153,7 +165,7 @@ int run_generate(const GenerateArgs& g) {
             j["backend"] = trace.backend;
             std::puts(j.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
         } else {
-            std::fputs(token_text(token, TokenStyle::Text, V).c_str(), stdout);
+            print_token(token);
             std::fflush(stdout);
         }
     }
@@ -266,9 +278,11 @@ int run_verify(const ModelOptions& m, int64_t tokens, bool as_json) {
     if (tokens < 1 || tokens > w->cfg.max_position_embeddings)
         throw InputError("--tokens must be between 1 and max_position_embeddings = " +
                          std::to_string(w->cfg.max_position_embeddings));
-    // The prompt's bytes; a model with another vocabulary gets them modulo its size.
-    auto ids = prompt_tokens(s.prompt, "", 256);
-    for (auto& t : ids) t %= w->cfg.vocab_size;
+    // The prompt through the folder's tokenizer.json; else its bytes, modulo the vocabulary
+    // of a model that reads something else.
+    const TokenVocab vocab = TokenVocab::for_model(m.model_dir, w->cfg.vocab_size);
+    auto ids = prompt_tokens(s.prompt, "", w->cfg.vocab_size, vocab.words() ? vocab : TokenVocab());
+    if (!vocab.words()) for (auto& t : ids) t %= w->cfg.vocab_size;
     auto backend = make_backend(s.backend);
     const CacheDtype dt = s.cache_dtype;
     const VerifyResult exact = compare_paths(w, *backend, ids, tokens, false, dt);

@@ -83,3 +83,35 @@ TEST_CASE("tokenize: bad input exits 2 with one line", "[cli][tokenize]") {
     refused("tokenize --tokenizer " + kModels + "/mla-fortunes/config.json --text hi", "model is missing");
     refused("tokenizer-train --corpus " + kModels + "/fortunes-heldout.txt --vocab-size 10 --out /tmp/x.json", "--vocab-size must be from 257");
 }
+
+TEST_CASE("generate: --model DIR with a tokenizer.json takes the prompt as text and prints its pieces", "[cli][tokenize]") {
+    TempDir dir;
+    const std::string ref = std::string(MLA_FIXTURES_DIR) + "/ref_gqa";   // vocab_size 64
+    fs::copy_file(ref + "/config.json", dir / "config.json");
+    fs::copy_file(ref + "/model.safetensors", dir / "model.safetensors");
+    // a..z = 0..25, " " = 26, "th" = 27, "the" = 28: "the cat" is [28, 26, 2, 0, 19]
+    std::string vocab;
+    for (char c = 'a'; c <= 'z'; ++c) vocab += std::string("\"") + c + "\": " + std::to_string(c - 'a') + ", ";
+    dir.write("tokenizer.json", R"({"model": {"type": "BPE", "vocab": {)" + vocab +
+                                    R"(" ": 26, "th": 27, "the": 28}, "merges": ["t h", "th e"]}, "decoder": {"type": "Fuse"}})");
+    const Out r = run("generate --model " + dir.path.string() + " --prompt 'the cat' --tokens 2 --json");
+    INFO(r.text);
+    REQUIRE(r.status == 0);
+    const json first = json::parse(r.text.substr(0, r.text.find('\n')));
+    CHECK(first["position"] == 5);   // five prompt tokens, not seven bytes
+    const int64_t id = first["token_id"];
+    REQUIRE(id >= 0);
+    REQUIRE(id < 64);
+    // Ids the tokenizer has print as their text; the model's other ids as <id>.
+    if (id < 26) CHECK(first["token_text"] == std::string(1, static_cast<char>('a' + id)));
+    const Out t = run("generate --model " + dir.path.string() + " --prompt 'the cat' --tokens 2");
+    INFO(t.text);
+    CHECK(t.status == 0);
+    CHECK(t.text.rfind("the cat", 0) == 0);
+
+    // A tokenizer with more ids than the model reads is someone else's.
+    dir.write("tokenizer.json", R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 100}}})");
+    const Out bad = run("generate --model " + dir.path.string() + " --prompt 'ab' --tokens 2");
+    CHECK(bad.status == 2);
+    CHECK(bad.text.find("more than the model's vocab_size 64") != std::string::npos);
+}

@@ -4,12 +4,14 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "io/safetensors.h"
 #include "base/memory.h"
 #include "base/numbers.h"
+#include "base/json_read.h"
 #include "base/text_file.h"
 
 namespace mla {
@@ -56,12 +58,12 @@ Weights load_model(const std::string& dir) {
     if (!fs::exists(config_path, ec))
         throw InputError("model folder '" + dir + "' has no config.json; a model is a folder with config.json "
                          "and model.safetensors");
-    if (!fs::exists(st_path, ec)) {
-        std::string hint = "a model is a folder with config.json and model.safetensors";
-        if (fs::exists(root / "model.safetensors.index.json", ec))
-            hint = "sharded checkpoints (model.safetensors.index.json) are not read; merge the shards into one "
-                   "model.safetensors";
-        else if (fs::exists(root / "pytorch_model.bin", ec))
+    const fs::path index_path = root / "model.safetensors.index.json";
+    const bool sharded = !fs::exists(st_path, ec) && fs::exists(index_path, ec);
+    if (!fs::exists(st_path, ec) && !sharded) {
+        std::string hint = "a model is a folder with config.json and model.safetensors (or shards named by "
+                           "model.safetensors.index.json)";
+        if (fs::exists(root / "pytorch_model.bin", ec))
             hint = "pytorch_model.bin is not read; save the model with safe_serialization=True";
         throw InputError("model folder '" + dir + "' has no model.safetensors; " + hint);
     }
@@ -76,12 +78,50 @@ Weights load_model(const std::string& dir) {
 
     // The file's header against the config, before any weight is allocated: a small folder
     // whose config asks for billions of parameters is refused here, by what the file holds.
-    const std::string file = st_path.string();
-    check_regular_file(file, INT64_MAX, "; a model folder holds model.safetensors");
-    SafetensorsReader reader(file);
-    std::map<std::string, const SafetensorsEntry*> in_file;
-    for (const SafetensorsEntry& e : reader.entries()) in_file[e.name] = &e;
+    // One file, or the shards of model.safetensors.index.json ("weight_map": tensor -> file
+    // in this folder); each tensor must be in the shard the index names, and in one only.
+    std::string file = st_path.string();
+    std::vector<std::unique_ptr<SafetensorsReader>> readers;
+    std::map<std::string, std::pair<const SafetensorsEntry*, SafetensorsReader*>> in_file;
+    if (!sharded) {
+        check_regular_file(file, INT64_MAX, "; a model folder holds model.safetensors");
+        readers.push_back(std::make_unique<SafetensorsReader>(file));
+    } else {
+        file = index_path.string();
+        const nlohmann::json index = read_json_file(file);
+        if (!index.is_object() || !index.contains("weight_map") || !index.at("weight_map").is_object())
+            throw InputError(file + ": weight_map must be an object of tensor name: shard file", "weight_map");
+        std::map<std::string, std::string> shard_of;
+        std::map<std::string, size_t> shard_index;
+        for (const auto& [name, v] : index.at("weight_map").items()) {
+            if (!v.is_string()) throw InputError(file + ": weight_map['" + name + "'] must be a file name, got " + excerpt(v), "weight_map");
+            const std::string shard = v.get<std::string>();
+            if (shard.empty() || shard.find('/') != std::string::npos || shard.find('\\') != std::string::npos || shard == "." || shard == "..")
+                throw InputError(file + ": weight_map['" + name + "'] is '" + shard + "'; a shard is a file name in the model folder", "weight_map");
+            shard_of[name] = shard;
+            if (!shard_index.count(shard)) {
+                if (shard_index.size() >= 4096) throw InputError(file + ": more than 4096 shards", "weight_map");
+                const std::string path = (root / shard).string();
+                check_regular_file(path, INT64_MAX, "; " + file + " names it in weight_map");
+                shard_index[shard] = readers.size();
+                readers.push_back(std::make_unique<SafetensorsReader>(path));
+            }
+        }
+        for (const auto& [shard, k] : shard_index)
+            for (const SafetensorsEntry& e : readers[k]->entries()) {
+                const auto named = shard_of.find(e.name);
+                if (named == shard_of.end() || named->second != shard)
+                    throw InputError((root / shard).string() + " holds '" + e.name + "', which " + file +
+                                     (named == shard_of.end() ? " does not name" : " puts in " + named->second), "weight_map");
+            }
+        for (const auto& [name, shard] : shard_of)
+            if (!readers[shard_index[shard]]->find(name))
+                throw InputError(file + " puts '" + name + "' in " + shard + ", which does not hold it", "weight_map");
+    }
+    for (const auto& r : readers)
+        for (const SafetensorsEntry& e : r->entries()) in_file[e.name] = {&e, r.get()};
 
+    const auto located = in_file;   // every tensor's entry and file, for reading below
     const std::vector<TensorSpec> expected = tensor_specs(w.cfg);
     std::vector<std::string> problems;
     size_t unexpected = 0;
@@ -95,15 +135,15 @@ Weights load_model(const std::string& dir) {
             problems.push_back(line);
             continue;
         }
-        if (it->second->shape != expected_shape(t))
-            problems.push_back(t.name + " has shape " + it->second->shape_str() + ", expected " +
+        if (it->second.first->shape != expected_shape(t))
+            problems.push_back(t.name + " has shape " + it->second.first->shape_str() + ", expected " +
                                shape_str(expected_shape(t)) + " from config.json");
         in_file.erase(it);
     }
     for (const auto& [name, e] : in_file) {
         if (tolerated_extra(name)) continue;
         if (name == "lm_head.weight" && w.cfg.tie_word_embeddings) continue;  // tied: the embedding is used
-        if (unexpected++ == 0) first_unexpected = name + " " + e->shape_str();
+        if (unexpected++ == 0) first_unexpected = name + " " + e.first->shape_str();
     }
     if (unexpected > 0)
         problems.push_back(std::to_string(unexpected) + " tensor(s) the config does not call for, first " +
@@ -119,7 +159,8 @@ Weights load_model(const std::string& dir) {
     allocate(w);
     const std::vector<NamedTensor> expected_data = list_tensors(w);
     for (const NamedTensor& t : expected_data) {
-        reader.read(*reader.find(t.spec.name), t.data);
+        const auto& [entry, reader] = located.at(t.spec.name);
+        reader->read(*entry, t.data);
         const int64_t n = t.spec.size();
         for (int64_t i = 0; i < n; ++i)
             if (!std::isfinite(t.data[i]))

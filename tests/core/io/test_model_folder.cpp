@@ -316,7 +316,7 @@ TEST_CASE("load_model refuses configs the engine does not run, and missing files
     fs::remove(dir / "model.safetensors");
     CHECK_THAT(load_error(dir), Contains("has no model.safetensors"));
     std::ofstream(dir / "model.safetensors.index.json") << "{}";
-    CHECK_THAT(load_error(dir), Contains("sharded checkpoints"));
+    CHECK_THAT(load_error(dir), Contains("weight_map must be an object"));
     CHECK_THAT(load_error(dir / "nope"), Contains("does not exist"));
     fs::remove_all(dir);
 }
@@ -366,4 +366,57 @@ TEST_CASE("AtomicFile: all or nothing, the temporary file never left behind", "[
     CHECK(read_file(path) == "second");
     CHECK_THROWS_WITH(AtomicFile((tmp.path / "no" / "such" / "x").string()), Contains("cannot create"));
     CHECK_THROWS_WITH(AtomicFile(tmp.path.string()), Contains("it is a folder"));
+}
+
+TEST_CASE("load_model reads a sharded checkpoint (model.safetensors.index.json) as the same weights", "[model_folder]") {
+    Weights w = random_weights(gqa_config(), 9);
+    const fs::path one = temp_dir("one"), two = temp_dir("shards");
+    save_model(w, one.string());
+    fs::create_directories(two);
+    fs::copy_file(one / "config.json", two / "config.json");
+    // Every other tensor in the second shard, as Hugging Face's save_pretrained splits by size.
+    const std::vector<NamedTensor> all = list_tensors(w);
+    std::vector<SafetensorsOut> a, b;
+    nlohmann::json map = nlohmann::json::object();
+    for (size_t k = 0; k < all.size(); ++k) {
+        if (all[k].spec.name == "lm_head.weight" && w.cfg.tie_word_embeddings) continue;
+        const std::string shard = k % 2 ? "model-00002-of-00002.safetensors" : "model-00001-of-00002.safetensors";
+        const TensorSpec& t = all[k].spec;
+        const std::vector<int64_t> shape = t.is_vector ? std::vector<int64_t>{t.rows * t.cols} : std::vector<int64_t>{t.rows, t.cols};
+        (k % 2 ? b : a).push_back({t.name, shape, all[k].data});
+        map[all[k].spec.name] = shard;
+    }
+    write_safetensors((two / "model-00001-of-00002.safetensors").string(), a);
+    write_safetensors((two / "model-00002-of-00002.safetensors").string(), b);
+    const auto write_index = [&](const nlohmann::json& m) {
+        std::ofstream(two / "model.safetensors.index.json") << nlohmann::json{{"metadata", {{"total_size", 0}}}, {"weight_map", m}}.dump();
+    };
+    write_index(map);
+    Weights from_one = load_model(one.string()), from_two = load_model(two.string());
+    const std::vector<NamedTensor> x = list_tensors(from_one), y = list_tensors(from_two);
+    REQUIRE(x.size() == y.size());
+    for (size_t k = 0; k < x.size(); ++k) {
+        INFO(x[k].spec.name);
+        CHECK(std::memcmp(x[k].data, y[k].data, sizeof(float) * static_cast<size_t>(x[k].spec.size())) == 0);
+    }
+    // An index that disagrees with its shards, or names a file outside the folder.
+    nlohmann::json wrong = map;
+    const std::string first = all[0].spec.name;
+    wrong[first] = "model-00002-of-00002.safetensors";
+    write_index(wrong);
+    CHECK_THAT(load_error(two), Contains("holds '" + first + "'") && Contains("puts in model-00002-of-00002.safetensors"));
+    wrong = map;
+    wrong[first] = "../model.safetensors";
+    write_index(wrong);
+    CHECK_THAT(load_error(two), Contains("a shard is a file name in the model folder"));
+    wrong = map;
+    wrong[first] = "missing.safetensors";
+    write_index(wrong);
+    CHECK_THAT(load_error(two), Contains("missing.safetensors"));
+    wrong = map;
+    wrong.erase(first);
+    write_index(wrong);
+    CHECK_THAT(load_error(two), Contains("does not name"));
+    fs::remove_all(one);
+    fs::remove_all(two);
 }

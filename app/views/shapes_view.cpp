@@ -23,12 +23,14 @@ void ShapesView::draw(const Frame& f, Commands& cmds) {
     ImGui::SliderInt("layer", &layer, 0, L - 1);
     ImGui::SameLine();
     const LayerCost* lc = layer < static_cast<int>(t->cost.layers.size()) ? &t->cost.layers[static_cast<size_t>(layer)] : nullptr;
-    ImGui::Text("   token %s at position %lld, T = %lld keys", token_text(t->token, TokenStyle::Label).c_str(),
-                static_cast<long long>(t->position), static_cast<long long>(t->cache_tokens));
+    ImGui::Text("   %s", step_caption(*t).c_str());
     if (lc) {
         ImGui::SameLine();
-        ImGui::TextDisabled("   this layer: attention %s, cache held %s", fmt_flops(lc->attn_flops).c_str(),
-                            fmt_bytes(static_cast<double>(lc->cache_elements) * 4).c_str());
+        if (t->options.no_cache)
+            ImGui::TextDisabled("   this layer: attention %s, nothing held", fmt_flops(lc->attn_flops).c_str());
+        else
+            ImGui::TextDisabled("   this layer: attention %s, cache held %s", fmt_flops(lc->attn_flops).c_str(),
+                                fmt_bytes(static_cast<double>(lc->cache_elements) * cache_dtype_bytes(t->options.cache_dtype)).c_str());
     }
 
     const Diagram d = shapes_diagram(c, t->options, t->position);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "session/backends.h"
+#include "views/view_logic.h"
 
 namespace mla::app {
 
@@ -70,6 +71,7 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
     ImGui::TextDisabled("built-in model: d = %lld, %lld layers, %lld query heads",
                         static_cast<long long>(c.hidden_size), static_cast<long long>(c.num_hidden_layers),
                         static_cast<long long>(c.num_attention_heads));
+    ImGui::TextDisabled("context: %s", context_summary(s).c_str());
     ImGui::PopTextWrapPos();
 
     ImGui::Spacing();
@@ -214,7 +216,7 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
         ImGui::TextDisabled("Random weights: the text is gibberish; the shapes, sizes and costs are exact.");
     ImGui::PopTextWrapPos();
 
-    if (s.error_field() == Field::None && !s.error().empty()) text_wrapped_colored(palette(f.dark).warn, "%s", s.error().c_str());
+    // A message that belongs to no field (the context is full) is shown at the top of the window.
 }
 
 }  // namespace mla::app

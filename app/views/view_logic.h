@@ -54,7 +54,26 @@ struct Diagram {
 };
 
 // The diagram for `c` run with `o` when the step appends token `pos` (T = pos + 1 keys).
+// With no cache it draws no cache: K and V (or c_KV and k_R) rebuilt this step for all T tokens.
 Diagram shapes_diagram(const Config& c, const RunOptions& o, int64_t pos);
+
+// The keys the step's query attends to: every token so far (pos + 1), cached or rebuilt.
+int64_t attended_keys(const Trace& t);
+// The Shapes view's line about the step: "step 17: token 'a' at position 16, 17 keys", and with
+// no cache "..., 17 keys, all rebuilt this step (no cache)". Steps count from 1, positions from 0.
+std::string step_caption(const Trace& t);
+
+// ---- the window's notice at the top: the context
+
+// What the top of the window says about the run: nothing, a warning once the run is past the
+// window the model was trained on, or why stepping stopped (the context is full).
+struct RunNotice {
+    enum class Level { None, Warn, Stop } level = Level::None;
+    std::string text;
+};
+RunNotice run_notice(const Session& s);
+// "trained on 256-token windows; at most 1,024 tokens" (random weights: only the limit).
+std::string context_summary(const Session& s);
 
 // ---- Compare view: which query heads read which keys and values
 

@@ -35,6 +35,7 @@
 #include "views/registry.h"
 #include "views/sidebar.h"
 #include "views/timeline.h"
+#include "views/view_logic.h"
 
 namespace mla::app {
 
@@ -402,7 +403,7 @@ void App::shortcuts(Commands& cmds) {
     views_.lesson.arrows = !ui_.tiles && ui_.active_view == "lesson";
     if (views_.lesson.arrows) return;  // the lesson's tab: arrows turn pages
     const int64_t sel = session_->selected();
-    if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) cmds.step();
+    if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) cmds.forward();  // through the recorded steps first
     if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) && sel > 0) cmds.select(sel - 1);
     if (ImGui::IsKeyPressed(GLFW_KEY_HOME)) cmds.select(0);
     if (ImGui::IsKeyPressed(GLFW_KEY_END)) cmds.select(session_->steps() - 1);
@@ -420,6 +421,11 @@ void App::draw_ui(Commands& cmds) {
                      ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoBackground);
     Frame f{*session_, session_->selected(), session_->trace(), ui_.dark, mono_, exporting_};
     draw_toolbar(f, cmds);
+    // Where the run stands against the model's context, at the top where a class looks.
+    const RunNotice notice = run_notice(*session_);
+    if (notice.level != RunNotice::Level::None)
+        text_wrapped_colored(palette(ui_.dark).warn, "%s%s", notice.level == RunNotice::Level::Stop ? "Stopped: " : "",
+                             notice.text.c_str());
     timeline_.draw(f, cmds);
 
     const float font = ImGui::GetFontSize();

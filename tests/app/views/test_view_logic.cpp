@@ -2,9 +2,11 @@
 // chart series, the causal attention matrix.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
+#include "base/numbers.h"
 #include "views/view_logic.h"
 
 using namespace mla;
@@ -176,4 +178,104 @@ TEST_CASE("predictions: the ten most likely after the temperature, with and with
     CHECK(g[0].after == g[0].before);
     CHECK(prediction_rows({}, Sampling{}, 10).empty());
     CHECK(trace_logits(nullptr).empty());
+}
+
+TEST_CASE("view logic: no cache shows the true key count and draws no cache", "[view]") {
+    SessionOptions light;
+    light.compare = false;
+    light.paths = false;
+    struct Case { AttnKind kind; MlaPath path; std::vector<std::string> rebuilt; };
+    const std::vector<Case> cases = {{AttnKind::MHA, MlaPath::Absorbed, {"K (rebuilt)", "V (rebuilt)"}},
+                                     {AttnKind::GQA, MlaPath::Absorbed, {"K (rebuilt)", "V (rebuilt)"}},
+                                     {AttnKind::MLA, MlaPath::CachedKV, {"K (rebuilt)", "V (rebuilt)"}},
+                                     {AttnKind::MLA, MlaPath::Recompute, {"c_KV (rebuilt)", "k_R (rebuilt)"}},
+                                     {AttnKind::MLA, MlaPath::Absorbed, {"c_KV (rebuilt)", "k_R (rebuilt)"}}};
+    for (const Case& k : cases) {
+        INFO(display_name(k.kind) << " " << to_string(k.path));
+        ModelSettings ms;
+        ms.kind = k.kind;
+        ms.mla_path = k.path;
+        ms.no_cache = true;
+        Session s(ms, light);
+        s.step(44);
+        const Trace* t = s.trace();
+        REQUIRE(t != nullptr);
+        CHECK(t->cache_tokens == 0);   // core: nothing is held
+        const TensorRecord* scores = t->find("att_scores", 0);
+        REQUIRE(scores != nullptr);
+        CHECK(attended_keys(*t) == 44);
+        CHECK(scores->shape[1] == attended_keys(*t));
+        CHECK(step_caption(*t) == "step 44: token '" + token_text(t->token, TokenStyle::Label) +
+                                      "' at position 43, 44 keys, all rebuilt this step (no cache)");
+
+        const Diagram d = shapes_diagram(s.config(), t->options, t->position);
+        CHECK(d.title.find("no cache") != std::string::npos);
+        for (const DiagramNode& n : d.nodes) {
+            INFO(n.label << ": " << n.equation);
+            CHECK_FALSE(n.cache);
+            CHECK(n.label.find("cache") == std::string::npos);
+            CHECK(n.equation.find("append") == std::string::npos);
+            CHECK(n.equation.find(" held") == std::string::npos);
+        }
+        for (const std::string& label : k.rebuilt) {
+            const int i = d.find(label);
+            REQUIRE(i >= 0);
+            const DiagramNode& n = d.nodes[static_cast<size_t>(i)];
+            CHECK(n.grows);
+            CHECK(std::find(n.dims.begin(), n.dims.end(), 44) != n.dims.end());  // all 44 tokens, this step
+            CHECK(n.equation.find("rebuilt this step") != std::string::npos);
+        }
+        for (const std::string& note : d.notes) CHECK(note.rfind("No cache: nothing is held", 0) == 0);
+
+        // the same step with a cache: the cache and its appended row are back
+        RunOptions cached = t->options;
+        cached.no_cache = false;
+        const Diagram dc = shapes_diagram(s.config(), cached, t->position);
+        int caches = 0;
+        for (const DiagramNode& n : dc.nodes) caches += n.cache ? 1 : 0;
+        CHECK(caches == 2);
+        CHECK(dc.title.find("no cache") == std::string::npos);
+    }
+}
+
+TEST_CASE("view logic: the step caption counts steps from 1 and positions from 0", "[view]") {
+    Trace t;
+    t.step = 2;
+    t.position = 2;
+    t.token = 'a';
+    t.cache_tokens = 3;
+    CHECK(step_caption(t) == "step 3: token 'a' at position 2, 3 keys");
+    t.step = t.position = 0;
+    CHECK(step_caption(t) == "step 1: token 'a' at position 0, 1 key");
+}
+
+TEST_CASE("view logic: the notice at the top warns past the trained context and says why stepping stopped", "[view]") {
+    SessionOptions light;
+    light.compare = false;
+    light.paths = false;
+    Session s(ModelSettings{}, light);  // the trained MLA model (fortunes: 256-byte windows)
+    REQUIRE(s.main().trained_weights);
+    CHECK(s.trained_context() == 256);
+    CHECK(context_summary(s) == "trained on 256-token windows; at most " + with_commas(s.max_steps()) + " tokens");
+    REQUIRE(s.step(256));
+    CHECK(run_notice(s).level == RunNotice::Level::None);
+    REQUIRE(s.step());
+    const RunNotice warn = run_notice(s);
+    CHECK(warn.level == RunNotice::Level::Warn);
+    CHECK_THAT(warn.text, Catch::Contains("trained on windows of 256 tokens, and the run is at 257"));
+    REQUIRE(s.step(s.max_steps() - s.steps()));
+    CHECK_FALSE(s.step());
+    const RunNotice stop = run_notice(s);
+    CHECK(stop.level == RunNotice::Level::Stop);
+    CHECK_THAT(stop.text, Catch::Contains("context is full"));
+    CHECK_THAT(stop.text, Catch::Contains("at most " + std::to_string(s.max_steps()) + " tokens"));
+
+    // random weights were trained on nothing: no trained context, only the limit
+    ModelSettings r;
+    r.weights = WeightsSource::Random;
+    Session rs(r, light);
+    CHECK(rs.trained_context() == 0);
+    CHECK(context_summary(rs) == "at most " + with_commas(rs.max_steps()) + " tokens");
+    rs.step(300);
+    CHECK(run_notice(rs).level == RunNotice::Level::None);
 }

@@ -201,7 +201,7 @@ std::string Session::backend_device() const { return backend_ ? backend_->device
 bool Session::step_one() {
     const int64_t pos = steps();
     if (pos >= max_steps()) {
-        set_error(Field::None, "the context is full: this model reads at most " + std::to_string(max_steps()) +
+        set_error(Field::None, "the context is full: this model reads at most " + with_commas(max_steps()) +
                                    " tokens (max_position_embeddings); press Reset to start again");
         return false;
     }

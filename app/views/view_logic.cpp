@@ -286,9 +286,9 @@ RunNotice run_notice(const Session& s) {
     }
     if (s.past_trained_context()) {
         r.level = RunNotice::Level::Warn;
-        r.text = "Past the trained context: this model was trained on windows of " + n(s.trained_context()) +
-                 " tokens, and the run is at " + n(s.steps()) + ". From here on its text is no longer what it learned "
-                 "to write. Stepping stops at " + n(s.max_steps()) + " tokens (max_position_embeddings).";
+        r.text = "Past the trained context: the model learned on " + n(s.trained_context()) + "-token windows and this is token " +
+                 with_commas(s.steps()) + "; its text from here on is unreliable. Stepping stops at " +
+                 with_commas(s.max_steps()) + " tokens.";
     }
     return r;
 }

@@ -262,13 +262,13 @@ TEST_CASE("view logic: the notice at the top warns past the trained context and 
     REQUIRE(s.step());
     const RunNotice warn = run_notice(s);
     CHECK(warn.level == RunNotice::Level::Warn);
-    CHECK_THAT(warn.text, Catch::Contains("trained on windows of 256 tokens, and the run is at 257"));
+    CHECK_THAT(warn.text, Catch::Contains("learned on 256-token windows and this is token 257"));
     REQUIRE(s.step(s.max_steps() - s.steps()));
     CHECK_FALSE(s.step());
     const RunNotice stop = run_notice(s);
     CHECK(stop.level == RunNotice::Level::Stop);
     CHECK_THAT(stop.text, Catch::Contains("context is full"));
-    CHECK_THAT(stop.text, Catch::Contains("at most " + std::to_string(s.max_steps()) + " tokens"));
+    CHECK_THAT(stop.text, Catch::Contains("at most " + with_commas(s.max_steps()) + " tokens"));
 
     // random weights were trained on nothing: no trained context, only the limit
     ModelSettings r;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "base/numbers.h"
@@ -297,6 +298,53 @@ std::string context_summary(const Session& s) {
     const std::string limit = "at most " + with_commas(s.max_steps()) + " tokens";
     if (s.trained_context() <= 0) return limit;
     return "trained on " + n(s.trained_context()) + "-token windows; " + limit;
+}
+
+// ============================================================================ [SECTION] the sidebar's words
+
+std::string mla_cache_warning(const ModelSettings& s) {
+    try {
+        const Config mla = model_config(s, AttnKind::MLA), mha = model_config(s, AttnKind::MHA);
+        validate(mla);
+        const int64_t latent = cache_elements_per_token(mla, MlaPath::Absorbed);
+        const int64_t full = cache_elements_per_token(mha, MlaPath::Absorbed);
+        if (latent < full) return "";
+        char ratio[32];
+        std::snprintf(ratio, sizeof ratio, "%.1fx", static_cast<double>(latent) / static_cast<double>(full));
+        return "d_c + d_r = " + with_commas(mla.kv_lora_rank) + " + " + with_commas(mla.qk_rope_head_dim) + " = " +
+               with_commas(latent) + " numbers per token per layer, " + ratio + " MHA's " + with_commas(full) +
+               ": MLA's cache is no smaller";
+    } catch (const InputError&) {
+        return "";  // the field's own message says why it does not run
+    }
+}
+
+std::string field_message(Field f, const ModelSettings& tried, const std::string& core_message) {
+    const auto range = [](int64_t lo, int64_t hi) { return with_commas(lo) + " to " + with_commas(hi); };
+    const std::string no = " does not run: ";
+    const int64_t H = model_config(tried, AttnKind::MHA).num_attention_heads;
+    switch (f) {
+        case Field::KvHeads: {
+            std::string divisors;
+            for (int64_t g = 1; g <= H; ++g)
+                if (H % g == 0) divisors += (divisors.empty() ? "" : g == H ? " or " : ", ") + std::to_string(g);
+            return "KV heads = " + std::to_string(tried.kv_heads) + no + "it must divide the " + std::to_string(H) +
+                   " query heads: " + divisors;
+        }
+        case Field::KvLoraRank:
+            if (core_message.find("qk_nope_head_dim") != std::string::npos) break;
+            return "d_c latent = " + std::to_string(tried.kv_lora_rank) + no + "use " + range(1, kMaxLoraRank);
+        case Field::RopeDim:
+            return "d_r RoPE = " + std::to_string(tried.rope_dim) + no + "use an even number from " + range(2, kMaxHeadDim) +
+                   " (RoPE turns pairs of numbers)";
+        case Field::QLoraRank:
+            return "d'_c query (query compression) = " + std::to_string(tried.q_lora_rank) + no + "0 = none, or " +
+                   range(1, kMaxLoraRank);
+        case Field::TopK:
+            return "top-k = " + std::to_string(tried.top_k) + no + "0 = all, or " + range(1, int64_t{1} << 20);
+        default: break;
+    }
+    return core_message;
 }
 
 // ============================================================================ [SECTION] who reads what

@@ -75,6 +75,19 @@ RunNotice run_notice(const Session& s);
 // "trained on 256-token windows; at most 1,024 tokens" (random weights: only the limit).
 std::string context_summary(const Session& s);
 
+// ---- the sidebar's words
+
+// When MLA's latent cache with these sizes (d_c + d_r per token per layer, core's cost model)
+// is no smaller than MHA's with the same heads, the sentence that says so beside the fields:
+// "d_c + d_r = 999 + 8 = 1,007 numbers per token per layer, 7.9x MHA's 128: MLA's cache is
+// no smaller". "" when it is smaller, or when the sizes cannot run.
+std::string mla_cache_warning(const ModelSettings& s);
+
+// The message under a sidebar field that did not run, in the sidebar's words and with the
+// range it takes ("d'_c query (query compression) = -1 does not run: 0 = none, or 1 to 32,768");
+// core's message (which speaks config.json) for the rest. `tried` holds the value typed.
+std::string field_message(Field f, const ModelSettings& tried, const std::string& core_message);
+
 // ---- Compare view: which query heads read which keys and values
 
 // KV head (or group) read by query head h: h / (H / G); MLA: 0 (one shared latent).

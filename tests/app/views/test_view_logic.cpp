@@ -279,3 +279,53 @@ TEST_CASE("view logic: the notice at the top warns past the trained context and 
     rs.step(300);
     CHECK(run_notice(rs).level == RunNotice::Level::None);
 }
+
+TEST_CASE("view logic: the sidebar says when MLA's cache is no smaller than MHA's, from the cost model", "[view]") {
+    ModelSettings s;  // d_c 32 + d_r 8 = 40 < MHA's 2 x 4 x 16 = 128
+    CHECK(mla_cache_warning(s).empty());
+    s.kv_lora_rank = 999;
+    const int64_t mla = cache_elements_per_token(model_config(s, AttnKind::MLA), MlaPath::Absorbed);
+    const int64_t mha = cache_elements_per_token(model_config(s, AttnKind::MHA), MlaPath::Absorbed);
+    REQUIRE(mla == 1007);
+    REQUIRE(mha == 128);
+    CHECK(mla_cache_warning(s) == "d_c + d_r = 999 + 8 = 1,007 numbers per token per layer, 7.9x MHA's 128: "
+                                  "MLA's cache is no smaller");
+    s.kv_lora_rank = 120;  // 120 + 8 = 128: equal is no smaller either
+    CHECK_THAT(mla_cache_warning(s), Catch::Contains("1.0x MHA's 128"));
+    s.kv_lora_rank = 119;
+    CHECK(mla_cache_warning(s).empty());
+    s.kv_lora_rank = 32;
+    s.rope_dim = 96;  // a large RoPE part does it too
+    CHECK_THAT(mla_cache_warning(s), Catch::Contains("32 + 96 = 128"));
+    s.rope_dim = 7;   // cannot run: the field's own message speaks
+    CHECK(mla_cache_warning(s).empty());
+}
+
+TEST_CASE("view logic: a field that does not run is named with the sidebar's words and its range", "[view]") {
+    ModelSettings s;
+    s.q_lora_rank = -1;
+    Session session(ModelSettings{}, SessionOptions{false, false});
+    CHECK_FALSE(session.apply_settings(s, Field::QLoraRank));
+    REQUIRE(session.error_field() == Field::QLoraRank);
+    CHECK_THAT(session.error(), Catch::Contains("q_lora_rank"));  // core speaks config.json
+    const std::string m = field_message(session.error_field(), s, session.error());
+    CHECK(m == "d'_c query (query compression) = -1 does not run: 0 = none, or 1 to 32,768");
+    CHECK(m.find("q_lora_rank") == std::string::npos);
+    CHECK(m.find("null") == std::string::npos);
+
+    s = ModelSettings{};
+    s.kv_heads = 3;
+    CHECK(field_message(Field::KvHeads, s, "") == "KV heads = 3 does not run: it must divide the 4 query heads: 1, 2 or 4");
+    s = ModelSettings{};
+    s.rope_dim = 5;
+    CHECK(field_message(Field::RopeDim, s, "") ==
+          "d_r RoPE = 5 does not run: use an even number from 2 to 4,096 (RoPE turns pairs of numbers)");
+    s = ModelSettings{};
+    s.kv_lora_rank = 0;
+    CHECK(field_message(Field::KvLoraRank, s, "") == "d_c latent = 0 does not run: use 1 to 32,768");
+    s = ModelSettings{};
+    s.top_k = -2;
+    CHECK(field_message(Field::TopK, s, "") == "top-k = -2 does not run: 0 = all, or 1 to 1,048,576");
+    CHECK(field_message(Field::Prompt, s, "the prompt is empty: type at least one character") ==
+          "the prompt is empty: type at least one character");
+}

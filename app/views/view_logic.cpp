@@ -300,6 +300,35 @@ std::string context_summary(const Session& s) {
     return "trained on " + n(s.trained_context()) + "-token windows; " + limit;
 }
 
+std::string busy_text(const Session& s, const Commands& c) {
+    int64_t steps = s.steps();        // the run's length as the commands go
+    bool rebuild = false, backend = false, slow_steps = false;
+    std::string to_backend;
+    int64_t generated = 0;
+    for (const SessionCommand& sc : c.session) {
+        if (const auto* a = std::get_if<cmd::Apply>(&sc)) {
+            rebuild = true;
+            if (a->settings.backend != s.settings().backend) {
+                backend = true;
+                to_backend = a->settings.backend;
+            }
+            generated = steps;        // replayed
+        } else if (std::holds_alternative<cmd::Reset>(sc)) {
+            steps = 0;
+            generated = 0;
+        } else if (const auto* st = std::get_if<cmd::Step>(&sc)) {
+            steps += st->count;
+            generated += st->count;
+            if (st->count >= kBusySteps) slow_steps = true;
+        }
+    }
+    const std::string replay = generated > 0 ? " and running " + n(generated) + (generated == 1 ? " step" : " steps") : "";
+    if (backend) return "Switching to the " + to_backend + " backend" + replay;
+    if (rebuild) return "Rebuilding the model" + replay;
+    if (slow_steps) return "Running " + n(generated) + " steps";
+    return "";
+}
+
 // ============================================================================ [SECTION] the sidebar's words
 
 std::string mla_cache_warning(const ModelSettings& s) {

@@ -75,6 +75,13 @@ RunNotice run_notice(const Session& s);
 // "trained on 256-token windows; at most 1,024 tokens" (random weights: only the limit).
 std::string context_summary(const Session& s);
 
+// What commands will keep the window busy for a while, in words, so the window can say so
+// for a frame before running them: "Switching to the gpu backend and running 32 steps",
+// "Rebuilding the model and running 32 steps", "Running 64 steps". "" when they are quick
+// (a step or a few, a scrub, a reset).
+std::string busy_text(const Session& s, const Commands& c);
+inline constexpr int64_t kBusySteps = 16;  // generating this many at once counts as busy
+
 // ---- the sidebar's words
 
 // When MLA's latent cache with these sizes (d_c + d_r per token per layer, core's cost model)

@@ -135,6 +135,10 @@ private:
     ImVec2 view_min_{0, 0}, view_max_{0, 0};  // the active view's area last frame
     std::string status_;
     double status_time_ = 0;
+    // Slow commands (a rebuild, the GPU switch, many steps) wait one frame, drawn with `busy_`
+    // at the top, so the window says what it is doing before it stops to do it.
+    Commands deferred_;
+    std::string busy_;
     double frame_ms_ = 0;
 
 public:
@@ -369,7 +373,21 @@ void App::frame(double dt) {
         for (int i = 0; i < dd->CmdListsCount; ++i) draws_ += dd->CmdLists[i]->CmdBuffer.Size;
     gl_ms_ = std::chrono::duration<double, std::milli>(t2 - t1).count();
 
-    session_->apply(cmds);  // between frames
+    // Between frames. Slow commands first get one frame that says so (not in screenshots or
+    // the --frames benchmark, which draw a fixed number of frames).
+    if (!busy_.empty()) {
+        for (SessionCommand& c : cmds.session) deferred_.push(std::move(c));
+        cmds.session = std::move(deferred_.session);
+        deferred_ = Commands{};
+        busy_.clear();
+    } else if (!opt_.offscreen && opt_.frames == 0) {
+        busy_ = busy_text(*session_, cmds);
+        if (!busy_.empty()) {
+            deferred_.session = std::move(cmds.session);
+            cmds.session.clear();
+        }
+    }
+    session_->apply(cmds);
     glfwMakeContextCurrent(win_);
     if (status_time_ > 0) status_time_ -= dt;
     frame_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -422,6 +440,7 @@ void App::draw_ui(Commands& cmds) {
     Frame f{*session_, session_->selected(), session_->trace(), ui_.dark, mono_, exporting_};
     draw_toolbar(f, cmds);
     // Where the run stands against the model's context, at the top where a class looks.
+    if (!busy_.empty()) text_wrapped_colored(palette(ui_.dark).accent, "%s ...", busy_.c_str());
     const RunNotice notice = run_notice(*session_);
     if (notice.level != RunNotice::Level::None)
         text_wrapped_colored(palette(ui_.dark).warn, "%s%s", notice.level == RunNotice::Level::Stop ? "Stopped: " : "",

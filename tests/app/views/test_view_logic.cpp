@@ -329,3 +329,35 @@ TEST_CASE("view logic: a field that does not run is named with the sidebar's wor
     CHECK(field_message(Field::Prompt, s, "the prompt is empty: type at least one character") ==
           "the prompt is empty: type at least one character");
 }
+
+TEST_CASE("view logic: what keeps the window busy is said in words, and quick commands say nothing", "[view]") {
+    Session s(ModelSettings{}, SessionOptions{false, false});
+    s.step(5);
+    Commands c;
+    CHECK(busy_text(s, c).empty());
+    c.forward();
+    c.step(3);
+    c.select(2);
+    c.reset();
+    CHECK(busy_text(s, c).empty());
+    c = Commands{};
+    c.step(kBusySteps);
+    CHECK(busy_text(s, c) == "Running " + std::to_string(kBusySteps) + " steps");
+
+    ModelSettings m = s.settings();
+    m.kind = AttnKind::MQA;
+    c = Commands{};
+    c.apply(m, Field::Kind);
+    CHECK(busy_text(s, c) == "Rebuilding the model and running 5 steps");  // the 5 steps are replayed
+    c = Commands{};                                                         // the lesson's Show me
+    c.reset();
+    c.apply(m, Field::None);
+    c.step(32);
+    CHECK(busy_text(s, c) == "Rebuilding the model and running 32 steps");
+    m.backend = "gpu";
+    c = Commands{};
+    c.apply(m, Field::Backend);
+    CHECK(busy_text(s, c) == "Switching to the gpu backend and running 5 steps");
+    s.reset();
+    CHECK(busy_text(s, c) == "Switching to the gpu backend");
+}

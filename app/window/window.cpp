@@ -582,7 +582,7 @@ void App::draw_view(const std::string& id, ImVec2 size, const Frame& f, Commands
 
 void App::do_exports(const std::vector<ExportRequest>& reqs) {
     const int64_t step = session_->selected();
-    const std::string at = "step" + std::to_string(step < 0 ? 0 : step);
+    const std::string at = "step" + std::to_string(step < 0 ? 0 : step + 1);  // steps count from 1, as on screen
     for (const ExportRequest& r : reqs) {
         std::string path, err;
         bool ok = false;

@@ -10,6 +10,7 @@
 #include "io/builtin.h"
 #include "model/cpu_backend.h"
 #include "session/session.h"
+#include "views/timeline.h"
 
 using namespace mla;
 using namespace mla::app;
@@ -421,4 +422,23 @@ TEST_CASE("session: the held-out check says why random weights have none", "[ses
 #include "io/builtin.h"
 #include "model/cpu_backend.h"
 #include "session/session.h"
+#include "views/timeline.h"
 using namespace mla; using namespace mla::app;
+
+TEST_CASE("session: Play while scrubbed back plays the recorded steps before generating", "[session]") {
+    Session s(ModelSettings{}, light());
+    s.step(8);
+    s.select(2);
+    Transport play;
+    play.playing = true;
+    Commands c;
+    play.tick(0.5, s, c, 4.0f);  // 4 tokens/s for half a second: two steps due
+    s.apply(c);
+    CHECK(s.selected() == 4);
+    CHECK(s.steps() == 8);       // nothing generated yet
+    play.tick(1.0, s, c, 4.0f);  // four more: 5, 6, 7 recorded, then one new
+    s.apply(c);
+    CHECK(s.selected() == 8);
+    CHECK(s.steps() == 9);
+    CHECK(play.playing);
+}

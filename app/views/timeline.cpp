@@ -8,7 +8,7 @@
 
 namespace mla::app {
 
-void Transport::draw(const Frame& f, Commands& cmds, float& speed) {
+void Transport::draw(const Frame& f, Commands& cmds, float& speed, float reserve_right) {
     const Session& s = f.session;
     if (ImGui::Button("Step >")) cmds.forward();
     if (ImGui::IsItemHovered())
@@ -30,21 +30,26 @@ void Transport::draw(const Frame& f, Commands& cmds, float& speed) {
         cmds.reset();
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Empty the cache and start again from the prompt");
-    ImGui::SameLine();
+    ImGui::SameLine(0, ImGui::GetFontSize());
+    // The line about the step wraps before the space kept on the right (the toolbar's buttons).
+    ImGui::PushTextWrapPos(std::max(ImGui::GetCursorPosX() + ImGui::GetFontSize() * 8,
+                                    ImGui::GetWindowContentRegionMax().x - reserve_right));
     const int64_t sel = f.step;
     if (sel < 0) {
-        ImGui::TextDisabled("   no step yet: press Step (or the right-arrow key) to feed the first prompt byte");
-        return;
+        text_wrapped_colored(palette(f.dark).dim, "no step yet: Step (or the right-arrow key) feeds the first prompt byte");
+    } else {
+        const int64_t next = s.predicted(sel);
+        std::string line = "step " + std::to_string(sel + 1) + " of " + std::to_string(s.steps()) + ": fed " +
+                           token_text(s.tokens()[static_cast<size_t>(sel)], TokenStyle::Label) +
+                           (s.in_prompt(sel) ? " (prompt)" : " (generated)") + " -> predicts " +
+                           (next >= 0 ? token_text(next, TokenStyle::Label) : std::string("-"));
+        ImGui::BeginGroup();
+        ImGui::TextWrapped("%s", line.c_str());
+        if (s.scrubbed_back())
+            text_wrapped_colored(palette(f.dark).warn, "scrubbed back: Step replays the recorded steps; End = newest");
+        ImGui::EndGroup();
     }
-    const int64_t next = s.predicted(sel);
-    ImGui::Text("   step %lld of %lld:  fed %s%s  ->  model predicts %s", static_cast<long long>(sel + 1),
-                static_cast<long long>(s.steps()), token_text(s.tokens()[static_cast<size_t>(sel)], TokenStyle::Label).c_str(),
-                s.in_prompt(sel) ? " (prompt)" : " (generated)", next >= 0 ? token_text(next, TokenStyle::Label).c_str() : "-");
-    if (sel + 1 < s.steps()) {
-        ImGui::SameLine();
-        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(palette(f.dark).warn),
-                           "  (scrubbed back: Step replays the recorded steps; End = newest)");
-    }
+    ImGui::PopTextWrapPos();
 }
 
 void Transport::tick(double dt, const Session& s, Commands& cmds, float speed) {

@@ -474,10 +474,15 @@ void App::draw_ui(Commands& cmds) {
 }
 
 void App::draw_toolbar(const Frame& f, Commands& cmds) {
-    transport_.draw(f, cmds, ui_.play_speed);
     const float font = ImGui::GetFontSize();
     const float right = ImGui::GetWindowContentRegionMax().x;
-    ImGui::SameLine(std::max(ImGui::GetCursorPosX() + font, right - font * 17.5f));
+    // The buttons on the right take their own width; the transport's line wraps before them.
+    const ImGuiStyle& st = ImGui::GetStyle();
+    const auto button_w = [&](const char* label) { return ImGui::CalcTextSize(label).x + st.FramePadding.x * 2 + st.ItemSpacing.x; };
+    const float buttons = button_w(ui_.tiles ? "Tabs" : "Tiles") + button_w(ui_.dark ? "Light theme" : "Dark theme") +
+                          button_w("A-") + ImGui::CalcTextSize("300%").x + st.ItemSpacing.x + button_w("A+");
+    transport_.draw(f, cmds, ui_.play_speed, buttons + font);
+    ImGui::SameLine(std::max(ImGui::GetCursorPosX() + font, right - buttons));
     if (ImGui::Button(ui_.tiles ? "Tabs" : "Tiles")) ui_.tiles = !ui_.tiles;
     if (ImGui::IsItemHovered()) ImGui::SetTooltip(ui_.tiles ? "One view at a time, as tabs" : "All open views at once");
     ImGui::SameLine();

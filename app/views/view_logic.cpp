@@ -1,5 +1,7 @@
 // [SECTION] cache slabs
 // [SECTION] shapes diagram
+// [SECTION] the run's notice (context, busy)
+// [SECTION] the sidebar's words
 // [SECTION] who reads what
 // [SECTION] series
 // [SECTION] attention matrix
@@ -276,7 +278,7 @@ std::string step_caption(const Trace& t) {
     return s;
 }
 
-// ============================================================================ [SECTION] the run's notice
+// ============================================================================ [SECTION] the run's notice (context, busy)
 
 RunNotice run_notice(const Session& s) {
     RunNotice r;

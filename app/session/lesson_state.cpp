@@ -110,6 +110,46 @@ int LessonProgress::seen_count(const Lesson& l) const {
     return n;
 }
 
+// ============================================================================ the lesson and the simulator
+
+bool LessonTouch::apply(const Lesson& l, int index, const Session& s, Commands& cmds) {
+    const LessonPage* p = page_at(l, index);
+    if (!p || !p->has_show) return false;
+    if (!before) before = LearnerState{s.settings(), s.steps(), s.selected()};
+    push_show_me(p->show, s, cmds);
+    applied_page = std::clamp(index, 0, l.page_count() - 1);  // page_at clamps the same way
+    return true;
+}
+
+void LessonTouch::restore(const Session& s, Commands& cmds) {
+    if (!before) return;
+    ModelSettings m = before->settings;
+    m.backend = s.settings().backend;
+    cmds.reset();
+    cmds.apply(m, Field::None);
+    if (before->steps > 0) cmds.step(before->steps);
+    if (before->selected >= 0) cmds.select(before->selected);
+    before.reset();
+    applied_page = -1;
+}
+
+bool lesson_go(LessonProgress& p, LessonTouch& t, const Lesson& l, int index, const Session& s, Commands& cmds) {
+    p.go(l, index);
+    return l.page_count() > 0 && p.page != t.applied_page && t.apply(l, p.page, s, cmds);
+}
+
+int next_chapter_page(const LessonProgress& p, const Lesson& l) {
+    LessonProgress q = p;
+    q.next_chapter(l);
+    return q.page;
+}
+
+int prev_chapter_page(const LessonProgress& p, const Lesson& l) {
+    LessonProgress q = p;
+    q.prev_chapter(l);
+    return q.page;
+}
+
 nlohmann::json to_json(const LessonProgress& p, const Lesson& l) {
     nlohmann::json j;
     j["page"] = page_key(l, p.page);

@@ -1,9 +1,11 @@
 // The lesson in the app, without ImGui: loading it with the sidebar's model mapping, a
-// page's "Show me" as session commands, moving between pages, and the progress remembered
-// between runs ($XDG_CONFIG_HOME/mla-lab/lesson.json, next to settings.json). Tested with
+// page's "Show me" as session commands, moving between pages (each move applies the new
+// page's state), putting back what the learner had before the lesson changed it, and the
+// progress remembered between runs ($XDG_CONFIG_HOME/mla-lab/lesson.json, next to settings.json). Tested with
 // no window in tests/app/session/test_lesson_show_me.cpp.
 #pragma once
 
+#include <optional>
 #include <set>
 #include <string>
 
@@ -74,6 +76,48 @@ struct LessonProgress {
 // name no page of this lesson are dropped; a bad file gives a fresh start.
 nlohmann::json to_json(const LessonProgress& p, const Lesson& l);
 LessonProgress lesson_progress_from_json(const nlohmann::json& j, const Lesson& l);
+
+// [SECTION] The lesson and the simulator
+
+// What the learner had before the lesson first changed the simulator: the model settings,
+// how many steps were run and which one was shown.
+struct LearnerState {
+    ModelSettings settings;
+    int64_t steps = 0;
+    int64_t selected = -1;
+};
+
+// What the lesson has done to the simulator: the page whose state it applied last, and the
+// learner's own state from before the first time (kept until restored).
+struct LessonTouch {
+    int applied_page = -1;
+    std::optional<LearnerState> before;
+
+    // Pushes page `index`'s Show me (its state), first remembering the learner's state if this
+    // is the lesson's first change since the last restore. A page with no Show me changes nothing.
+    // Returns whether it pushed anything.
+    bool apply(const Lesson& l, int index, const Session& s, Commands& cmds);
+    bool can_restore() const { return before.has_value(); }
+    // Pushes what puts the learner's state back (a reset, their settings, their steps, their
+    // selected step) and forgets it. The backend stays the current one, as Show me keeps it.
+    void restore(const Session& s, Commands& cmds);
+};
+
+// Moves to page `index` (clamped) and, unless the lesson already applied that page's state
+// last, applies it: Next, Previous and every other move keep the text and the simulator together.
+// Returns whether it pushed the page's state.
+bool lesson_go(LessonProgress& p, LessonTouch& t, const Lesson& l, int index, const Session& s, Commands& cmds);
+inline bool lesson_next(LessonProgress& p, LessonTouch& t, const Lesson& l, const Session& s, Commands& cmds) {
+    return lesson_go(p, t, l, p.page + 1, s, cmds);
+}
+inline bool lesson_prev(LessonProgress& p, LessonTouch& t, const Lesson& l, const Session& s, Commands& cmds) {
+    return lesson_go(p, t, l, p.page - 1, s, cmds);
+}
+// The page next_chapter() / prev_chapter() would open.
+int next_chapter_page(const LessonProgress& p, const Lesson& l);
+int prev_chapter_page(const LessonProgress& p, const Lesson& l);
+
+// [SECTION] The progress file
 
 std::string default_lesson_progress_path();  // "" when no home folder is known
 LessonProgress load_lesson_progress(const std::string& path, const Lesson& l);

@@ -114,6 +114,14 @@ Session::Built Session::build(const ModelSettings& s) const {
         l.weights = kw.weights;
         l.weights_desc = kw.desc;
         l.trained_weights = kw.trained;
+        if (kw.trained) {
+            try {
+                const std::string dir = trained_model_dir(l.cfg, s.trained_set);
+                if (!dir.empty()) l.trained_context = read_train_record(dir + "/train.json").options.seq_len;
+            } catch (const InputError&) {
+                l.trained_context = 0;  // no record: the window length is not known
+            }
+        }
         l.dec = std::make_unique<Decoder>(l.weights, *be, opt);
         l.keep_all_data = keep_all;
         // The views read every tensor of the main lane, and only att_probs and logits of the others.
@@ -193,8 +201,8 @@ std::string Session::backend_device() const { return backend_ ? backend_->device
 bool Session::step_one() {
     const int64_t pos = steps();
     if (pos >= max_steps()) {
-        set_error(Field::None, "the context is full: the model's max_position_embeddings is " +
-                                   std::to_string(max_steps()) + " tokens; press Reset to start again");
+        set_error(Field::None, "the context is full: this model reads at most " + with_commas(max_steps()) +
+                                   " tokens (max_position_embeddings); press Reset to start again");
         return false;
     }
     const int64_t token = gen_.next_token();
@@ -247,6 +255,19 @@ bool Session::step(int64_t count) {
     return true;
 }
 
+int64_t Session::forward(int64_t count) {
+    int64_t generated = 0;
+    for (int64_t i = 0; i < count; ++i) {
+        if (scrubbed_back()) {  // like select(): the run is unchanged
+            ++selected_;
+            continue;
+        }
+        if (!step(1)) break;
+        ++generated;
+    }
+    return generated;
+}
+
 void Session::reset() {
     for (Lane& l : lanes_) {
         l.dec->reset();
@@ -290,6 +311,7 @@ void Session::apply(Commands& c) {
             [this](auto& x) {
                 using X = std::decay_t<decltype(x)>;
                 if constexpr (std::is_same_v<X, cmd::Step>) step(x.count);
+                else if constexpr (std::is_same_v<X, cmd::Forward>) forward(x.count);
                 else if constexpr (std::is_same_v<X, cmd::Reset>) reset();
                 else if constexpr (std::is_same_v<X, cmd::Select>) select(x.step);
                 else if constexpr (std::is_same_v<X, cmd::Apply>) apply_settings(x.settings, x.field);

@@ -35,13 +35,14 @@ namespace mla::app {
 // ---- commands (pushed by views, applied between frames)
 
 namespace cmd {
-struct Step { int64_t count = 1; };
+struct Step { int64_t count = 1; };           // generate `count` new tokens
+struct Forward { int64_t count = 1; };        // Step button, Right, Play: see Session::forward
 struct Reset {};
 struct Select { int64_t step = 0; };          // scrub the timeline
 struct Apply { ModelSettings settings; Field field = Field::None; };
 struct MeasureHeldout {};                      // start the held-out loss check of the cache dtype
 }  // namespace cmd
-using SessionCommand = std::variant<cmd::Step, cmd::Reset, cmd::Select, cmd::Apply, cmd::MeasureHeldout>;
+using SessionCommand = std::variant<cmd::Step, cmd::Forward, cmd::Reset, cmd::Select, cmd::Apply, cmd::MeasureHeldout>;
 
 // An export the window performs after the frame is drawn.
 struct ExportRequest {
@@ -56,6 +57,7 @@ struct Commands {
     std::vector<ExportRequest> exports;
     void push(SessionCommand c) { session.push_back(std::move(c)); }
     void step(int64_t n = 1) { push(cmd::Step{n}); }
+    void forward(int64_t n = 1) { push(cmd::Forward{n}); }
     void reset() { push(cmd::Reset{}); }
     void select(int64_t s) { push(cmd::Select{s}); }
     void apply(const ModelSettings& s, Field f) { push(cmd::Apply{s, f}); }
@@ -71,6 +73,7 @@ struct Lane {
     std::shared_ptr<const Weights> weights;
     std::string weights_desc;               // "trained model mla-fortunes", "random weights, seed 1"
     bool trained_weights = false;           // a trained folder of assets/models (else seeded random)
+    int64_t trained_context = 0;            // tokens per window the weights were trained on (0: not trained)
     std::unique_ptr<Decoder> dec;
     std::vector<Trace> traces;              // one per step
     std::vector<float> logits;              // after the last step
@@ -121,7 +124,12 @@ public:
     ~Session();
 
     // ---- commands (also reachable through apply)
-    bool step(int64_t count = 1);           // false (and error()) at the context limit
+    bool step(int64_t count = 1);           // generates; false (and error()) at the context limit
+    // `count` steps forward from the selected one: while scrubbed back it moves through the
+    // recorded steps (generating nothing); from the newest step on it generates. Returns how
+    // many new tokens it generated; stops (with error()) at the context limit.
+    int64_t forward(int64_t count = 1);
+    bool scrubbed_back() const { return selected_ + 1 < steps(); }
     void reset();
     void select(int64_t step);              // clamped to [0, steps() - 1]
     // Rebuilds the model and replays the same number of steps. On InputError: returns
@@ -136,6 +144,10 @@ public:
     int64_t steps() const { return gen_.steps(); }
     int64_t selected() const { return selected_; }         // -1 when no step yet
     int64_t max_steps() const { return config().max_position_embeddings; }
+    // The window length the main model was trained on (train.json's seq_len; 0 for random
+    // weights). Past it the text is no longer what the model learned to write.
+    int64_t trained_context() const { return main().trained_context; }
+    bool past_trained_context() const { return trained_context() > 0 && steps() > trained_context(); }
     const std::vector<int64_t>& tokens() const { return gen_.fed(); }       // fed, one per step
     const std::vector<std::string>& token_labels() const { return labels_; }
     const std::vector<const char*>& token_cstrs() const { return cstrs_; }  // for heatmap axes

@@ -76,7 +76,7 @@ void AbsorptionView::draw(const Frame& f, Commands& cmds) {
     const int64_t H = c.num_attention_heads, C = c.kv_lora_rank, Dn = c.qk_nope_head_dim, Dr = c.qk_rope_head_dim,
                   Dv = c.v_head_dim, T = ab->cache_tokens;
 
-    ImGui::Text("Largest |difference| of the logits at step %lld (T = %lld):", static_cast<long long>(step),
+    ImGui::Text("Largest |difference| of the logits at step %lld (T = %lld):", static_cast<long long>(step + 1),
                 static_cast<long long>(T));
     ImGui::SameLine();
     const bool broken = d.absorbed_vs_recompute > 1e-3;
@@ -193,7 +193,7 @@ void AbsorptionView::draw(const Frame& f, Commands& cmds) {
     // |difference| per step over the run, log scale, float32 rounding as the floor
     std::vector<double> xs, ya, yc;
     for (size_t i = 0; i < s.path_diffs().size(); ++i) {
-        xs.push_back(static_cast<double>(i));
+        xs.push_back(static_cast<double>(i + 1));  // steps from 1
         // Exact zeros have no place on a log axis: they break the line.
         const double a = s.path_diffs()[i].absorbed_vs_recompute, b = s.path_diffs()[i].cached_vs_recompute;
         ya.push_back(a > 0 ? a : NAN);
@@ -206,7 +206,7 @@ void AbsorptionView::draw(const Frame& f, Commands& cmds) {
     if (widgets::BeginPlot("##pathdiff", ImVec2(-1, chart_h), dx)) {
         widgets::PlotLine("absorbed vs recompute", xs.data(), ya.data(), static_cast<int>(xs.size()), widgets::categorical_color(2));
         widgets::PlotLine("cached-kv vs recompute", xs.data(), yc.data(), static_cast<int>(xs.size()), widgets::categorical_color(0));
-        widgets::PlotVLine(static_cast<double>(step), "selected");
+        widgets::PlotVLine(static_cast<double>(step + 1), "selected");
         widgets::EndPlot();
     }
     ImGui::Checkbox("log FLOPs axis", &log_flops);

@@ -120,10 +120,10 @@ void AttentionView::draw(const Frame& f, Commands& cmds) {
     if (hit.hovered && hit.row >= 0 && hit.col >= 0 && hit.row < n && hit.col < n) {
         if (hit.masked)
             ImGui::Text("layer %d, head %d: query %s (step %d) cannot see key %s (step %d): it comes later (causal mask)", hit_l,
-                        hit_h, labels[static_cast<size_t>(hit.row)], hit.row, labels[static_cast<size_t>(hit.col)], hit.col);
+                        hit_h, labels[static_cast<size_t>(hit.row)], hit.row + 1, labels[static_cast<size_t>(hit.col)], hit.col + 1);
         else
             ImGui::Text("layer %d, head %d: query %s (step %d) -> key %s (step %d): weight %.4f", hit_l, hit_h,
-                        labels[static_cast<size_t>(hit.row)], hit.row, labels[static_cast<size_t>(hit.col)], hit.col, hit.value);
+                        labels[static_cast<size_t>(hit.row)], hit.row + 1, labels[static_cast<size_t>(hit.col)], hit.col + 1, hit.value);
     } else {
         ImGui::TextDisabled("Each row sums to 1 (softmax over the keys the query can see). Colour range 0 to %.3g; the "
                             "last row is the current step. Hover a cell for its weight.", vmax);

@@ -100,7 +100,7 @@ void cache_dtype_effect(const Frame& f, Commands& cmds, bool per_path) {
         ImGui::EndTable();
     }
     text_wrapped_colored(pal.dim, "|logit change|: the largest, at step %lld, against the same run with an fp32 cache; held-out: "
-                                  "bits per byte (lower is better)", static_cast<long long>(std::max<int64_t>(step, 0)));
+                                  "bits per byte (lower is better)", static_cast<long long>(std::max<int64_t>(step, 0) + 1));
     heldout_button(f, cmds, pal);
     text_wrapped_colored(pal.dim,
                          "For scale: mlx-lm reported perplexity 4.473 -> 4.606 for a DeepSeek model with absorbed MLA in low "

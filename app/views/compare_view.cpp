@@ -164,7 +164,7 @@ void CompareView::draw(const Frame& f, Commands& cmds) {
     const auto& labels = s.token_cstrs();
     if (hit.hovered && hit.row >= 0 && hit.col >= 0 && hit.row < n && hit.col < n && !hit.masked)
         ImGui::Text("%s, layer %d, head %d: query %s (step %d) -> key %s (step %d): weight %.4f", display_name(kKinds[hit_k]), layer, head,
-                    labels[static_cast<size_t>(hit.row)], hit.row, labels[static_cast<size_t>(hit.col)], hit.col, hit.value);
+                    labels[static_cast<size_t>(hit.row)], hit.row + 1, labels[static_cast<size_t>(hit.col)], hit.col + 1, hit.value);
     else
         ImGui::TextDisabled("Rows: query token, columns: key token (causal). Colour range 0 to %.3g, shared by the four maps.", vmax);
 }

@@ -70,10 +70,15 @@ CurveRequest curves_request(const CurvesSettings& s, const std::vector<CurveMode
         for (const CurveModel& m : models)
             if (!has_kind(r.kinds, cache_kind_of(m.config.attn_kind()))) r.kinds.push_back(cache_kind_of(m.config.attn_kind()));
     r.log_x = s.log;
+    // What is typed is refused with the field's words, never replaced by something else.
+    if (s.max_tokens < kMinChartTokens || s.max_tokens > kMaxChartTokens)
+        throw InputError("max tokens " + with_commas(s.max_tokens) + " is not valid: use " + with_commas(kMinChartTokens) +
+                         " to " + with_commas(kMaxChartTokens));
     r.max_tokens = s.max_tokens;
     r.min_tokens = s.min_tokens > 0 ? s.min_tokens : !s.log ? 0 : s.max_tokens > 1000 ? 1000 : 1;
     r.dtype = parse_dtype(s.dtype);
-    if (s.batch == 0) throw InputError("batch 0 is not valid: it must be at least 1");
+    if (s.batch == 0 || s.batch > kMaxBatch)
+        throw InputError("batch " + with_commas(s.batch) + " is not valid: use 1 to " + with_commas(kMaxBatch) + " sequences");
     r.batch = s.batch;
     r.choices = s.choices;
     return r;
@@ -85,8 +90,16 @@ CurvesData curves_data(const std::vector<CurvesModel>& models, const CurvesSetti
         if (m.selected) d.models.push_back({m.name, m.config});
     d.request = curves_request(s, d.models);
     const CurveRequest& r = d.request;
+    if (s.table_tokens == 0 || s.table_tokens > kMaxTableTokens)
+        throw InputError("table at " + with_commas(s.table_tokens) + " is not valid: use 1 to " + with_commas(kMaxTableTokens) +
+                         " tokens");
+    if (!(s.fits_gb >= kMinFitsGb) || !(s.fits_gb <= kMaxFitsGb)) {
+        char typed[32];
+        std::snprintf(typed, sizeof typed, "%g", s.fits_gb);
+        throw InputError("fits in GB " + std::string(typed) + " is not valid: use " + with_commas(kMinFitsGb) + " to " +
+                         with_commas(kMaxFitsGb) + " GB");
+    }
     const uint64_t capacity = gb_to_bytes(s.fits_gb);
-    if (s.table_tokens == 0) throw InputError("the table's context length must be at least 1 token");
     if (d.models.empty()) return d;
 
     for (CurveSeries& c : curve_series(d.models, r))
@@ -502,18 +515,14 @@ void CurvesView::draw_controls(const Frame& f) {
     }
     const float w = font * 8.5f;
     ImGui::SetNextItemWidth(w);
-    const uint64_t one = 1, eight = 8;
-    if (ImGui::InputScalar("batch", ImGuiDataType_U64, &settings.batch, &one, &eight, "%llu")) {
-        settings.batch = std::clamp<uint64_t>(settings.batch, 1, 1u << 20);
-        dirty = true;
-    }
+    if (number_field("batch", &settings.batch, uint64_t{1}, w)) dirty = true;
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Sequences held at once: the cache grows with the batch");
     const uint64_t lo = 2000, hi = 1000000;
     ImGui::SetNextItemWidth(w);
-    if (ImGui::SliderScalar("max tokens", ImGuiDataType_U64, &settings.max_tokens, &lo, &hi, "%llu", ImGuiSliderFlags_Logarithmic)) {
-        settings.max_tokens = std::clamp(settings.max_tokens, lo, hi);
+    // Dragging stays in lo..hi; a number typed with Ctrl+click is checked by curves_request.
+    if (ImGui::SliderScalar("max tokens", ImGuiDataType_U64, &settings.max_tokens, &lo, &hi, "%llu",
+                            ImGuiSliderFlags_Logarithmic))
         dirty = true;
-    }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("The right end of the chart (Ctrl+click to type a number)");
     const std::pair<const char*, uint64_t> quick[] = {{"4k", 4096}, {"32k", 32768}, {"128k", 131072}, {"1M", 1000000}};
     for (const auto& [text, t] : quick) {
@@ -533,17 +542,10 @@ void CurvesView::draw_controls(const Frame& f) {
 
     ImGui::Separator();
     ImGui::SetNextItemWidth(w);
-    if (ImGui::InputDouble("fits in GB", &settings.fits_gb, 8, 80, "%g")) {
-        settings.fits_gb = std::clamp(settings.fits_gb, 1.0, 1e6);
-        dirty = true;
-    }
+    if (number_field("fits in GB", &settings.fits_gb, 8.0, w)) dirty = true;
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Memory for the cache alone (an H100 has 80 GB, weights not counted)");
     ImGui::SetNextItemWidth(w);
-    const uint64_t k1 = 1000, k10 = 10000;
-    if (ImGui::InputScalar("table at", ImGuiDataType_U64, &settings.table_tokens, &k1, &k10, "%llu")) {
-        settings.table_tokens = std::clamp<uint64_t>(settings.table_tokens, 1, 1000000000);
-        dirty = true;
-    }
+    if (number_field("table at", &settings.table_tokens, uint64_t{1000}, w)) dirty = true;
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Context length (tokens) of the table's size column");
     if (!error.empty()) text_wrapped_colored(pal.warn, "%s", error.c_str());
 }

@@ -59,6 +59,12 @@ struct CurvesRow {
 // The article's context length: "400 GB -> 6 GB at 100k tokens".
 inline constexpr uint64_t kArticleTokens = 100000;
 
+// What the Curves controls take; anything else is refused with a message (curves_request).
+inline constexpr uint64_t kMinChartTokens = 2, kMaxChartTokens = 1000000000;  // max tokens
+inline constexpr uint64_t kMaxBatch = uint64_t{1} << 20;                       // 1,048,576 sequences
+inline constexpr uint64_t kMaxTableTokens = 1000000000;                        // table at
+inline constexpr double kMinFitsGb = 1, kMaxFitsGb = 1e6;                      // fits in GB
+
 // A point called out on the chart: the article's 100,000 tokens on an MLA model's own
 // curve and on its MHA curve ("MHA 399.8 GB", "MLA 7.03 GB, 56.9x less").
 struct CurvesMark {

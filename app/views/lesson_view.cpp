@@ -63,22 +63,22 @@ void LessonView::save() {
 }
 
 void LessonView::show_me(const Frame& f, Commands& cmds) {
-    const LessonPage* p = page_at(lesson, progress.page);
-    if (!p || !p->has_show) return;
-    push_show_me(p->show, f.session, cmds);
-    focus_ = show_me_focus(p->show);
-    applied_page_ = progress.page;
+    if (touch_.apply(lesson, progress.page, f.session, cmds)) focus_ = show_me_focus(page_at(lesson, progress.page)->show);
+}
+
+void LessonView::go(int index, const Frame& f, Commands& cmds) {
+    if (lesson_go(progress, touch_, lesson, index, f.session, cmds)) focus_ = show_me_focus(page_at(lesson, progress.page)->show);
 }
 
 void LessonView::keys(const Frame& f, Commands& cmds) {
     const ImGuiIO& io = ImGui::GetIO();
     if (io.WantTextInput || ImGui::IsAnyItemActive() || io.KeyCtrl || io.KeyAlt) return;
     auto pressed = [](ImGuiKey k) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k)); };
-    if (pressed(ImGuiKey_PageDown) || (arrows && pressed(ImGuiKey_RightArrow))) progress.next(lesson);
-    if (pressed(ImGuiKey_PageUp) || (arrows && pressed(ImGuiKey_LeftArrow))) progress.prev(lesson);
+    if (pressed(ImGuiKey_PageDown) || (arrows && pressed(ImGuiKey_RightArrow))) go(progress.page + 1, f, cmds);
+    if (pressed(ImGuiKey_PageUp) || (arrows && pressed(ImGuiKey_LeftArrow))) go(progress.page - 1, f, cmds);
     if (!arrows) return;
-    if (pressed(ImGuiKey_DownArrow)) progress.next_chapter(lesson);
-    if (pressed(ImGuiKey_UpArrow)) progress.prev_chapter(lesson);
+    if (pressed(ImGuiKey_DownArrow)) go(next_chapter_page(progress, lesson), f, cmds);
+    if (pressed(ImGuiKey_UpArrow)) go(prev_chapter_page(progress, lesson), f, cmds);
     if (pressed(ImGuiKey_Enter) || pressed(ImGuiKey_KeyPadEnter)) show_me(f, cmds);
 }
 
@@ -186,7 +186,7 @@ bool wrapped_selectable(const char* id, const std::string& text, bool selected, 
 
 }  // namespace
 
-void LessonView::draw_header(const Frame& f, bool list_shown) {
+void LessonView::draw_header(const Frame& f, Commands& cmds, bool list_shown) {
     const Palette pal = palette(f.dark);
     const float font = ImGui::GetFontSize();
     const PageRef r = page_ref(lesson, progress.page);
@@ -197,14 +197,14 @@ void LessonView::draw_header(const Frame& f, bool list_shown) {
     const std::string current = chapter_label(lesson, r.chapter);
     if (ImGui::BeginCombo("##chapter", current.c_str(), ImGuiComboFlags_HeightLarge)) {
         for (int ci = 0; ci < static_cast<int>(lesson.chapters.size()); ++ci) {
-            if (ImGui::Selectable(chapter_label(lesson, ci).c_str(), ci == r.chapter)) progress.go(lesson, page_index(lesson, ci, 0));
+            if (ImGui::Selectable(chapter_label(lesson, ci).c_str(), ci == r.chapter)) go(page_index(lesson, ci, 0), f, cmds);
         }
         ImGui::EndCombo();
     }
     ImGui::SameLine();
-    if (ImGui::SmallButton("< Previous")) progress.prev(lesson);
+    if (ImGui::SmallButton("< Previous")) go(progress.page - 1, f, cmds);
     ImGui::SameLine();
-    if (ImGui::SmallButton("Next >")) progress.next(lesson);
+    if (ImGui::SmallButton("Next >")) go(progress.page + 1, f, cmds);
     ImGui::SameLine();
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "page %d of %d", r.page + 1, static_cast<int>(c.pages.size()));
     ImGui::SameLine();
@@ -216,14 +216,14 @@ void LessonView::draw_header(const Frame& f, bool list_shown) {
         ImGui::SetTooltip("Read the lesson files again (%s)", lesson.chapters.empty() ? "assets/lesson" : c.file.c_str());
 }
 
-void LessonView::draw_chapters(const Frame& f) {
+void LessonView::draw_chapters(const Frame& f, Commands& cmds) {
     const Palette pal = palette(f.dark);
     const PageRef cur = page_ref(lesson, progress.page);
     for (int ci = 0; ci < static_cast<int>(lesson.chapters.size()); ++ci) {
         const LessonChapter& c = lesson.chapters[static_cast<size_t>(ci)];
         ImGui::PushID(ci);
         if (wrapped_selectable("##chapter", chapter_label(lesson, ci), false, ci == cur.chapter ? pal.accent : pal.text))
-            progress.go(lesson, page_index(lesson, ci, 0));
+            go(page_index(lesson, ci, 0), f, cmds);
         if (ci == cur.chapter) {
             ImGui::Indent();
             for (int pi = 0; pi < static_cast<int>(c.pages.size()); ++pi) {
@@ -231,7 +231,7 @@ void LessonView::draw_chapters(const Frame& f) {
                 const bool here = index == progress.page;
                 ImGui::PushID(pi);
                 const ImU32 col = here ? pal.accent : progress.is_seen(lesson, index) ? pal.text : pal.dim;
-                if (wrapped_selectable("##page", c.pages[static_cast<size_t>(pi)].title, here, col)) progress.go(lesson, index);
+                if (wrapped_selectable("##page", c.pages[static_cast<size_t>(pi)].title, here, col)) go(index, f, cmds);
                 ImGui::PopID();
             }
             ImGui::Unindent();
@@ -285,13 +285,20 @@ void LessonView::draw_page(const Frame& f, Commands& cmds) {
         if (accent_button(f, "Show me")) show_me(f, cmds);
         ImGui::SameLine();
         const bool here = in_show_me_state(p.show, f.session);
-        if (here && applied_page_ == progress.page)
+        if (here && touch_.applied_page == progress.page)
             ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.good), "The simulator is in this page's state: play with it.");
-        else if (applied_page_ == progress.page)
+        else if (touch_.applied_page == progress.page)
             ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "Changed since: Show me goes back.");
         else
             ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "Sets the simulator to:");
         wrapped(pal.dim, describe_show_me(p.show));
+    }
+    if (touch_.can_restore()) {
+        ImGui::Dummy(ImVec2(0, font * 0.3f));
+        if (ImGui::Button("Restore my settings")) touch_.restore(f.session, cmds);
+        if (ImGui::IsItemHovered() && !f.exporting)
+            ImGui::SetTooltip("Put back the settings and steps you had before the lesson changed the simulator");
+        wrapped(pal.dim, "Before the lesson: " + describe_learner(*touch_.before));
     }
 
     if (!p.question.empty()) {
@@ -306,9 +313,9 @@ void LessonView::draw_page(const Frame& f, Commands& cmds) {
 
     ImGui::Dummy(ImVec2(0, font * 0.8f));
     ImGui::Separator();
-    if (ImGui::Button("< Previous")) progress.prev(lesson);
+    if (ImGui::Button("< Previous")) go(progress.page - 1, f, cmds);
     ImGui::SameLine();
-    if (ImGui::Button("Next >")) progress.next(lesson);
+    if (ImGui::Button("Next >")) go(progress.page + 1, f, cmds);
     wrapped(pal.faint, arrows ? "Keys: Left/Right or PageUp/PageDown: page; Up/Down: chapter; Enter: Show me"
                               : "Keys: PageUp/PageDown: page");
 }
@@ -345,7 +352,7 @@ void LessonView::draw(const Frame& f, Commands& cmds) {
     // The live view gets the room: the chapter column shows by default only on wide windows.
     const float width = ImGui::GetContentRegionAvail().x;
     const bool list = chapter_list == 1 || (chapter_list < 0 && width >= font * 110.0f);
-    draw_header(f, list);
+    draw_header(f, cmds, list);
 
     const LessonPage& p = *page_at(lesson, progress.page);
     const ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -357,7 +364,7 @@ void LessonView::draw(const Frame& f, Commands& cmds) {
 
     if (list) {
         ImGui::BeginChild("##lesson_chapters", ImVec2(list_w, 0), true);
-        draw_chapters(f);
+        draw_chapters(f, cmds);
         ImGui::EndChild();
         ImGui::SameLine();
     }
@@ -375,6 +382,13 @@ void LessonView::draw(const Frame& f, Commands& cmds) {
         ImGui::EndChild();
     }
     save();
+}
+
+std::string describe_learner(const LearnerState& s) {
+    ShowMe m;
+    m.model = s.settings;
+    m.steps = s.steps;
+    return describe_show_me(m);
 }
 
 std::string describe_show_me(const ShowMe& s) {

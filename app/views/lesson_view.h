@@ -1,6 +1,8 @@
 // Lesson: the article's chapters as short pages (text, equations, notes where the article
 // simplifies, a question with its answer on click) next to the live view the page talks
-// about. "Show me" puts the simulator in the page's state; then the learner can play.
+// about. Moving to a page (Next, Previous, the chapter list, the keys) puts the simulator in
+// that page's state; "Show me" puts it back after the learner has played with it, and
+// "Restore my settings" brings back what the learner had before the lesson changed anything.
 // Pages are read from assets/lesson/*.md at run time; a mistake in a file is shown with its
 // file and line, and the other chapters still work ("Reload" rereads the files).
 //
@@ -50,21 +52,24 @@ struct LessonView {
 
 private:
     void keys(const Frame& f, Commands& cmds);
+    void go(int index, const Frame& f, Commands& cmds);  // to a page, applying its state
     void show_me(const Frame& f, Commands& cmds);
-    void draw_header(const Frame& f, bool list_shown);
-    void draw_chapters(const Frame& f);
+    void draw_header(const Frame& f, Commands& cmds, bool list_shown);
+    void draw_chapters(const Frame& f, Commands& cmds);
     void draw_page(const Frame& f, Commands& cmds);
     void save();
 
     std::optional<LessonFocus> focus_;
     int pending_show_me_ = -1;     // page whose Show me runs on the next draw
     int shown_page_ = -1;          // page drawn last frame (scroll to top on change)
-    int applied_page_ = -1;        // page whose Show me was applied last
+    LessonTouch touch_;            // the page applied last, and the learner's state from before
     LessonProgress saved_;
     std::string progress_path_;
 };
 
 // What Show me sets, in words: "GQA with 2 KV heads; 32 steps; Cache view, head 1".
 std::string describe_show_me(const ShowMe& s);
+// The same for the learner's own state: "MQA; 5 steps".
+std::string describe_learner(const LearnerState& s);
 
 }  // namespace mla::app

@@ -42,7 +42,7 @@ void PredictionsView::draw(const Frame& f, Commands& cmds) {
                              : step + 1 < s.steps() ? s.tokens()[static_cast<size_t>(step + 1)] : -1;
 
     const std::string fed = token_text(s.tokens()[static_cast<size_t>(step)], TokenStyle::Label, V);
-    ImGui::Text("After step %lld (fed '%s'): the ten most likely next bytes", static_cast<long long>(step), fed.c_str());
+    ImGui::Text("After step %lld (fed '%s'): the ten most likely next bytes", static_cast<long long>(step + 1), fed.c_str());
     ImGui::PushTextWrapPos(0);
     if (prompt_next) {
         const std::string want = token_text(fed_next, TokenStyle::Label, V);

@@ -23,13 +23,17 @@ void ShapesView::draw(const Frame& f, Commands& cmds) {
     ImGui::SliderInt("layer", &layer, 0, L - 1);
     ImGui::SameLine();
     const LayerCost* lc = layer < static_cast<int>(t->cost.layers.size()) ? &t->cost.layers[static_cast<size_t>(layer)] : nullptr;
-    ImGui::Text("   token %s at position %lld, T = %lld keys", token_text(t->token, TokenStyle::Label).c_str(),
-                static_cast<long long>(t->position), static_cast<long long>(t->cache_tokens));
+    // One block to the right of the slider, wrapped where the view is narrow.
+    std::string caption = step_caption(*t);
     if (lc) {
-        ImGui::SameLine();
-        ImGui::TextDisabled("   this layer: attention %s, cache held %s", fmt_flops(lc->attn_flops).c_str(),
-                            fmt_bytes(static_cast<double>(lc->cache_elements) * 4).c_str());
+        caption += "; this layer: attention " + fmt_flops(lc->attn_flops);
+        caption += t->options.no_cache ? ", nothing held between steps"
+                                       : ", cache held " + fmt_bytes(static_cast<double>(lc->cache_elements) *
+                                                                     cache_dtype_bytes(t->options.cache_dtype));
     }
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextUnformatted(caption.c_str());
+    ImGui::PopTextWrapPos();
 
     const Diagram d = shapes_diagram(c, t->options, t->position);
     int equations = 0;

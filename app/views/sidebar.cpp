@@ -5,14 +5,15 @@
 #include <algorithm>
 
 #include "session/backends.h"
+#include "views/view_logic.h"
 
 namespace mla::app {
 
 namespace {
 
-void field_error(const Frame& f, Field field) {
+void field_error(const Frame& f, Field field, const ModelSettings& tried) {
     if (f.session.error_field() != field || f.session.error().empty()) return;
-    text_wrapped_colored(palette(f.dark).warn, "%s", f.session.error().c_str());
+    text_wrapped_colored(palette(f.dark).warn, "%s", field_message(field, tried, f.session.error()).c_str());
     ImGui::TextDisabled("(the last good model keeps running)");
 }
 
@@ -38,10 +39,10 @@ bool enum_combo(const char* label, E* v, const char* const* names, int n) {
     return true;
 }
 
-bool input_i64(const char* label, int64_t* v, int64_t step = 1) {
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
-    return ImGui::InputScalar(label, ImGuiDataType_S64, v, &step, &step);
-}
+// The width of a field with its -/+ buttons (as ImGui's InputScalar at 7 fonts, buttons included).
+float field_width() { return ImGui::GetFontSize() * 7; }
+
+bool input_i64(const char* label, int64_t* v, int64_t step = 1) { return number_field(label, v, step, field_width()); }
 
 }  // namespace
 
@@ -54,7 +55,10 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
         prompt_edit = edit.prompt;
         synced = true;
     }
-    auto apply = [&](Field field) { cmds.apply(edit, field); };
+    // Applied when it changes what runs, or to retry (or clear) the message of that field.
+    auto apply = [&](Field field) {
+        if (!(edit == s.settings()) || s.error_field() == field) cmds.apply(edit, field);
+    };
     const Config& c = s.config();
 
     ImGui::TextUnformatted("Attention");
@@ -65,11 +69,12 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
             apply(Field::Kind);
         }
     }
-    field_error(f, Field::Kind);
+    field_error(f, Field::Kind, edit);
     ImGui::PushTextWrapPos(0);
     ImGui::TextDisabled("built-in model: d = %lld, %lld layers, %lld query heads",
                         static_cast<long long>(c.hidden_size), static_cast<long long>(c.num_hidden_layers),
                         static_cast<long long>(c.num_attention_heads));
+    ImGui::TextDisabled("context: %s", context_summary(s).c_str());
     ImGui::PopTextWrapPos();
 
     ImGui::Spacing();
@@ -78,30 +83,31 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
     if (input_i64("KV heads", &edit.kv_heads)) apply(Field::KvHeads);
     help("num_key_value_heads: query heads are split into this many groups; each group shares one K and one V. "
          "It must divide the number of query heads. Used by GQA here and in the Compare view.");
-    field_error(f, Field::KvHeads);
+    field_error(f, Field::KvHeads, edit);
 
     ImGui::Separator();
     ImGui::TextUnformatted("MLA");
     if (input_i64("d_c latent", &edit.kv_lora_rank, 8)) apply(Field::KvLoraRank);
     help("kv_lora_rank: the size of the compressed latent c_KV cached per token (DeepSeek-V2/V3: 512).");
-    field_error(f, Field::KvLoraRank);
+    field_error(f, Field::KvLoraRank, edit);
     if (input_i64("d_r RoPE", &edit.rope_dim, 2)) apply(Field::RopeDim);
     help("qk_rope_head_dim: the decoupled RoPE part of each query head and the one shared rotary key k_R "
          "(DeepSeek-V2/V3: 64). Even, since RoPE rotates pairs.");
-    field_error(f, Field::RopeDim);
+    field_error(f, Field::RopeDim, edit);
     if (input_i64("d'_c query", &edit.q_lora_rank, 8)) apply(Field::QLoraRank);
     help("q_lora_rank: query compression (DeepSeek-V2: 1536). 0 = none (q = W_Q x).");
-    field_error(f, Field::QLoraRank);
+    field_error(f, Field::QLoraRank, edit);
+    if (const std::string w = mla_cache_warning(edit); !w.empty()) text_wrapped_colored(palette(f.dark).warn, "%s", w.c_str());
     static const char* paths[] = {"cached-kv", "recompute", "absorbed"};
     if (enum_combo("path", &edit.mla_path, paths, 3)) apply(Field::MlaPath);
     help("cached-kv: decompress each token's K and V and cache them per head (what HF transformers does).\n"
          "recompute: cache only c_KV and k_R, rebuild K and V for all tokens every step.\n"
          "absorbed: fold W_UK into the query and W_UV into the output; K and V never exist.");
-    field_error(f, Field::MlaPath);
+    field_error(f, Field::MlaPath, edit);
     if (ImGui::Checkbox("RoPE on compressed keys", &edit.rope_on_latent)) apply(Field::RopeOnLatent);
     help("Applies RoPE to the no-RoPE part too (keys rotated after decompression). The absorbed path "
          "cannot do this, so its output drifts away from the other two: see the Absorption view.");
-    field_error(f, Field::RopeOnLatent);
+    field_error(f, Field::RopeOnLatent, edit);
 
     ImGui::Separator();
     if (ImGui::Checkbox("no cache (re-run the prefix)", &edit.no_cache)) apply(Field::NoCache);
@@ -117,7 +123,7 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
                             cache_dtype_bytes(edit.cache_dtype));
         ImGui::PopTextWrapPos();
     }
-    field_error(f, Field::CacheDtype);
+    field_error(f, Field::CacheDtype, edit);
     static const char* sources[] = {"auto", "trained", "random"};
     if (enum_combo("weights", &edit.weights, sources, 3)) apply(Field::Weights);
     help("trained: the byte-level models in assets/models, trained on a corpus of fortunes (one per attention kind, "
@@ -143,32 +149,29 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
              "repeat: a synthetic task, each line one random 8-letter word written three times; heads learn to look "
              "back exactly one word (9 bytes), so their attention is crisp. Its prompt is a line of that task.");
     }
-    field_error(f, Field::Weights);
+    field_error(f, Field::Weights, edit);
     ImGui::PushTextWrapPos(0);
     ImGui::TextDisabled("%s", s.main().weights_desc.c_str());
     ImGui::PopTextWrapPos();
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
-    uint64_t one = 1;
-    if (ImGui::InputScalar("weights seed", ImGuiDataType_U64, &edit.seed, &one, &one)) apply(Field::Seed);
+    if (number_field("weights seed", &edit.seed, uint64_t{1}, field_width())) apply(Field::Seed);
     help("Random weights come from this seed (the same on every platform and backend).");
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
-    if (ImGui::InputScalar("sampling seed", ImGuiDataType_U64, &edit.sample_seed, &one, &one)) apply(Field::SampleSeed);
+    if (number_field("sampling seed", &edit.sample_seed, uint64_t{1}, field_width())) apply(Field::SampleSeed);
     help("Seeds the sampler when the temperature is above 0 (as mla-lab generate --seed).");
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
     ImGui::SliderFloat("temperature", &edit.temperature, 0.0f, 2.0f, "%.2f");
     if (ImGui::IsItemDeactivatedAfterEdit()) apply(Field::Temperature);
     help("0 = greedy (always the most likely byte). Higher values sample more freely.");
-    field_error(f, Field::Temperature);
+    field_error(f, Field::Temperature, edit);
     if (input_i64("top-k", &edit.top_k)) apply(Field::TopK);
     help("Sample only from the k most likely bytes (0 = all 256). Applied after the temperature; "
          "greedy ignores it (it takes the most likely byte anyway).");
-    field_error(f, Field::TopK);
+    field_error(f, Field::TopK, edit);
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
     ImGui::SliderFloat("top-p", &edit.top_p, 0.05f, 1.0f, "%.2f");
     if (ImGui::IsItemDeactivatedAfterEdit()) apply(Field::TopP);
     help("Then sample only from the fewest most likely bytes whose probabilities add up to p (1 = all). "
          "0.9 drops the unlikely tail that turns text into gibberish.");
-    field_error(f, Field::TopP);
+    field_error(f, Field::TopP, edit);
 
     if (!gpu_checked) {
         gpu_ok = gpu_available(&gpu_reason);
@@ -190,7 +193,7 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
         ImGui::EndDisabled();
         if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("%s", gpu_reason.c_str());
     }
-    field_error(f, Field::Backend);
+    field_error(f, Field::Backend, edit);
     ImGui::PushTextWrapPos(0);
     ImGui::TextDisabled("%s", s.backend_device().c_str());
     ImGui::PopTextWrapPos();
@@ -202,7 +205,7 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
         edit.prompt = prompt_edit;
         apply(Field::Prompt);
     }
-    field_error(f, Field::Prompt);
+    field_error(f, Field::Prompt, edit);
 
     ImGui::Separator();
     ImGui::TextUnformatted("Generated");
@@ -214,7 +217,7 @@ void Sidebar::draw(const Frame& f, Commands& cmds) {
         ImGui::TextDisabled("Random weights: the text is gibberish; the shapes, sizes and costs are exact.");
     ImGui::PopTextWrapPos();
 
-    if (s.error_field() == Field::None && !s.error().empty()) text_wrapped_colored(palette(f.dark).warn, "%s", s.error().c_str());
+    // A message that belongs to no field (the context is full) is shown at the top of the window.
 }
 
 }  // namespace mla::app

@@ -8,16 +8,19 @@
 
 namespace mla::app {
 
-void Transport::draw(const Frame& f, Commands& cmds, float& speed) {
+void Transport::draw(const Frame& f, Commands& cmds, float& speed, float reserve_right) {
     const Session& s = f.session;
-    if (ImGui::Button("Step >")) cmds.step();
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Generate one token (right-arrow key)");
+    if (ImGui::Button("Step >")) cmds.forward();
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip(s.scrubbed_back() ? "One recorded step forward (right-arrow key); at the newest step, Step generates"
+                                            : "Generate one token (right-arrow key)");
     ImGui::SameLine();
     if (ImGui::Button(playing ? "Pause" : "Play", ImVec2(ImGui::GetFontSize() * 4, 0))) {
         playing = !playing;
         carry = 0;
     }
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Generate tokens at the speed on the right (space bar)");
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("Step at the speed on the right (space bar): through the recorded steps first when scrubbed back");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
     ImGui::SliderFloat("##speed", &speed, 0.5f, 30.0f, "%.1f tokens/s", ImGuiSliderFlags_Logarithmic);
@@ -27,25 +30,31 @@ void Transport::draw(const Frame& f, Commands& cmds, float& speed) {
         cmds.reset();
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Empty the cache and start again from the prompt");
-    ImGui::SameLine();
+    ImGui::SameLine(0, ImGui::GetFontSize());
+    // The line about the step wraps before the space kept on the right (the toolbar's buttons).
+    ImGui::PushTextWrapPos(std::max(ImGui::GetCursorPosX() + ImGui::GetFontSize() * 8,
+                                    ImGui::GetWindowContentRegionMax().x - reserve_right));
     const int64_t sel = f.step;
     if (sel < 0) {
-        ImGui::TextDisabled("   no step yet: press Step (or the right-arrow key) to feed the first prompt byte");
-        return;
+        text_wrapped_colored(palette(f.dark).dim, "no step yet: Step (or the right-arrow key) feeds the first prompt byte");
+    } else {
+        const int64_t next = s.predicted(sel);
+        std::string line = "step " + std::to_string(sel + 1) + " of " + std::to_string(s.steps()) + ": fed " +
+                           token_text(s.tokens()[static_cast<size_t>(sel)], TokenStyle::Label) +
+                           (s.in_prompt(sel) ? " (prompt)" : " (generated)") + " -> predicts " +
+                           (next >= 0 ? token_text(next, TokenStyle::Label) : std::string("-"));
+        ImGui::BeginGroup();
+        ImGui::TextWrapped("%s", line.c_str());
+        if (s.scrubbed_back())
+            text_wrapped_colored(palette(f.dark).warn, "scrubbed back: Step replays the recorded steps; End = newest");
+        ImGui::EndGroup();
     }
-    const int64_t next = s.predicted(sel);
-    ImGui::Text("   step %lld of %lld:  fed %s%s  ->  model predicts %s", static_cast<long long>(sel + 1),
-                static_cast<long long>(s.steps()), token_text(s.tokens()[static_cast<size_t>(sel)], TokenStyle::Label).c_str(),
-                s.in_prompt(sel) ? " (prompt)" : " (generated)", next >= 0 ? token_text(next, TokenStyle::Label).c_str() : "-");
-    if (sel + 1 < s.steps()) {
-        ImGui::SameLine();
-        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(palette(f.dark).warn), "  (scrubbed back; End = newest)");
-    }
+    ImGui::PopTextWrapPos();
 }
 
 void Transport::tick(double dt, const Session& s, Commands& cmds, float speed) {
     if (!playing) return;
-    if (s.steps() >= s.max_steps() || (!s.error().empty() && s.error_field() == Field::None)) {
+    if ((!s.scrubbed_back() && s.steps() >= s.max_steps()) || (!s.error().empty() && s.error_field() == Field::None)) {
         playing = false;
         return;
     }
@@ -53,7 +62,7 @@ void Transport::tick(double dt, const Session& s, Commands& cmds, float speed) {
     const int64_t n = static_cast<int64_t>(std::floor(carry));
     if (n > 0) {
         carry -= static_cast<double>(n);
-        cmds.step(std::min<int64_t>(n, 8));
+        cmds.forward(std::min<int64_t>(n, 8));
     }
 }
 
@@ -62,10 +71,13 @@ void Timeline::draw(const Frame& f, Commands& cmds) {
     const Palette pal = palette(f.dark);
     const float font = ImGui::GetFontSize();
     const int64_t n = s.steps();
-    int sel = static_cast<int>(std::max<int64_t>(f.step, 0));
+    // Steps are numbered from 1 everywhere on screen (the header's "step 3 of 3"); the
+    // selection is 0-based inside.
+    int sel = static_cast<int>(std::max<int64_t>(f.step, 0)) + 1;
     ImGui::SetNextItemWidth(-1);
     if (n > 0) {
-        if (ImGui::SliderInt("##scrub", &sel, 0, static_cast<int>(n - 1), "step %d")) cmds.select(sel);
+        const std::string fmt = "step %d of " + std::to_string(n);
+        if (ImGui::SliderInt("##scrub", &sel, 1, static_cast<int>(n), fmt.c_str())) cmds.select(sel - 1);
     } else {
         ImGui::BeginDisabled();
         int zero = 0;
@@ -101,9 +113,9 @@ void Timeline::draw(const Frame& f, Commands& cmds) {
         const char* lab = labels[static_cast<size_t>(i)].c_str();
         const float tw = ImGui::CalcTextSize(lab).x;
         dl->AddText(ImVec2((a.x + b.x - tw) * 0.5f, a.y + font * 0.2f), pal.text, lab);
-        if (i % 10 == 0) {
+        if (i == 0 || (i + 1) % 10 == 0) {  // step numbers 1, 10, 20, ...
             char buf[24];
-            std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(i));
+            std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(i + 1));
             dl->AddText(ImGui::GetFont(), font * 0.7f, ImVec2(a.x, b.y + 1), pal.dim, buf);
         }
     }
@@ -118,7 +130,8 @@ void Timeline::draw(const Frame& f, Commands& cmds) {
         const auto it = std::upper_bound(x.begin(), x.end(), mx);
         const int64_t i = static_cast<int64_t>(it - x.begin()) - 1;
         if (i >= 0 && i < n)
-            ImGui::SetTooltip("step %lld: %s (%s, byte %lld)", static_cast<long long>(i), labels[static_cast<size_t>(i)].c_str(),
+            ImGui::SetTooltip("step %lld (position %lld): %s (%s, byte %lld)", static_cast<long long>(i + 1),
+                              static_cast<long long>(i), labels[static_cast<size_t>(i)].c_str(),
                               s.in_prompt(i) ? "prompt" : "generated", static_cast<long long>(s.tokens()[static_cast<size_t>(i)]));
     }
     // Keep the selected token in sight when the selection moves.
@@ -139,7 +152,7 @@ void Timeline::draw(const Frame& f, Commands& cmds) {
     }
     const int64_t next = s.predicted(f.step);
     const int64_t V = s.config().vocab_size;
-    ImGui::TextDisabled("after step %lld the model predicts:", static_cast<long long>(f.step));
+    ImGui::TextDisabled("after step %lld the model predicts:", static_cast<long long>(f.step + 1));
     for (const PredictionRow& r : rows) {
         ImGui::SameLine();
         const double p = sampling.restricts() ? r.after : r.before;

@@ -10,8 +10,9 @@ namespace mla::app {
 struct Transport {
     bool playing = false;
     double carry = 0;              // fraction of a token owed by the play clock
-    // Draws the buttons; speed is tokens per second (the UI setting).
-    void draw(const Frame& f, Commands& cmds, float& speed);
+    // Draws the buttons and the line about the selected step, which wraps before the last
+    // `reserve_right` pixels of the line; speed is tokens per second (the UI setting).
+    void draw(const Frame& f, Commands& cmds, float& speed, float reserve_right = 0);
     // Play clock: pushes the steps due after dt seconds.
     void tick(double dt, const Session& s, Commands& cmds, float speed);
 };

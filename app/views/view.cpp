@@ -2,7 +2,9 @@
 
 #include "base/numbers.h"
 
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <cstdarg>
 #include <cstdio>
 
@@ -70,6 +72,51 @@ void empty_state(const char* text) {
     ImGui::TextDisabled("%s", text);
     ImGui::PopTextWrapPos();
 }
+
+namespace {
+
+template <class T>
+bool number_field_impl(const char* label, T* v, T step, float width) {
+    const ImGuiDataType type = std::is_floating_point_v<T> ? ImGuiDataType_Double
+                               : std::is_signed_v<T>       ? ImGuiDataType_S64
+                                                           : ImGuiDataType_U64;
+    const ImGuiStyle& st = ImGui::GetStyle();
+    const float button = ImGui::GetFrameHeight();
+    bool apply = false;
+    ImGui::PushID(label);
+    ImGui::BeginGroup();
+    ImGui::SetNextItemWidth(std::max(button, width - (step > 0 ? 2 * (button + st.ItemInnerSpacing.x) : 0.0f)));
+    ImGui::InputScalar("##value", type, v, nullptr, nullptr, std::is_floating_point_v<T> ? "%g" : nullptr);
+    const bool typing = ImGui::IsItemActive();
+    if (ImGui::IsItemDeactivatedAfterEdit()) apply = true;  // Enter, Tab or a click elsewhere
+    if (step > 0) {
+        ImGui::SameLine(0, st.ItemInnerSpacing.x);
+        if (ImGui::Button("-", ImVec2(button, button))) {
+            if constexpr (std::is_signed_v<T>) *v -= step;
+            else *v = *v >= step ? *v - step : 0;
+            apply = true;
+        }
+        ImGui::SameLine(0, st.ItemInnerSpacing.x);
+        if (ImGui::Button("+", ImVec2(button, button))) {
+            *v += step;
+            apply = true;
+        }
+    }
+    if (label[0] != '#' || label[1] != '#') {
+        ImGui::SameLine(0, st.ItemInnerSpacing.x);
+        ImGui::TextUnformatted(label);
+    }
+    ImGui::EndGroup();
+    ImGui::PopID();
+    if (typing) ImGui::TextDisabled("Enter or click elsewhere to apply, Esc to undo");
+    return apply;
+}
+
+}  // namespace
+
+bool number_field(const char* label, int64_t* v, int64_t step, float width) { return number_field_impl(label, v, step, width); }
+bool number_field(const char* label, uint64_t* v, uint64_t step, float width) { return number_field_impl(label, v, step, width); }
+bool number_field(const char* label, double* v, double step, float width) { return number_field_impl(label, v, step, width); }
 
 std::string fmt_count(double v) { return with_commas(v); }
 

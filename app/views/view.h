@@ -43,6 +43,14 @@ std::string fmt_count(double n);
 std::string fmt_bytes(double bytes);
 std::string fmt_flops(double flops);
 
+// A number field that takes effect on Enter or when it loses focus, so typing 999 never runs
+// 9 and 99 first; its - and + buttons (when step > 0) take effect at once. Returns true when
+// the value is to be applied. While it is being typed in, a line under it says how to apply.
+// `width` is the whole field with its buttons; the label follows, as ImGui's own fields.
+bool number_field(const char* label, int64_t* v, int64_t step, float width);
+bool number_field(const char* label, uint64_t* v, uint64_t step, float width);
+bool number_field(const char* label, double* v, double step, float width);
+
 // Wrapped text in a colour.
 void text_wrapped_colored(ImU32 color, const char* fmt, ...) IM_FMTARGS(2);
 

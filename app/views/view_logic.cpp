@@ -1,5 +1,7 @@
 // [SECTION] cache slabs
 // [SECTION] shapes diagram
+// [SECTION] the run's notice (context, busy)
+// [SECTION] the sidebar's words
 // [SECTION] who reads what
 // [SECTION] series
 // [SECTION] attention matrix
@@ -7,7 +9,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+
+#include "base/numbers.h"
 
 namespace mla::app {
 
@@ -69,6 +74,21 @@ enum Color { kInput = 4, kQuery = 1, kLatent = 2, kRope = 3, kAttn = 5, kOut = 0
 
 struct Builder {
     Diagram d;
+    bool no_cache = false;
+    std::string t, Ts;            // the position and the key count, as text
+    // What a cached mode appends to a cache ("append k as row t of the K cache"); with no cache,
+    // the same tensor for all T tokens, rebuilt this step by re-running the prefix, and dropped.
+    int kv(const std::string& cache_label, const std::string& rebuilt_label, const std::string& from,
+           const std::string& cache_words, std::vector<int64_t> dims, float col, float row, int color, int input) {
+        std::string shape;
+        for (size_t i = 0; i < dims.size(); ++i) shape += (i ? " x " : "") + std::to_string(dims[i]);
+        if (no_cache)
+            return add("", rebuilt_label, std::move(dims), col, row, color,
+                       rebuilt_label + " = " + from + " of all " + Ts + " tokens, rebuilt this step by re-running positions 0.." +
+                           t + ": " + shape + "; nothing is kept for the next step", {input});
+        return add("", cache_label, std::move(dims), col, row, color,
+                   "append " + from + " as row " + t + " of the " + cache_words + ": " + shape + " held", {input}, true);
+    }
     int add(std::string id, std::string label, std::vector<int64_t> dims, float col, float row, int color,
             std::string eq, std::vector<int> inputs, bool cache = false) {
         DiagramNode nd;
@@ -91,7 +111,8 @@ struct Builder {
 Diagram shapes_diagram(const Config& c, const RunOptions& o, int64_t pos) {
     Diagram d = shapes_diagram_nodes(c, o, pos);
     for (DiagramNode& nd : d.nodes)
-        nd.grows = nd.cache || nd.label == "att_scores" || nd.label == "att_probs" || nd.label == "K_nope" || nd.label == "V";
+        nd.grows = nd.cache || nd.label == "att_scores" || nd.label == "att_probs" || nd.label == "K_nope" || nd.label == "V" ||
+                   nd.label.find("(rebuilt)") != std::string::npos;
     return d;
 }
 
@@ -99,23 +120,24 @@ Diagram shapes_diagram_nodes(const Config& c, const RunOptions& o, int64_t pos) 
     Builder b;
     const int64_t D = c.hidden_size, H = c.num_attention_heads, T = pos + 1;
     const std::string t = n(pos), Ts = n(T);
-    const std::string held = o.no_cache ? " (no cache: rebuilt for all " + Ts + " tokens this step)" : " held";
+    b.no_cache = o.no_cache;
+    b.t = t;
+    b.Ts = Ts;
+    const std::string mode = o.no_cache ? ", no cache" : "";
     const int x = b.add("x", "x", {1, D}, 0, c.is_mla() ? 1.8f : 1.0f, kInput,
                         "", {});
 
     if (!c.is_mla()) {
         const int64_t G = c.num_key_value_heads, Dh = c.head_dim, grp = H / G;
-        b.d.title = std::string(G == H ? "MHA" : (G == 1 ? "MQA" : "GQA")) + ": one attention layer for token t = " + t;
+        b.d.title = std::string(G == H ? "MHA" : (G == 1 ? "MQA" : "GQA")) + mode + ": one attention layer for token t = " + t;
         const int q = b.add("q", "q", {H, Dh}, 1, 0, kQuery,
                             "q = RoPE(W_Q x, t = " + t + ") : (" + mul(H * Dh, D) + ")(" + n(D) + ") -> " + mul(H, Dh), {x});
         const int k = b.add("k", "k", {G, Dh}, 1, 1, kLatent,
                             "k = RoPE(W_K x, t = " + t + ") : (" + mul(G * Dh, D) + ")(" + n(D) + ") -> " + mul(G, Dh), {x});
         const int v = b.add("v", "v", {G, Dh}, 1, 2, kLatent,
                             "v = W_V x : (" + mul(G * Dh, D) + ")(" + n(D) + ") -> " + mul(G, Dh), {x});
-        const int K = b.add("", "K cache", {G, T, Dh}, 2, 1, kLatent,
-                            "append k as row " + t + " of the K cache: " + n(G) + " x " + mul(T, Dh) + held, {k}, true);
-        const int V = b.add("", "V cache", {G, T, Dh}, 2, 2, kLatent,
-                            "append v as row " + t + " of the V cache: " + n(G) + " x " + mul(T, Dh) + held, {v}, true);
+        const int K = b.kv("K cache", "K (rebuilt)", "k", "K cache", {G, T, Dh}, 2, 1, kLatent, k);
+        const int V = b.kv("V cache", "V (rebuilt)", "v", "V cache", {G, T, Dh}, 2, 2, kLatent, v);
         const std::string share = G == H ? "each head reads its own K" :
                                   G == 1 ? "all " + n(H) + " heads read the one K" :
                                            "heads h read K group h / " + n(grp);
@@ -129,15 +151,19 @@ Diagram shapes_diagram_nodes(const Config& c, const RunOptions& o, int64_t pos) 
                                 ", j] : (" + mul(H, T) + ") with " + n(G) + " x (" + mul(T, Dh) + ") -> " + mul(H, Dh), {p, V});
         b.add("attn_output", "attn_output", {1, D}, 6, 0.6f, kOut,
               "attn_output = W_O att_out : (" + mul(D, H * Dh) + ")(" + n(H * Dh) + ") -> " + n(D), {a});
-        b.d.notes.push_back("Cache per token per layer: 2 x " + n(G) + " x " + n(Dh) + " = " + n(2 * G * Dh) +
-                            " numbers (K and V of " + n(G) + (G == 1 ? " KV head)." : " KV heads)."));
+        if (o.no_cache)
+            b.d.notes.push_back("No cache: nothing is held between steps. With a cache, each token would add 2 x " + n(G) +
+                                " x " + n(Dh) + " = " + n(2 * G * Dh) + " numbers per layer instead.");
+        else
+            b.d.notes.push_back("Cache per token per layer: 2 x " + n(G) + " x " + n(Dh) + " = " + n(2 * G * Dh) +
+                                " numbers (K and V of " + n(G) + (G == 1 ? " KV head)." : " KV heads)."));
         return b.d;
     }
 
     const int64_t C = c.kv_lora_rank, Cq = c.q_lora_rank, Dn = c.qk_nope_head_dim, Dr = c.qk_rope_head_dim,
                   Dv = c.v_head_dim, Dq = Dn + Dr;
     const int qc = Cq > 0 ? 1 : 0;
-    b.d.title = std::string("MLA, ") + to_string(o.mla_path) + " path: one attention layer for token t = " + t;
+    b.d.title = std::string("MLA, ") + to_string(o.mla_path) + " path" + mode + ": one attention layer for token t = " + t;
     int q;
     if (Cq > 0) {
         const int cq = b.add("c_q", "c_q", {1, Cq}, 1, 0.5f, kQuery,
@@ -165,10 +191,8 @@ Diagram shapes_diagram_nodes(const Config& c, const RunOptions& o, int64_t pos) 
                                 n(H) + " -> " + mul(H, Dq), {ckv, kr});
         const int v = b.add("v", "v", {H, Dv}, 2, 3.4f, kLatent,
                             "v[h] = W_UV,h c_kv : (" + mul(Dv, C) + ")(" + n(C) + ") per head -> " + mul(H, Dv), {ckv});
-        const int K = b.add("", "K cache", {H, T, Dq}, 3, 2.2f, kLatent,
-                            "append k as row " + t + " of the K cache: " + n(H) + " x " + mul(T, Dq) + held, {k}, true);
-        const int V = b.add("", "V cache", {H, T, Dv}, 3, 3.4f, kLatent,
-                            "append v as row " + t + " of the V cache: " + n(H) + " x " + mul(T, Dv) + held, {v}, true);
+        const int K = b.kv("K cache", "K (rebuilt)", "k", "K cache", {H, T, Dq}, 3, 2.2f, kLatent, k);
+        const int V = b.kv("V cache", "V (rebuilt)", "v", "V cache", {H, T, Dv}, 3, 3.4f, kLatent, v);
         const int col = std::max(2 + qc, 4);
         const int s = b.add("att_scores", "att_scores", {H, T}, static_cast<float>(col), 1.2f, kAttn,
                             "att_scores[h, j] = q[h] . K[h, j] : (" + mul(H, Dq) + ") with " + n(H) + " x (" + mul(T, Dq) +
@@ -179,18 +203,20 @@ Diagram shapes_diagram_nodes(const Config& c, const RunOptions& o, int64_t pos) 
                             "att_out[h] = sum_j att_probs[h, j] V[h, j] -> " + mul(H, Dv), {p, V});
         b.add("attn_output", "attn_output", {1, D}, col + 3.0f, 1.2f, kOut,
               "attn_output = W_O att_out : (" + mul(D, H * Dv) + ")(" + n(H * Dv) + ") -> " + n(D), {a});
-        b.d.notes.push_back("Cache per token per layer: " + n(H) + " x (" + n(Dq) + " + " + n(Dv) + ") = " +
-                            n(H * (Dq + Dv)) + " numbers: decompressed K and V per head, as MHA would hold.");
+        if (o.no_cache)
+            b.d.notes.push_back("No cache: nothing is held between steps. The cached-kv way would hold " + n(H) + " x (" +
+                                n(Dq) + " + " + n(Dv) + ") = " + n(H * (Dq + Dv)) + " numbers per token per layer.");
+        else
+            b.d.notes.push_back("Cache per token per layer: " + n(H) + " x (" + n(Dq) + " + " + n(Dv) + ") = " +
+                                n(H * (Dq + Dv)) + " numbers: decompressed K and V per head, as MHA would hold.");
         return b.d;
     }
 
     const int qn = b.add("", "q_nope", {H, Dn}, 2.0f + qc, 0, kQuery, "q_nope[h] = " + nope_note, {q});
     const int qr = b.add("", "q_rope", {H, Dr}, 2.0f + qc, 1, kRope,
                          "q_rope[h] = RoPE(q[h, " + n(Dn) + ":], t = " + t + ")", {q});
-    const int CK = b.add("", "c_KV", {T, C}, 2, 3.4f, kLatent,
-                         "append c_kv as row " + t + " of the latent cache: " + mul(T, C) + held, {ckv}, true);
-    const int KR = b.add("", "k_R", {T, Dr}, 2, 2.2f, kRope,
-                         "append k_rope as row " + t + " of the RoPE-key cache: " + mul(T, Dr) + held, {kr}, true);
+    const int CK = b.kv("c_KV", "c_KV (rebuilt)", "c_kv", "latent cache", {T, C}, 2, 3.4f, kLatent, ckv);
+    const int KR = b.kv("k_R", "k_R (rebuilt)", "k_rope", "RoPE-key cache", {T, Dr}, 2, 2.2f, kRope, kr);
     if (o.mla_path == MlaPath::Recompute) {
         const int Kn = b.add("", "K_nope", {H, T, Dn}, 3, 3.4f, kLatent,
                              "K_nope[h] = c_KV W_UK,h^T : (" + mul(T, C) + ")(" + mul(C, Dn) + ") per head -> " + n(H) +
@@ -229,13 +255,127 @@ Diagram shapes_diagram_nodes(const Config& c, const RunOptions& o, int64_t pos) 
         b.add("attn_output", "attn_output", {1, D}, col + 5.0f, 1.2f, kOut,
               "attn_output = W_O att_out : (" + mul(D, H * Dv) + ")(" + n(H * Dv) + ") -> " + n(D), {a});
     }
-    b.d.notes.push_back("Cache per token per layer: c_kv " + n(C) + " + k_rope " + n(Dr) + " = " + n(C + Dr) +
-                        " numbers, shared by all " + n(H) + " heads (MHA would hold 2 x " + n(H) + " x " + n(Dn) + " = " +
-                        n(2 * H * Dn) + ").");
+    if (o.no_cache)
+        b.d.notes.push_back("No cache: nothing is held between steps. With a cache, each token would add c_kv " + n(C) +
+                            " + k_rope " + n(Dr) + " = " + n(C + Dr) + " numbers per layer, shared by all " + n(H) + " heads.");
+    else
+        b.d.notes.push_back("Cache per token per layer: c_kv " + n(C) + " + k_rope " + n(Dr) + " = " + n(C + Dr) +
+                            " numbers, shared by all " + n(H) + " heads (MHA would hold 2 x " + n(H) + " x " + n(Dn) + " = " +
+                            n(2 * H * Dn) + ").");
     if (o.rope_on_latent)
         b.d.notes.push_back("RoPE on the compressed keys is ON: the keys are rotated by their position j after "
                             "decompression, so W_UK cannot be folded into the query once per step.");
     return b.d;
+}
+
+int64_t attended_keys(const Trace& t) { return t.position + 1; }
+
+std::string step_caption(const Trace& t) {
+    const int64_t keys = attended_keys(t);
+    std::string s = "step " + n(t.step + 1) + ": token '" + token_text(t.token, TokenStyle::Label) + "' at position " +
+                    n(t.position) + ", " + n(keys) + (keys == 1 ? " key" : " keys");
+    if (t.options.no_cache) s += ", all rebuilt this step (no cache)";
+    return s;
+}
+
+// ============================================================================ [SECTION] the run's notice (context, busy)
+
+RunNotice run_notice(const Session& s) {
+    RunNotice r;
+    if (!s.error().empty() && s.error_field() == Field::None) {
+        r.level = RunNotice::Level::Stop;
+        r.text = s.error();
+        return r;
+    }
+    if (s.past_trained_context()) {
+        r.level = RunNotice::Level::Warn;
+        r.text = "Past the trained context: the model learned on " + n(s.trained_context()) + "-token windows and this is token " +
+                 with_commas(s.steps()) + "; its text from here on is unreliable. Stepping stops at " +
+                 with_commas(s.max_steps()) + " tokens.";
+    }
+    return r;
+}
+
+std::string context_summary(const Session& s) {
+    const std::string limit = "at most " + with_commas(s.max_steps()) + " tokens";
+    if (s.trained_context() <= 0) return limit;
+    return "trained on " + n(s.trained_context()) + "-token windows; " + limit;
+}
+
+std::string busy_text(const Session& s, const Commands& c) {
+    int64_t steps = s.steps();        // the run's length as the commands go
+    bool rebuild = false, backend = false, slow_steps = false;
+    std::string to_backend;
+    int64_t generated = 0;
+    for (const SessionCommand& sc : c.session) {
+        if (const auto* a = std::get_if<cmd::Apply>(&sc)) {
+            rebuild = true;
+            if (a->settings.backend != s.settings().backend) {
+                backend = true;
+                to_backend = a->settings.backend;
+            }
+            generated = steps;        // replayed
+        } else if (std::holds_alternative<cmd::Reset>(sc)) {
+            steps = 0;
+            generated = 0;
+        } else if (const auto* st = std::get_if<cmd::Step>(&sc)) {
+            steps += st->count;
+            generated += st->count;
+            if (st->count >= kBusySteps) slow_steps = true;
+        }
+    }
+    const std::string replay = generated > 0 ? " and running " + n(generated) + (generated == 1 ? " step" : " steps") : "";
+    if (backend) return "Switching to the " + to_backend + " backend" + replay;
+    if (rebuild) return "Rebuilding the model" + replay;
+    if (slow_steps) return "Running " + n(generated) + " steps";
+    return "";
+}
+
+// ============================================================================ [SECTION] the sidebar's words
+
+std::string mla_cache_warning(const ModelSettings& s) {
+    try {
+        const Config mla = model_config(s, AttnKind::MLA), mha = model_config(s, AttnKind::MHA);
+        validate(mla);
+        const int64_t latent = cache_elements_per_token(mla, MlaPath::Absorbed);
+        const int64_t full = cache_elements_per_token(mha, MlaPath::Absorbed);
+        if (latent < full) return "";
+        char ratio[32];
+        std::snprintf(ratio, sizeof ratio, "%.1fx", static_cast<double>(latent) / static_cast<double>(full));
+        return "d_c + d_r = " + with_commas(mla.kv_lora_rank) + " + " + with_commas(mla.qk_rope_head_dim) + " = " +
+               with_commas(latent) + " numbers per token per layer, " + ratio + " MHA's " + with_commas(full) +
+               ": MLA's cache is no smaller";
+    } catch (const InputError&) {
+        return "";  // the field's own message says why it does not run
+    }
+}
+
+std::string field_message(Field f, const ModelSettings& tried, const std::string& core_message) {
+    const auto range = [](int64_t lo, int64_t hi) { return with_commas(lo) + " to " + with_commas(hi); };
+    const std::string no = " does not run: ";
+    const int64_t H = model_config(tried, AttnKind::MHA).num_attention_heads;
+    switch (f) {
+        case Field::KvHeads: {
+            std::string divisors;
+            for (int64_t g = 1; g <= H; ++g)
+                if (H % g == 0) divisors += (divisors.empty() ? "" : g == H ? " or " : ", ") + std::to_string(g);
+            return "KV heads = " + std::to_string(tried.kv_heads) + no + "it must divide the " + std::to_string(H) +
+                   " query heads: " + divisors;
+        }
+        case Field::KvLoraRank:
+            if (core_message.find("qk_nope_head_dim") != std::string::npos) break;
+            return "d_c latent = " + std::to_string(tried.kv_lora_rank) + no + "use " + range(1, kMaxLoraRank);
+        case Field::RopeDim:
+            return "d_r RoPE = " + std::to_string(tried.rope_dim) + no + "use an even number from " + range(2, kMaxHeadDim) +
+                   " (RoPE turns pairs of numbers)";
+        case Field::QLoraRank:
+            return "d'_c query (query compression) = " + std::to_string(tried.q_lora_rank) + no + "0 = none, or " +
+                   range(1, kMaxLoraRank);
+        case Field::TopK:
+            return "top-k = " + std::to_string(tried.top_k) + no + "0 = all, or " + range(1, int64_t{1} << 20);
+        default: break;
+    }
+    return core_message;
 }
 
 // ============================================================================ [SECTION] who reads what

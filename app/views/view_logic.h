@@ -54,7 +54,46 @@ struct Diagram {
 };
 
 // The diagram for `c` run with `o` when the step appends token `pos` (T = pos + 1 keys).
+// With no cache it draws no cache: K and V (or c_KV and k_R) rebuilt this step for all T tokens.
 Diagram shapes_diagram(const Config& c, const RunOptions& o, int64_t pos);
+
+// The keys the step's query attends to: every token so far (pos + 1), cached or rebuilt.
+int64_t attended_keys(const Trace& t);
+// The Shapes view's line about the step: "step 17: token 'a' at position 16, 17 keys", and with
+// no cache "..., 17 keys, all rebuilt this step (no cache)". Steps count from 1, positions from 0.
+std::string step_caption(const Trace& t);
+
+// ---- the window's notice at the top: the context
+
+// What the top of the window says about the run: nothing, a warning once the run is past the
+// window the model was trained on, or why stepping stopped (the context is full).
+struct RunNotice {
+    enum class Level { None, Warn, Stop } level = Level::None;
+    std::string text;
+};
+RunNotice run_notice(const Session& s);
+// "trained on 256-token windows; at most 1,024 tokens" (random weights: only the limit).
+std::string context_summary(const Session& s);
+
+// What commands will keep the window busy for a while, in words, so the window can say so
+// for a frame before running them: "Switching to the gpu backend and running 32 steps",
+// "Rebuilding the model and running 32 steps", "Running 64 steps". "" when they are quick
+// (a step or a few, a scrub, a reset).
+std::string busy_text(const Session& s, const Commands& c);
+inline constexpr int64_t kBusySteps = 16;  // generating this many at once counts as busy
+
+// ---- the sidebar's words
+
+// When MLA's latent cache with these sizes (d_c + d_r per token per layer, core's cost model)
+// is no smaller than MHA's with the same heads, the sentence that says so beside the fields:
+// "d_c + d_r = 999 + 8 = 1,007 numbers per token per layer, 7.9x MHA's 128: MLA's cache is
+// no smaller". "" when it is smaller, or when the sizes cannot run.
+std::string mla_cache_warning(const ModelSettings& s);
+
+// The message under a sidebar field that did not run, in the sidebar's words and with the
+// range it takes ("d'_c query (query compression) = -1 does not run: 0 = none, or 1 to 32,768");
+// core's message (which speaks config.json) for the rest. `tried` holds the value typed.
+std::string field_message(Field f, const ModelSettings& tried, const std::string& core_message);
 
 // ---- Compare view: which query heads read which keys and values
 

@@ -35,6 +35,7 @@
 #include "views/registry.h"
 #include "views/sidebar.h"
 #include "views/timeline.h"
+#include "views/view_logic.h"
 
 namespace mla::app {
 
@@ -134,6 +135,10 @@ private:
     ImVec2 view_min_{0, 0}, view_max_{0, 0};  // the active view's area last frame
     std::string status_;
     double status_time_ = 0;
+    // Slow commands (a rebuild, the GPU switch, many steps) wait one frame, drawn with `busy_`
+    // at the top, so the window says what it is doing before it stops to do it.
+    Commands deferred_;
+    std::string busy_;
     double frame_ms_ = 0;
 
 public:
@@ -368,7 +373,21 @@ void App::frame(double dt) {
         for (int i = 0; i < dd->CmdListsCount; ++i) draws_ += dd->CmdLists[i]->CmdBuffer.Size;
     gl_ms_ = std::chrono::duration<double, std::milli>(t2 - t1).count();
 
-    session_->apply(cmds);  // between frames
+    // Between frames. Slow commands first get one frame that says so (not in screenshots or
+    // the --frames benchmark, which draw a fixed number of frames).
+    if (!busy_.empty()) {
+        for (SessionCommand& c : cmds.session) deferred_.push(std::move(c));
+        cmds.session = std::move(deferred_.session);
+        deferred_ = Commands{};
+        busy_.clear();
+    } else if (!opt_.offscreen && opt_.frames == 0) {
+        busy_ = busy_text(*session_, cmds);
+        if (!busy_.empty()) {
+            deferred_.session = std::move(cmds.session);
+            cmds.session.clear();
+        }
+    }
+    session_->apply(cmds);
     glfwMakeContextCurrent(win_);
     if (status_time_ > 0) status_time_ -= dt;
     frame_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -402,7 +421,7 @@ void App::shortcuts(Commands& cmds) {
     views_.lesson.arrows = !ui_.tiles && ui_.active_view == "lesson";
     if (views_.lesson.arrows) return;  // the lesson's tab: arrows turn pages
     const int64_t sel = session_->selected();
-    if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) cmds.step();
+    if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) cmds.forward();  // through the recorded steps first
     if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) && sel > 0) cmds.select(sel - 1);
     if (ImGui::IsKeyPressed(GLFW_KEY_HOME)) cmds.select(0);
     if (ImGui::IsKeyPressed(GLFW_KEY_END)) cmds.select(session_->steps() - 1);
@@ -420,6 +439,12 @@ void App::draw_ui(Commands& cmds) {
                      ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoBackground);
     Frame f{*session_, session_->selected(), session_->trace(), ui_.dark, mono_, exporting_};
     draw_toolbar(f, cmds);
+    // Where the run stands against the model's context, at the top where a class looks.
+    if (!busy_.empty()) text_wrapped_colored(palette(ui_.dark).accent, "%s ...", busy_.c_str());
+    const RunNotice notice = run_notice(*session_);
+    if (notice.level != RunNotice::Level::None)
+        text_wrapped_colored(palette(ui_.dark).warn, "%s%s", notice.level == RunNotice::Level::Stop ? "Stopped: " : "",
+                             notice.text.c_str());
     timeline_.draw(f, cmds);
 
     const float font = ImGui::GetFontSize();
@@ -449,10 +474,15 @@ void App::draw_ui(Commands& cmds) {
 }
 
 void App::draw_toolbar(const Frame& f, Commands& cmds) {
-    transport_.draw(f, cmds, ui_.play_speed);
     const float font = ImGui::GetFontSize();
     const float right = ImGui::GetWindowContentRegionMax().x;
-    ImGui::SameLine(std::max(ImGui::GetCursorPosX() + font, right - font * 17.5f));
+    // The buttons on the right take their own width; the transport's line wraps before them.
+    const ImGuiStyle& st = ImGui::GetStyle();
+    const auto button_w = [&](const char* label) { return ImGui::CalcTextSize(label).x + st.FramePadding.x * 2 + st.ItemSpacing.x; };
+    const float buttons = button_w(ui_.tiles ? "Tabs" : "Tiles") + button_w(ui_.dark ? "Light theme" : "Dark theme") +
+                          button_w("A-") + ImGui::CalcTextSize("300%").x + st.ItemSpacing.x + button_w("A+");
+    transport_.draw(f, cmds, ui_.play_speed, buttons + font);
+    ImGui::SameLine(std::max(ImGui::GetCursorPosX() + font, right - buttons));
     if (ImGui::Button(ui_.tiles ? "Tabs" : "Tiles")) ui_.tiles = !ui_.tiles;
     if (ImGui::IsItemHovered()) ImGui::SetTooltip(ui_.tiles ? "One view at a time, as tabs" : "All open views at once");
     ImGui::SameLine();
@@ -557,7 +587,7 @@ void App::draw_view(const std::string& id, ImVec2 size, const Frame& f, Commands
 
 void App::do_exports(const std::vector<ExportRequest>& reqs) {
     const int64_t step = session_->selected();
-    const std::string at = "step" + std::to_string(step < 0 ? 0 : step);
+    const std::string at = "step" + std::to_string(step < 0 ? 0 : step + 1);  // steps count from 1, as on screen
     for (const ExportRequest& r : reqs) {
         std::string path, err;
         bool ok = false;

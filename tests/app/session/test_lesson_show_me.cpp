@@ -213,3 +213,112 @@ TEST_CASE("lesson show me: a broken chapter is named and the others still run", 
     CHECK(trace_bytes_per_token(s) == p.values.at(0).value);
     CHECK(p.values.at(0).text == "384 B");
 }
+
+TEST_CASE("lesson show me: Next alone puts every page's state in place, and Restore brings the learner's back", "[lesson]") {
+    const Lesson l = load_app_lesson(lesson_env());
+    for (const LessonError& e : l.errors) FAIL(e.str());
+    REQUIRE(l.page_count() >= 16);
+
+    SessionOptions light;
+    light.compare = false;
+    light.paths = false;
+    // The learner's own state: not any page's (GQA with 4 KV heads, sampled, scrubbed back).
+    ModelSettings mine;
+    mine.kind = AttnKind::GQA;
+    mine.kv_heads = 4;
+    mine.temperature = 0.8f;
+    mine.sample_seed = 9;
+    mine.prompt = "Hello";
+    Session s(mine, light);
+    s.step(7);
+    s.select(3);
+    const std::vector<int64_t> my_tokens = s.tokens();
+
+    LessonProgress progress;
+    LessonTouch touch;
+    auto check_page = [&](int i) {
+        const LessonPage& p = *page_at(l, i);
+        INFO(page_key(l, i) << " \"" << p.title << "\"");
+        REQUIRE(p.has_show);
+        CHECK(progress.page == i);
+        CHECK(touch.applied_page == i);
+        REQUIRE(s.error().empty());
+        CHECK(in_show_me_state(p.show, s));
+        CHECK(s.config().attn_kind() == p.show.model.kind);
+        CHECK(s.steps() == p.show.steps);
+        CHECK(s.selected() == p.show.steps - 1);
+        CHECK(s.options().no_cache == p.show.model.no_cache);
+        CHECK(s.options().mla_path == p.show.model.mla_path);
+        CHECK(s.options().rope_on_latent == p.show.model.rope_on_latent);
+        CHECK(s.settings().prompt == p.show.model.prompt);
+        CHECK(s.settings().temperature == p.show.model.temperature);  // the page's, not the learner's 0.8
+        if (p.show.model.kind == AttnKind::GQA) CHECK(s.config().num_key_value_heads == p.show.model.kv_heads);
+        if (p.show.model.kind == AttnKind::MLA) CHECK(s.config().kv_lora_rank == p.show.model.kv_lora_rank);
+        for (const LessonValue& v : p.values) {  // the page's figures agree with what runs
+            if (v.name != "bytes_per_token" || !v.plain || p.show.model.no_cache) continue;
+            if (!v.kind.empty() && parse_attn_kind(v.kind) != p.show.model.kind) continue;
+            CHECK(v.value == trace_bytes_per_token(s));
+        }
+    };
+
+    // Opening the lesson changes nothing; the first page's state is its Show me (or Next from
+    // elsewhere): take it with Previous, which stays on the first page and applies it.
+    CHECK_FALSE(touch.can_restore());
+    Commands c;
+    REQUIRE(lesson_prev(progress, touch, l, s, c));
+    s.apply(c);
+    REQUIRE(touch.can_restore());
+    check_page(0);
+    for (int i = 1; i < l.page_count(); ++i) {
+        REQUIRE(lesson_next(progress, touch, l, s, c));
+        s.apply(c);
+        check_page(i);
+    }
+    // Next on the last page stays there and leaves the learner's play alone.
+    s.step(2);
+    CHECK_FALSE(lesson_next(progress, touch, l, s, c));
+    CHECK(c.session.empty());
+    CHECK(progress.page == l.page_count() - 1);
+
+    // The remembered state is the learner's from before the first page, not a page's.
+    REQUIRE(touch.before.has_value());
+    CHECK(touch.before->settings == mine);
+    CHECK(touch.before->steps == 7);
+    CHECK(describe_learner(*touch.before) == "GQA with 4 KV heads; prompt \"Hello\"; 7 steps");
+    touch.restore(s, c);
+    s.apply(c);
+    CHECK_FALSE(touch.can_restore());
+    CHECK(s.error().empty());
+    CHECK(s.settings() == mine);
+    CHECK(s.config().num_key_value_heads == 4);
+    CHECK(s.steps() == 7);
+    CHECK(s.selected() == 3);
+    CHECK(s.tokens() == my_tokens);  // the same sampled run
+
+    // Previous after a restore applies the page again (and remembers the learner's state anew).
+    REQUIRE(lesson_prev(progress, touch, l, s, c));
+    s.apply(c);
+    check_page(l.page_count() - 2);
+    REQUIRE(touch.before.has_value());
+    CHECK(touch.before->settings == mine);
+}
+
+TEST_CASE("lesson show me: the chapter moves apply the page they land on", "[lesson]") {
+    const Lesson l = load_app_lesson(lesson_env());
+    REQUIRE(l.chapters.size() >= 3);
+    Session s;
+    LessonProgress progress;
+    LessonTouch touch;
+    Commands c;
+    REQUIRE(lesson_go(progress, touch, l, next_chapter_page(progress, l), s, c));
+    s.apply(c);
+    CHECK(progress.page == page_index(l, 1, 0));
+    CHECK(in_show_me_state(page_at(l, progress.page)->show, s));
+    const int last_of_second = page_index(l, 2, 0) - 1;
+    REQUIRE(lesson_go(progress, touch, l, last_of_second, s, c));
+    s.apply(c);
+    REQUIRE(lesson_go(progress, touch, l, prev_chapter_page(progress, l), s, c));  // the chapter's first page
+    s.apply(c);
+    CHECK(progress.page == page_index(l, 1, 0));
+    CHECK(in_show_me_state(page_at(l, progress.page)->show, s));
+}

@@ -10,6 +10,7 @@
 #include "io/builtin.h"
 #include "model/cpu_backend.h"
 #include "session/session.h"
+#include "views/timeline.h"
 
 using namespace mla;
 using namespace mla::app;
@@ -185,6 +186,45 @@ TEST_CASE("session: reset empties the run and the timeline", "[session]") {
     CHECK(s.trace() == nullptr);
     s.step(3);
     CHECK(s.tokens()[0] == 'M');
+}
+
+TEST_CASE("session: Step while scrubbed back moves one recorded step forward and generates nothing", "[session]") {
+    Session s;  // with the Compare and Absorption lanes: none of them may step either
+    Commands c;
+    c.step(8);
+    s.apply(c);
+    REQUIRE(s.steps() == 8);
+    const std::vector<int64_t> tokens = s.tokens();
+    const size_t traces = s.compare(AttnKind::MHA).traces.size();
+    c.select(2);
+    s.apply(c);
+    REQUIRE(s.scrubbed_back());
+
+    c.forward();  // the Step button and the Right key
+    s.apply(c);
+    CHECK(s.selected() == 3);  // exactly one step on
+    CHECK(s.steps() == 8);     // nothing generated
+    CHECK(s.tokens() == tokens);
+    CHECK(s.compare(AttnKind::MHA).traces.size() == traces);
+    CHECK(s.path(MlaPath::Recompute).traces.size() == 8);
+    REQUIRE(s.trace() != nullptr);
+    CHECK(s.trace()->position == 3);
+    CHECK(s.trace()->token == tokens[3]);
+
+    // to the newest step through the history (4 more), then one generated
+    CHECK(s.forward(4) == 0);
+    CHECK(s.selected() == 7);
+    CHECK_FALSE(s.scrubbed_back());
+    CHECK(s.forward() == 1);
+    CHECK(s.steps() == 9);
+    CHECK(s.selected() == 8);
+    CHECK(std::equal(tokens.begin(), tokens.end(), s.tokens().begin()));
+
+    // a count that runs past the newest step generates only the rest
+    s.select(6);
+    CHECK(s.forward(5) == 3);   // to 7 and 8 (recorded), then 9, 10 and 11 generated
+    CHECK(s.steps() == 12);
+    CHECK(s.selected() == 11);
 }
 
 TEST_CASE("session: select clamps to the run", "[session]") {
@@ -382,4 +422,23 @@ TEST_CASE("session: the held-out check says why random weights have none", "[ses
 #include "io/builtin.h"
 #include "model/cpu_backend.h"
 #include "session/session.h"
+#include "views/timeline.h"
 using namespace mla; using namespace mla::app;
+
+TEST_CASE("session: Play while scrubbed back plays the recorded steps before generating", "[session]") {
+    Session s(ModelSettings{}, light());
+    s.step(8);
+    s.select(2);
+    Transport play;
+    play.playing = true;
+    Commands c;
+    play.tick(0.5, s, c, 4.0f);  // 4 tokens/s for half a second: two steps due
+    s.apply(c);
+    CHECK(s.selected() == 4);
+    CHECK(s.steps() == 8);       // nothing generated yet
+    play.tick(1.0, s, c, 4.0f);  // four more: 5, 6, 7 recorded, then one new
+    s.apply(c);
+    CHECK(s.selected() == 8);
+    CHECK(s.steps() == 9);
+    CHECK(play.playing);
+}

@@ -273,3 +273,35 @@ TEST_CASE("curves: the file dialog lists folders and .json files", "[curves]") {
     CHECK(fd.dir == dir.string());
     fs::remove_all(dir);
 }
+
+TEST_CASE("curves: batch 0, max tokens 0 and other values out of range are refused with the field's words", "[curves]") {
+    const std::vector<CurvesModel> models = preset_models({"deepseek-v3"});
+    const CurvesSettings good;
+    REQUIRE_NOTHROW(curves_data(models, good));
+    auto refused = [&](CurvesSettings s) -> std::string {
+        try {
+            curves_data(models, s);
+        } catch (const InputError& e) {
+            return e.what();
+        }
+        return "";
+    };
+    CurvesSettings s = good;
+    s.batch = 0;
+    CHECK(refused(s) == "batch 0 is not valid: use 1 to 1,048,576 sequences");
+    s.batch = kMaxBatch + 1;
+    CHECK(contains(refused(s), "batch 1,048,577 is not valid"));
+    s = good;
+    s.max_tokens = 0;
+    CHECK(refused(s) == "max tokens 0 is not valid: use 2 to 1,000,000,000");
+    s.max_tokens = 1;
+    CHECK(contains(refused(s), "max tokens 1 is not valid"));
+    s.max_tokens = 300;  // typed below the slider's 2,000: kept as typed, not replaced
+    CHECK(curves_data(models, s).request.max_tokens == 300);
+    s = good;
+    s.table_tokens = 0;
+    CHECK(refused(s) == "table at 0 is not valid: use 1 to 1,000,000,000 tokens");
+    s = good;
+    s.fits_gb = 0.5;
+    CHECK(refused(s) == "fits in GB 0.5 is not valid: use 1 to 1,000,000 GB");
+}

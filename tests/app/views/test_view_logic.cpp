@@ -2,9 +2,11 @@
 // chart series, the causal attention matrix.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
+#include "base/numbers.h"
 #include "views/view_logic.h"
 
 using namespace mla;
@@ -176,4 +178,186 @@ TEST_CASE("predictions: the ten most likely after the temperature, with and with
     CHECK(g[0].after == g[0].before);
     CHECK(prediction_rows({}, Sampling{}, 10).empty());
     CHECK(trace_logits(nullptr).empty());
+}
+
+TEST_CASE("view logic: no cache shows the true key count and draws no cache", "[view]") {
+    SessionOptions light;
+    light.compare = false;
+    light.paths = false;
+    struct Case { AttnKind kind; MlaPath path; std::vector<std::string> rebuilt; };
+    const std::vector<Case> cases = {{AttnKind::MHA, MlaPath::Absorbed, {"K (rebuilt)", "V (rebuilt)"}},
+                                     {AttnKind::GQA, MlaPath::Absorbed, {"K (rebuilt)", "V (rebuilt)"}},
+                                     {AttnKind::MLA, MlaPath::CachedKV, {"K (rebuilt)", "V (rebuilt)"}},
+                                     {AttnKind::MLA, MlaPath::Recompute, {"c_KV (rebuilt)", "k_R (rebuilt)"}},
+                                     {AttnKind::MLA, MlaPath::Absorbed, {"c_KV (rebuilt)", "k_R (rebuilt)"}}};
+    for (const Case& k : cases) {
+        INFO(display_name(k.kind) << " " << to_string(k.path));
+        ModelSettings ms;
+        ms.kind = k.kind;
+        ms.mla_path = k.path;
+        ms.no_cache = true;
+        Session s(ms, light);
+        s.step(44);
+        const Trace* t = s.trace();
+        REQUIRE(t != nullptr);
+        CHECK(t->cache_tokens == 0);   // core: nothing is held
+        const TensorRecord* scores = t->find("att_scores", 0);
+        REQUIRE(scores != nullptr);
+        CHECK(attended_keys(*t) == 44);
+        CHECK(scores->shape[1] == attended_keys(*t));
+        CHECK(step_caption(*t) == "step 44: token '" + token_text(t->token, TokenStyle::Label) +
+                                      "' at position 43, 44 keys, all rebuilt this step (no cache)");
+
+        const Diagram d = shapes_diagram(s.config(), t->options, t->position);
+        CHECK(d.title.find("no cache") != std::string::npos);
+        for (const DiagramNode& n : d.nodes) {
+            INFO(n.label << ": " << n.equation);
+            CHECK_FALSE(n.cache);
+            CHECK(n.label.find("cache") == std::string::npos);
+            CHECK(n.equation.find("append") == std::string::npos);
+            CHECK(n.equation.find(" held") == std::string::npos);
+        }
+        for (const std::string& label : k.rebuilt) {
+            const int i = d.find(label);
+            REQUIRE(i >= 0);
+            const DiagramNode& n = d.nodes[static_cast<size_t>(i)];
+            CHECK(n.grows);
+            CHECK(std::find(n.dims.begin(), n.dims.end(), 44) != n.dims.end());  // all 44 tokens, this step
+            CHECK(n.equation.find("rebuilt this step") != std::string::npos);
+        }
+        for (const std::string& note : d.notes) CHECK(note.rfind("No cache: nothing is held", 0) == 0);
+
+        // the same step with a cache: the cache and its appended row are back
+        RunOptions cached = t->options;
+        cached.no_cache = false;
+        const Diagram dc = shapes_diagram(s.config(), cached, t->position);
+        int caches = 0;
+        for (const DiagramNode& n : dc.nodes) caches += n.cache ? 1 : 0;
+        CHECK(caches == 2);
+        CHECK(dc.title.find("no cache") == std::string::npos);
+    }
+}
+
+TEST_CASE("view logic: the step caption counts steps from 1 and positions from 0", "[view]") {
+    Trace t;
+    t.step = 2;
+    t.position = 2;
+    t.token = 'a';
+    t.cache_tokens = 3;
+    CHECK(step_caption(t) == "step 3: token 'a' at position 2, 3 keys");
+    t.step = t.position = 0;
+    CHECK(step_caption(t) == "step 1: token 'a' at position 0, 1 key");
+}
+
+TEST_CASE("view logic: the notice at the top warns past the trained context and says why stepping stopped", "[view]") {
+    SessionOptions light;
+    light.compare = false;
+    light.paths = false;
+    Session s(ModelSettings{}, light);  // the trained MLA model (fortunes: 256-byte windows)
+    REQUIRE(s.main().trained_weights);
+    CHECK(s.trained_context() == 256);
+    CHECK(context_summary(s) == "trained on 256-token windows; at most " + with_commas(s.max_steps()) + " tokens");
+    REQUIRE(s.step(256));
+    CHECK(run_notice(s).level == RunNotice::Level::None);
+    REQUIRE(s.step());
+    const RunNotice warn = run_notice(s);
+    CHECK(warn.level == RunNotice::Level::Warn);
+    CHECK_THAT(warn.text, Catch::Contains("learned on 256-token windows and this is token 257"));
+    REQUIRE(s.step(s.max_steps() - s.steps()));
+    CHECK_FALSE(s.step());
+    const RunNotice stop = run_notice(s);
+    CHECK(stop.level == RunNotice::Level::Stop);
+    CHECK_THAT(stop.text, Catch::Contains("context is full"));
+    CHECK_THAT(stop.text, Catch::Contains("at most " + with_commas(s.max_steps()) + " tokens"));
+
+    // random weights were trained on nothing: no trained context, only the limit
+    ModelSettings r;
+    r.weights = WeightsSource::Random;
+    Session rs(r, light);
+    CHECK(rs.trained_context() == 0);
+    CHECK(context_summary(rs) == "at most " + with_commas(rs.max_steps()) + " tokens");
+    rs.step(300);
+    CHECK(run_notice(rs).level == RunNotice::Level::None);
+}
+
+TEST_CASE("view logic: the sidebar says when MLA's cache is no smaller than MHA's, from the cost model", "[view]") {
+    ModelSettings s;  // d_c 32 + d_r 8 = 40 < MHA's 2 x 4 x 16 = 128
+    CHECK(mla_cache_warning(s).empty());
+    s.kv_lora_rank = 999;
+    const int64_t mla = cache_elements_per_token(model_config(s, AttnKind::MLA), MlaPath::Absorbed);
+    const int64_t mha = cache_elements_per_token(model_config(s, AttnKind::MHA), MlaPath::Absorbed);
+    REQUIRE(mla == 1007);
+    REQUIRE(mha == 128);
+    CHECK(mla_cache_warning(s) == "d_c + d_r = 999 + 8 = 1,007 numbers per token per layer, 7.9x MHA's 128: "
+                                  "MLA's cache is no smaller");
+    s.kv_lora_rank = 120;  // 120 + 8 = 128: equal is no smaller either
+    CHECK_THAT(mla_cache_warning(s), Catch::Contains("1.0x MHA's 128"));
+    s.kv_lora_rank = 119;
+    CHECK(mla_cache_warning(s).empty());
+    s.kv_lora_rank = 32;
+    s.rope_dim = 96;  // a large RoPE part does it too
+    CHECK_THAT(mla_cache_warning(s), Catch::Contains("32 + 96 = 128"));
+    s.rope_dim = 7;   // cannot run: the field's own message speaks
+    CHECK(mla_cache_warning(s).empty());
+}
+
+TEST_CASE("view logic: a field that does not run is named with the sidebar's words and its range", "[view]") {
+    ModelSettings s;
+    s.q_lora_rank = -1;
+    Session session(ModelSettings{}, SessionOptions{false, false});
+    CHECK_FALSE(session.apply_settings(s, Field::QLoraRank));
+    REQUIRE(session.error_field() == Field::QLoraRank);
+    CHECK_THAT(session.error(), Catch::Contains("q_lora_rank"));  // core speaks config.json
+    const std::string m = field_message(session.error_field(), s, session.error());
+    CHECK(m == "d'_c query (query compression) = -1 does not run: 0 = none, or 1 to 32,768");
+    CHECK(m.find("q_lora_rank") == std::string::npos);
+    CHECK(m.find("null") == std::string::npos);
+
+    s = ModelSettings{};
+    s.kv_heads = 3;
+    CHECK(field_message(Field::KvHeads, s, "") == "KV heads = 3 does not run: it must divide the 4 query heads: 1, 2 or 4");
+    s = ModelSettings{};
+    s.rope_dim = 5;
+    CHECK(field_message(Field::RopeDim, s, "") ==
+          "d_r RoPE = 5 does not run: use an even number from 2 to 4,096 (RoPE turns pairs of numbers)");
+    s = ModelSettings{};
+    s.kv_lora_rank = 0;
+    CHECK(field_message(Field::KvLoraRank, s, "") == "d_c latent = 0 does not run: use 1 to 32,768");
+    s = ModelSettings{};
+    s.top_k = -2;
+    CHECK(field_message(Field::TopK, s, "") == "top-k = -2 does not run: 0 = all, or 1 to 1,048,576");
+    CHECK(field_message(Field::Prompt, s, "the prompt is empty: type at least one character") ==
+          "the prompt is empty: type at least one character");
+}
+
+TEST_CASE("view logic: what keeps the window busy is said in words, and quick commands say nothing", "[view]") {
+    Session s(ModelSettings{}, SessionOptions{false, false});
+    s.step(5);
+    Commands c;
+    CHECK(busy_text(s, c).empty());
+    c.forward();
+    c.step(3);
+    c.select(2);
+    c.reset();
+    CHECK(busy_text(s, c).empty());
+    c = Commands{};
+    c.step(kBusySteps);
+    CHECK(busy_text(s, c) == "Running " + std::to_string(kBusySteps) + " steps");
+
+    ModelSettings m = s.settings();
+    m.kind = AttnKind::MQA;
+    c = Commands{};
+    c.apply(m, Field::Kind);
+    CHECK(busy_text(s, c) == "Rebuilding the model and running 5 steps");  // the 5 steps are replayed
+    c = Commands{};                                                         // the lesson's Show me
+    c.reset();
+    c.apply(m, Field::None);
+    c.step(32);
+    CHECK(busy_text(s, c) == "Rebuilding the model and running 32 steps");
+    m.backend = "gpu";
+    c = Commands{};
+    c.apply(m, Field::Backend);
+    CHECK(busy_text(s, c) == "Switching to the gpu backend and running 5 steps");
+    s.reset();
+    CHECK(busy_text(s, c) == "Switching to the gpu backend");
 }

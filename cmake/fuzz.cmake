@@ -51,12 +51,13 @@ endif()
 
 set(MLA_FUZZ_SECONDS 30 CACHE STRING "Seconds each fuzz:<target> test fuzzes for")
 
-set(MLA_FUZZ_TARGETS fuzz_safetensors fuzz_config fuzz_model_folder fuzz_lesson fuzz_train)
+set(MLA_FUZZ_TARGETS fuzz_safetensors fuzz_config fuzz_model_folder fuzz_lesson fuzz_train fuzz_tokenizer)
 set(fuzz_libs_fuzz_safetensors mla_io)
 set(fuzz_libs_fuzz_config mla_model mla_curves)
 set(fuzz_libs_fuzz_model_folder mla_io)
 set(fuzz_libs_fuzz_lesson mla_lesson)
 set(fuzz_libs_fuzz_train mla_train)
+set(fuzz_libs_fuzz_tokenizer mla_io)
 if(MLA_BUILD_APP)
   list(APPEND MLA_FUZZ_TARGETS fuzz_settings)
   set(fuzz_libs_fuzz_settings mla_window mla_session)  # ui_settings.h; lesson_state.h

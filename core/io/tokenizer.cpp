@@ -200,7 +200,7 @@ Piece slice(const Piece& p, size_t b, size_t e) {
 
 class Regex {
 public:
-    Regex(const std::string& pattern, const std::string& where) {
+    Regex(const std::string& pattern, const std::string& where) : where_(where) {
         int err = 0;
         PCRE2_SIZE at = 0;
         code_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_UTF | PCRE2_UCP,
@@ -226,7 +226,14 @@ public:
         while (start <= s.size()) {
             const int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), start,
                                        PCRE2_NO_UTF_CHECK, md, nullptr);
-            if (rc < 0) break;   // PCRE2_ERROR_NOMATCH, or a resource limit: no further match
+            if (rc == PCRE2_ERROR_NOMATCH) break;
+            if (rc < 0) {   // a resource limit: the rest of the text would go unsplit, so say so
+                PCRE2_UCHAR msg[256];
+                pcre2_get_error_message(rc, msg, sizeof msg);
+                pcre2_match_data_free(md);
+                throw InputError(where_ + ": the regex failed on this text at byte " + std::to_string(start) + " (" +
+                                 reinterpret_cast<const char*>(msg) + ")", where_);
+            }
             const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
             const size_t b = ov[0], e = ov[1];
             out.emplace_back(b, e);
@@ -244,6 +251,7 @@ public:
     }
 private:
     pcre2_code* code_ = nullptr;
+    std::string where_;
 };
 
 struct Pattern {
@@ -1165,7 +1173,7 @@ std::vector<std::string> Tokenizer::Impl::decode_tokens(const std::vector<int64_
 
 namespace {
 
-constexpr int64_t kMaxVocab = int64_t{1} << 24;   // 16.7 M ids: far above any real vocabulary
+constexpr int64_t kMaxVocab = int64_t{1} << 22;   // 4,194,304 ids, the engine's vocab_size limit (Gemma 3: 262,144)
 
 Special read_special(const json& specials, const std::string& name, const std::string& where,
                      const std::unordered_map<std::string, int64_t>& vocab) {

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/error.h"
 #include "fuzz/fuzz_common.h"
 #include "io/tokenizer.h"
 

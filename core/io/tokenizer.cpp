@@ -1426,10 +1426,12 @@ Encoding Tokenizer::encode(std::string_view text, bool add_special_tokens) const
                 out.spans.insert(out.spans.end(), enc.spans.begin(), enc.spans.end());
                 continue;
             }
+            // An added special token holds no text: an empty span where it stands.
+            const int64_t at = out.spans.empty() ? 0 : out.spans.back().end;
             for (size_t k = 0; k < item.special.ids.size(); ++k) {
                 out.ids.push_back(item.special.ids[k]);
                 out.tokens.push_back(item.special.tokens[k]);
-                out.spans.push_back({0, 0});
+                out.spans.push_back({at, at});
             }
         }
         return out;

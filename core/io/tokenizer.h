@@ -37,7 +37,7 @@ namespace mla {
 
 // Bytes [begin, end) of the text given to encode. A token the text does not contain (a
 // special token added by the post-processor, a Prepend normalizer's marker alone) has an
-// empty span.
+// empty span where it stands.
 struct TextSpan {
     int64_t begin = 0, end = 0;
     bool operator==(const TextSpan&) const = default;

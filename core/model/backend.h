@@ -62,6 +62,10 @@ public:
 
     // ---- memory
     virtual Buf create(int64_t n, const float* init = nullptr) = 0;  // zeros when init is null
+    // A buffer that is only read (weights), holding data's n elements: a copy on the GPU; on
+    // the CPU the caller's memory itself, which must outlive the buffer and stay unchanged
+    // (the decoder keeps its shared_ptr<const Weights>), so weights are not held twice.
+    virtual Buf create_const(int64_t n, const float* data) { return create(n, data); }
     virtual void resize(Buf& b, int64_t n) = 0;  // keeps the first min(old, n) elements; new ones are zero
     virtual void release(Buf& b) = 0;
     virtual void write(View dst, const float* src, int64_t n) = 0;

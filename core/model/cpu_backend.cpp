@@ -79,21 +79,31 @@ Buf CpuBackend::create(int64_t n, const float* init) {
         id = static_cast<int>(bufs_.size());
         bufs_.emplace_back();
     }
-    bufs_[id].assign(static_cast<size_t>(n), 0.0f);
-    if (init && n > 0) std::memcpy(bufs_[id].data(), init, static_cast<size_t>(n) * sizeof(float));
+    bufs_[id] = Storage{};
+    bufs_[id].own.assign(static_cast<size_t>(n), 0.0f);
+    if (init && n > 0) std::memcpy(bufs_[id].own.data(), init, static_cast<size_t>(n) * sizeof(float));
     return Buf{id, n};
 }
 
+Buf CpuBackend::create_const(int64_t n, const float* data) {
+    MLA_CHECK(n >= 0 && (data || n == 0));
+    Buf b = create(0);
+    bufs_[b.id].borrowed = data;
+    bufs_[b.id].borrowed_n = n;
+    b.size = n;
+    return b;
+}
+
 void CpuBackend::resize(Buf& b, int64_t n) {
-    MLA_CHECK(b.id >= 0 && b.id < static_cast<int>(bufs_.size()) && n >= 0);
-    bufs_[b.id].resize(static_cast<size_t>(n), 0.0f);
+    MLA_CHECK(b.id >= 0 && b.id < static_cast<int>(bufs_.size()) && n >= 0 && !bufs_[b.id].borrowed);
+    bufs_[b.id].own.resize(static_cast<size_t>(n), 0.0f);
     b.size = n;
 }
 
 void CpuBackend::release(Buf& b) {
     if (b.id < 0) return;
     MLA_CHECK(b.id < static_cast<int>(bufs_.size()));
-    std::vector<float>().swap(bufs_[b.id]);
+    bufs_[b.id] = Storage{};
     free_.push_back(b.id);
     b = Buf{};
 }

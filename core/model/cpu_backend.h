@@ -18,6 +18,7 @@ public:
     std::string device() const override;
 
     Buf create(int64_t n, const float* init = nullptr) override;
+    Buf create_const(int64_t n, const float* data) override;   // the caller's memory, not a copy
     void resize(Buf& b, int64_t n) override;
     void release(Buf& b) override;
     void write(View dst, const float* src, int64_t n) override;
@@ -58,7 +59,15 @@ private:
     int threads_ = 1;
     FusedScratch fused_;
     RopeTables rope_;  // (cos, sin) per position, per (theta, dim)
-    std::vector<std::vector<float>> bufs_;
+    // A buffer's elements: its own, or (create_const) the caller's, read-only.
+    struct Storage {
+        std::vector<float> own;
+        const float* borrowed = nullptr;
+        int64_t borrowed_n = 0;
+        float* data() { return borrowed ? const_cast<float*>(borrowed) : own.data(); }
+        int64_t size() const { return borrowed ? borrowed_n : static_cast<int64_t>(own.size()); }
+    };
+    std::vector<Storage> bufs_;
     std::vector<int> free_;
 };
 

@@ -29,8 +29,9 @@ struct Decoder::LayerBufs : LayerTensors<Buf, Buf> {
 };
 
 namespace {
-Buf up(Backend& be, const Mat& m) { return m.size() ? be.create(m.size(), m.data()) : Buf{}; }
-Buf up(Backend& be, const Vec& v) { return v.size() ? be.create(v.size(), v.data()) : Buf{}; }
+// Weights are only read: the CPU backend uses the host copy itself (create_const).
+Buf up(Backend& be, const Mat& m) { return m.size() ? be.create_const(m.size(), m.data()) : Buf{}; }
+Buf up(Backend& be, const Vec& v) { return v.size() ? be.create_const(v.size(), v.data()) : Buf{}; }
 }  // namespace
 
 Decoder::Decoder(std::shared_ptr<const Weights> weights, Backend& backend, RunOptions options)

@@ -14,6 +14,7 @@ app::WindowOptions CliWindowArgs::options() const {
     o.layout = layout;
     o.view_only = view_only;
     o.measure_heldout = heldout;
+    o.present = present;
     if (page < 0) throw InputError("--page must be 1 or more");
     if (page > 0 && view != "lesson") throw InputError("--page needs --view lesson");
     o.lesson_page = page;
@@ -31,6 +32,9 @@ void add_window_args(CLI::App& a, CliWindowArgs& w, bool screenshot) {
     a.add_option("--theme", w.theme, screenshot ? "dark or light (default dark)" : "dark or light (default: remembered)");
     a.add_option("--scale", w.scale, screenshot ? "UI scale, 0.5 to 3 (default 1)" : "UI scale, 0.5 to 3 (default: remembered)");
     a.add_option("--layout", w.layout, "tabs (one view) or tiles (all open views)");
+    a.add_flag("--present", w.present,
+               screenshot ? "presentation mode: the view alone under the presentation bar, large type (no change of monitor)"
+                          : "start in presentation mode: full screen, one view, large type (F5 toggles, Esc leaves)");
     if (screenshot) {
         a.add_flag("--view-only", w.view_only, "crop the PNG to the view (no sidebar, no timeline)");
         a.add_flag("--heldout", w.heldout,

@@ -14,7 +14,7 @@ namespace mla::cli {
 
 struct CliWindowArgs {
     std::string size = "1600x1000", theme, view, layout;
-    bool view_only = false, heldout = false;
+    bool view_only = false, heldout = false, present = false;
     float scale = 0;
     int64_t steps = 0;
     int frames = 0;

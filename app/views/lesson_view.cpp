@@ -70,6 +70,11 @@ void LessonView::go(int index, const Frame& f, Commands& cmds) {
     if (lesson_go(progress, touch_, lesson, index, f.session, cmds)) focus_ = show_me_focus(page_at(lesson, progress.page)->show);
 }
 
+void LessonView::turn(int delta, const Frame& f, Commands& cmds) {
+    if (!loaded) load();
+    if (lesson.page_count() > 0) go(progress.page + delta, f, cmds);
+}
+
 void LessonView::keys(const Frame& f, Commands& cmds) {
     const ImGuiIO& io = ImGui::GetIO();
     if (io.WantTextInput || ImGui::IsAnyItemActive() || io.KeyCtrl || io.KeyAlt) return;

@@ -49,6 +49,10 @@ struct LessonView {
     std::optional<LessonFocus> take_focus();
 
     void draw(const Frame& f, Commands& cmds);
+    // Previous (-1) or next (+1) page, applying its state: the presentation bar's buttons.
+    void turn(int delta, const Frame& f, Commands& cmds);
+    bool at_first_page() const { return progress.page <= 0; }
+    bool at_last_page() const { return progress.page + 1 >= lesson.page_count(); }
 
 private:
     void keys(const Frame& f, Commands& cmds);

@@ -38,11 +38,7 @@ void Transport::draw(const Frame& f, Commands& cmds, float& speed, float reserve
     if (sel < 0) {
         text_wrapped_colored(palette(f.dark).dim, "no step yet: Step (or the right-arrow key) feeds the first prompt byte");
     } else {
-        const int64_t next = s.predicted(sel);
-        std::string line = "step " + std::to_string(sel + 1) + " of " + std::to_string(s.steps()) + ": fed " +
-                           token_text(s.tokens()[static_cast<size_t>(sel)], TokenStyle::Label) +
-                           (s.in_prompt(sel) ? " (prompt)" : " (generated)") + " -> predicts " +
-                           (next >= 0 ? token_text(next, TokenStyle::Label) : std::string("-"));
+        const std::string line = step_line(s, sel);
         ImGui::BeginGroup();
         ImGui::TextWrapped("%s", line.c_str());
         if (s.scrubbed_back())
@@ -50,6 +46,35 @@ void Transport::draw(const Frame& f, Commands& cmds, float& speed, float reserve
         ImGui::EndGroup();
     }
     ImGui::PopTextWrapPos();
+}
+
+std::string step_line(const Session& s, int64_t sel) {
+    if (sel < 0) return "";
+    const int64_t next = s.predicted(sel);
+    return "step " + std::to_string(sel + 1) + " of " + std::to_string(s.steps()) + ": fed " +
+           token_text(s.tokens()[static_cast<size_t>(sel)], TokenStyle::Label) +
+           (s.in_prompt(sel) ? " (prompt)" : " (generated)") + " -> predicts " +
+           (next >= 0 ? token_text(next, TokenStyle::Label) : std::string("-"));
+}
+
+void Transport::draw_compact(const Frame& f, Commands& cmds) {
+    const Session& s = f.session;
+    ImGui::BeginDisabled(f.step <= 0);
+    if (ImGui::Button("< Back")) cmds.select(f.step - 1);
+    ImGui::EndDisabled();
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled) && !f.exporting)
+        ImGui::SetTooltip("One step back (left-arrow key)");
+    ImGui::SameLine();
+    if (ImGui::Button("Step >")) cmds.forward();
+    if (ImGui::IsItemHovered() && !f.exporting)
+        ImGui::SetTooltip(s.scrubbed_back() ? "One recorded step forward (right-arrow key); at the newest step, Step generates"
+                                            : "Generate one token (right-arrow key)");
+    ImGui::SameLine();
+    if (ImGui::Button(playing ? "Pause" : "Play", ImVec2(ImGui::GetFontSize() * 4, 0))) {
+        playing = !playing;
+        carry = 0;
+    }
+    if (ImGui::IsItemHovered() && !f.exporting) ImGui::SetTooltip("Step at the speed set in the normal toolbar (space bar)");
 }
 
 void Transport::tick(double dt, const Session& s, Commands& cmds, float speed) {

@@ -7,6 +7,7 @@
 // [SECTION] App: setup and teardown
 // [SECTION] App: one frame
 // [SECTION] App: layout (toolbar, sidebar, views, status line)
+// [SECTION] App: presentation mode (full screen, the bar, one view)
 // [SECTION] App: exports
 // [SECTION] entry points (run_window, render_screenshot)
 #include "window/window.h"
@@ -31,6 +32,7 @@
 
 #include "base/assets.h"
 #include "gl/gl_context.h"
+#include "window/presentation.h"
 #include "window/ui_settings.h"
 #include "views/registry.h"
 #include "views/sidebar.h"
@@ -108,7 +110,10 @@ private:
     void draw_ui(Commands& cmds);
     void draw_toolbar(const Frame& f, Commands& cmds);
     void draw_views(const Frame& f, Commands& cmds);
-    void draw_view(const std::string& id, ImVec2 size, const Frame& f, Commands& cmds);
+    void draw_view(const std::string& id, ImVec2 size, bool tile, const Frame& f, Commands& cmds);
+    void set_presenting(bool on);           // enters or leaves presentation mode, full screen
+    void draw_present(const Frame& f, Commands& cmds);
+    float font_scale() const;               // the UI scale the fonts are built at (larger when presenting)
     void do_exports(const std::vector<ExportRequest>& reqs);
     void message(std::string m) { status_ = std::move(m); status_time_ = 6.0; }
 
@@ -123,6 +128,10 @@ private:
     std::string fonts_dir_;
     ImFont* mono_ = nullptr;
     float built_scale_ = 0;
+    Presentation present_;
+    std::string focused_tile_;              // the tile last focused (what a presentation from tiles shows)
+    bool fullscreen_ = false;
+    int windowed_x_ = 0, windowed_y_ = 0, windowed_w_ = 0, windowed_h_ = 0;  // to restore on leaving
     bool built_dark_ = true;
     std::unique_ptr<Session> session_;      // made after the GL context: the GPU backend runs in ours
     Sidebar sidebar_;
@@ -216,6 +225,8 @@ App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
         glBindFramebuffer(GL_FRAMEBUFFER, 0);
     }
 
+    if (o.present) set_presenting(true);
+
     IMGUI_CHECKVERSION();
     imgui_ = ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
@@ -290,28 +301,36 @@ App::~App() {
     // No glfwTerminate: the GPU backend may hold a hidden window of its own for the process.
 }
 
+float App::font_scale() const {
+    if (!present_.on) return ui_.scale;
+    int h = fb_h_;
+    if (!opt_.offscreen && win_) glfwGetWindowSize(win_, nullptr, &h);
+    return presentation_scale(ui_.scale, h);
+}
+
 void App::build_fonts() {
+    const float scale = font_scale();
     ImGuiIO& io = ImGui::GetIO();
     io.Fonts->Clear();
     mono_ = nullptr;
     if (!fonts_dir_.empty()) {
         ImFontConfig cfg;
         cfg.OversampleH = 2;
-        io.Fonts->AddFontFromFileTTF((fonts_dir_ + "/DejaVuSans.ttf").c_str(), std::round(16.0f * ui_.scale), &cfg, kGlyphs);
-        mono_ = io.Fonts->AddFontFromFileTTF((fonts_dir_ + "/DejaVuSansMono.ttf").c_str(), std::round(15.0f * ui_.scale), &cfg,
+        io.Fonts->AddFontFromFileTTF((fonts_dir_ + "/DejaVuSans.ttf").c_str(), std::round(16.0f * scale), &cfg, kGlyphs);
+        mono_ = io.Fonts->AddFontFromFileTTF((fonts_dir_ + "/DejaVuSansMono.ttf").c_str(), std::round(15.0f * scale), &cfg,
                                              kGlyphs);
         io.FontGlobalScale = 1.0f;
     } else {
         io.Fonts->AddFontDefault();
-        io.FontGlobalScale = ui_.scale;
+        io.FontGlobalScale = scale;
     }
     io.Fonts->Build();
     if (imgui_gl_) {
         ImGui_ImplOpenGL3_DestroyFontsTexture();
         ImGui_ImplOpenGL3_CreateFontsTexture();
     }
-    apply_theme(ui_.dark, ui_.scale);
-    built_scale_ = ui_.scale;
+    apply_theme(ui_.dark, scale);
+    built_scale_ = scale;
     built_dark_ = ui_.dark;
 }
 
@@ -320,9 +339,9 @@ void App::build_fonts() {
 void App::frame(double dt) {
     const auto t0 = std::chrono::steady_clock::now();
     glfwMakeContextCurrent(win_);  // the GPU backend's check may have made its hidden context current
-    if (built_scale_ != ui_.scale) build_fonts();
+    if (built_scale_ != font_scale()) build_fonts();
     if (built_dark_ != ui_.dark) {
-        apply_theme(ui_.dark, ui_.scale);
+        apply_theme(ui_.dark, built_scale_);
         built_dark_ = ui_.dark;
     }
     exporting_ = !pending_.empty();
@@ -406,6 +425,12 @@ Image App::capture() {
 
 void App::shortcuts(Commands& cmds) {
     const ImGuiIO& io = ImGui::GetIO();
+    const bool esc_taken = io.WantTextInput || ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId);
+    switch (present_.key(ImGui::IsKeyPressed(GLFW_KEY_F5, false), ImGui::IsKeyPressed(GLFW_KEY_ESCAPE, false), esc_taken)) {
+        case Presentation::Key::Enter: set_presenting(true); break;
+        case Presentation::Key::Leave: set_presenting(false); break;
+        case Presentation::Key::None: break;
+    }
     if (io.KeyCtrl) {
         if (ImGui::IsKeyPressed(GLFW_KEY_EQUAL) || ImGui::IsKeyPressed(GLFW_KEY_KP_ADD))
             ui_.scale = std::min(3.0f, std::round(ui_.scale * 11.0f) / 10.0f);
@@ -413,12 +438,16 @@ void App::shortcuts(Commands& cmds) {
             ui_.scale = std::max(0.5f, std::round(ui_.scale * 9.0f) / 10.0f);
         if (ImGui::IsKeyPressed(GLFW_KEY_0)) ui_.scale = 1.0f;
         for (int k = 0; k < static_cast<int>(view_ids().size()) && k < 9; ++k)
-            if (ImGui::IsKeyPressed(GLFW_KEY_1 + k)) select_view_ = view_ids()[static_cast<size_t>(k)];
+            if (ImGui::IsKeyPressed(GLFW_KEY_1 + k)) {
+                const std::string& id = view_ids()[static_cast<size_t>(k)];
+                if (present_.on) present_.view = id;  // the presentation shows that view instead
+                else select_view_ = id;
+            }
         return;
     }
     if (io.WantTextInput) return;
     if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) transport_.playing = !transport_.playing;
-    views_.lesson.arrows = !ui_.tiles && ui_.active_view == "lesson";
+    views_.lesson.arrows = present_.on ? present_.view == LessonView::kId : !ui_.tiles && ui_.active_view == LessonView::kId;
     if (views_.lesson.arrows) return;  // the lesson's tab: arrows turn pages
     const int64_t sel = session_->selected();
     if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) cmds.forward();  // through the recorded steps first
@@ -438,6 +467,11 @@ void App::draw_ui(Commands& cmds) {
                  ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
                      ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoBackground);
     Frame f{*session_, session_->selected(), session_->trace(), ui_.dark, mono_, exporting_};
+    if (present_.on) {
+        draw_present(f, cmds);
+        ImGui::End();
+        return;
+    }
     draw_toolbar(f, cmds);
     // Where the run stands against the model's context, at the top where a class looks.
     if (!busy_.empty()) text_wrapped_colored(palette(ui_.dark).accent, "%s ...", busy_.c_str());
@@ -479,10 +513,15 @@ void App::draw_toolbar(const Frame& f, Commands& cmds) {
     // The buttons on the right take their own width; the transport's line wraps before them.
     const ImGuiStyle& st = ImGui::GetStyle();
     const auto button_w = [&](const char* label) { return ImGui::CalcTextSize(label).x + st.FramePadding.x * 2 + st.ItemSpacing.x; };
-    const float buttons = button_w(ui_.tiles ? "Tabs" : "Tiles") + button_w(ui_.dark ? "Light theme" : "Dark theme") +
+    const float buttons = button_w("Present") + button_w(ui_.tiles ? "Tabs" : "Tiles") + button_w(ui_.dark ? "Light theme" : "Dark theme") +
                           button_w("A-") + ImGui::CalcTextSize("300%").x + st.ItemSpacing.x + button_w("A+");
     transport_.draw(f, cmds, ui_.play_speed, buttons + font);
     ImGui::SameLine(std::max(ImGui::GetCursorPosX() + font, right - buttons));
+    if (ImGui::Button("Present")) set_presenting(true);
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("Presentation mode (F5): full screen, %s alone, large type; Esc leaves",
+                          ui_.tiles ? "one tile" : "this view");
+    ImGui::SameLine();
     if (ImGui::Button(ui_.tiles ? "Tabs" : "Tiles")) ui_.tiles = !ui_.tiles;
     if (ImGui::IsItemHovered()) ImGui::SetTooltip(ui_.tiles ? "One view at a time, as tabs" : "All open views at once");
     ImGui::SameLine();
@@ -511,7 +550,7 @@ void App::draw_views(const Frame& f, Commands& cmds) {
                           (avail.y - sp * static_cast<float>(rows - 1)) / static_cast<float>(rows));
         for (int i = 0; i < n; ++i) {
             if (i % cols) ImGui::SameLine();
-            draw_view(open[static_cast<size_t>(i)], cell, f, cmds);
+            draw_view(open[static_cast<size_t>(i)], cell, true, f, cmds);
         }
         return;
     }
@@ -522,7 +561,7 @@ void App::draw_views(const Frame& f, Commands& cmds) {
         const ImGuiTabItemFlags flags = select_view_ == id ? ImGuiTabItemFlags_SetSelected : 0;
         if (ImGui::BeginTabItem(view_title(id), &keep, flags)) {
             ui_.active_view = id;
-            draw_view(id, ImVec2(0, 0), f, cmds);
+            draw_view(id, ImVec2(0, 0), false, f, cmds);
             ImGui::EndTabItem();
         }
         if (!keep) close = id;
@@ -545,29 +584,32 @@ void App::draw_views(const Frame& f, Commands& cmds) {
     if (open.empty()) empty_state("All views are closed: use + to open one.");
 }
 
-void App::draw_view(const std::string& id, ImVec2 size, const Frame& f, Commands& cmds) {
-    ImGui::BeginChild(("##view_" + id).c_str(), size, ui_.tiles);
+void App::draw_view(const std::string& id, ImVec2 size, bool tile, const Frame& f, Commands& cmds) {
+    ImGui::BeginChild(("##view_" + id).c_str(), size, tile);
     const ImVec2 wmin = ImGui::GetWindowPos(), wsz = ImGui::GetWindowSize();
-    if (ui_.tiles) {
+    if (tile && ImGui::IsWindowFocused(ImGuiFocusedFlags_ChildWindows)) focused_tile_ = id;
+    if (tile) {
         ImGui::TextUnformatted(view_title(id));
         ImGui::SameLine();
     }
-    // Export buttons, right-aligned on the view's first line.
-    const float font = ImGui::GetFontSize();
-    ImGui::SameLine(std::max(ImGui::GetCursorPosX(), ImGui::GetWindowContentRegionMax().x - font * 11.5f));
     bool png = false;
-    if (ImGui::SmallButton("Export PNG")) png = true;
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Save this view as a PNG in %s", ui_.export_dir.empty() ? "the current folder" : ui_.export_dir.c_str());
-    ImGui::SameLine();
-    if (ImGui::SmallButton("Trace JSON")) {
-        ExportRequest r;
-        r.kind = ExportRequest::Kind::TraceJson;
-        r.view = id;
-        cmds.exports.push_back(r);
+    if (!present_.on) {  // a presentation shows the view alone
+        // Export buttons, right-aligned on the view's first line.
+        const float font = ImGui::GetFontSize();
+        ImGui::SameLine(std::max(ImGui::GetCursorPosX(), ImGui::GetWindowContentRegionMax().x - font * 11.5f));
+        if (ImGui::SmallButton("Export PNG")) png = true;
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Save this view as a PNG in %s", ui_.export_dir.empty() ? "the current folder" : ui_.export_dir.c_str());
+        ImGui::SameLine();
+        if (ImGui::SmallButton("Trace JSON")) {
+            ExportRequest r;
+            r.kind = ExportRequest::Kind::TraceJson;
+            r.view = id;
+            cmds.exports.push_back(r);
+        }
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Save every tensor of the selected step (all layers) as JSON");
+        ImGui::SetCursorPosY(ImGui::GetCursorPosY() - ImGui::GetTextLineHeight() - ImGui::GetStyle().ItemSpacing.y);
+        ImGui::NewLine();
     }
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Save every tensor of the selected step (all layers) as JSON");
-    ImGui::SetCursorPosY(ImGui::GetCursorPosY() - ImGui::GetTextLineHeight() - ImGui::GetStyle().ItemSpacing.y);
-    ImGui::NewLine();
 
     if (const ViewEntry* v = find_view(id)) v->draw(views_, f, cmds);
     if (const auto focus = views_.lesson.take_focus()) {  // after Show me: the page's layer and head
@@ -576,11 +618,91 @@ void App::draw_view(const std::string& id, ImVec2 size, const Frame& f, Commands
         views_.attention.enlarged = focus->view == "attention" && focus->head >= 0;
     }
     ImGui::EndChild();
-    if (id == ui_.active_view) {
+    if (present_.on ? id == present_.view : id == ui_.active_view) {
         view_min_ = wmin;
         view_max_ = ImVec2(wmin.x + wsz.x, wmin.y + wsz.y);
     }
     if (png) request_png(id.c_str(), wmin, ImVec2(wmin.x + wsz.x, wmin.y + wsz.y), cmds);
+}
+
+// ============================================================================ [SECTION] App: presentation mode
+
+void App::set_presenting(bool on) {
+    if (on == present_.on) return;
+    if (on) {
+        present_.enter(ui_, focused_tile_);
+    } else {
+        if (!ui_.tiles) select_view_ = ui_.active_view = present_.view;  // back on the tab presented last
+        present_.leave();
+    }
+    // Full screen only for a window on a screen: a screenshot or the benchmark keeps its size.
+    if (opt_.offscreen || opt_.frames > 0 || !win_) return;
+    if (on) {
+        GLFWmonitor* mon = glfwGetPrimaryMonitor();
+        const GLFWvidmode* mode = mon ? glfwGetVideoMode(mon) : nullptr;
+        if (!mode) {
+            std::fprintf(stderr, "mla-lab: no monitor found; presenting in the window\n");
+            return;
+        }
+        glfwGetWindowPos(win_, &windowed_x_, &windowed_y_);
+        glfwGetWindowSize(win_, &windowed_w_, &windowed_h_);
+        glfwSetWindowMonitor(win_, mon, 0, 0, mode->width, mode->height, mode->refreshRate);
+        fullscreen_ = true;
+    } else if (fullscreen_) {
+        glfwSetWindowMonitor(win_, nullptr, windowed_x_, windowed_y_, windowed_w_, windowed_h_, 0);
+        fullscreen_ = false;
+    }
+}
+
+// The bar: [< Previous] [Next >] (the lesson's pages, when it is presented), < Back, Step >,
+// Play; the step on the same line when it fits, else under; the indicator on the right.
+void App::draw_present(const Frame& f, Commands& cmds) {
+    const Palette pal = palette(ui_.dark);
+    const float font = ImGui::GetFontSize();
+    const float right = ImGui::GetWindowContentRegionMax().x;
+    const char* indicator = "\u25CF Presenting \u2014 Esc to leave";
+    ImGui::SetWindowFontScale(0.8f);
+    const float ind_w = ImGui::CalcTextSize(indicator).x;
+    ImGui::SetWindowFontScale(1.0f);
+
+    if (present_.view == LessonView::kId) {
+        ImGui::BeginDisabled(views_.lesson.at_first_page());
+        if (ImGui::Button("< Previous")) views_.lesson.turn(-1, f, cmds);
+        ImGui::EndDisabled();
+        ImGui::SameLine();
+        ImGui::BeginDisabled(views_.lesson.at_last_page());
+        if (ImGui::Button("Next >")) views_.lesson.turn(+1, f, cmds);
+        ImGui::EndDisabled();
+        ImGui::SameLine(0, font);
+    }
+    transport_.draw_compact(f, cmds);
+    const float y0 = ImGui::GetCursorPosY();
+    ImGui::SameLine(0, font);
+    const float x = ImGui::GetCursorPosX();
+    const std::string line = f.step < 0 ? "no step yet: Step feeds the first prompt token" : step_line(f.session, f.step);
+    const bool same_line = x + ImGui::CalcTextSize(line.c_str()).x <= right - ind_w - font;
+    ImGui::SetWindowFontScale(0.8f);
+    ImGui::SameLine(right - ind_w);
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.accent), "%s", indicator);
+    ImGui::SetWindowFontScale(1.0f);
+    if (same_line) {
+        ImGui::SameLine(x);
+        ImGui::AlignTextToFramePadding();
+        ImGui::TextUnformatted(line.c_str());
+    } else {
+        ImGui::SetCursorPosY(y0);
+        ImGui::PushTextWrapPos(right);
+        ImGui::TextWrapped("%s", line.c_str());
+        ImGui::PopTextWrapPos();
+    }
+    if (f.step >= 0 && f.session.scrubbed_back())
+        text_wrapped_colored(pal.warn, "scrubbed back: Step replays the recorded steps; End = newest");
+    if (!busy_.empty()) text_wrapped_colored(pal.accent, "%s ...", busy_.c_str());
+    const RunNotice notice = run_notice(*session_);
+    if (notice.level != RunNotice::Level::None)
+        text_wrapped_colored(pal.warn, "%s%s", notice.level == RunNotice::Level::Stop ? "Stopped: " : "", notice.text.c_str());
+    draw_view(present_.view, ImVec2(0, 0), false, f, cmds);
 }
 
 // ============================================================================ [SECTION] App: exports

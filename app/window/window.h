@@ -23,6 +23,7 @@ struct WindowOptions {
     int64_t lesson_page = 0;     // > 0: open this lesson page (from 1) and run its Show me
     bool remember = true;        // read and write ~/.config/mla-lab/settings.json
     bool measure_heldout = false;  // screenshot: run the held-out check of the cache dtype before the frame
+    bool present = false;        // start in presentation mode (window/presentation.h); full screen unless off screen
 };
 
 // Opens the window and runs until it is closed (or `frames` frames in benchmark mode).

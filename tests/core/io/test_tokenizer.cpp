@@ -100,7 +100,8 @@ TEST_CASE("tokenizer: a byte-level token's span holds exactly its bytes", "[toke
     const fs::path path = tokenizer_path("llama3");
     if (!fs::exists(path)) { std::printf("MLA_TEST_SKIPPED: %s is missing\n", path.string().c_str()); return; }
     const Tokenizer tok = Tokenizer::from_file(path.string());
-    for (const auto& c : reference().at("llama3").at("cases")) {
+    const nlohmann::json ref = reference();   // kept alive: the loop walks into it
+    for (const auto& c : ref.at("llama3").at("cases")) {
         const std::string text = c.at("text").get<std::string>();
         const Encoding enc = tok.encode(text);
         std::string joined;

@@ -282,6 +282,15 @@ Pattern read_pattern(const json& obj, const std::string& where) {
     throw InputError(where + " must be {\"String\": ...} or {\"Regex\": ...}, got " + excerpt(obj), where);
 }
 
+// A Replace normalizer's or decoder's "pattern" and "content".
+void read_replace(const json& obj, const std::string& where, Pattern& pattern, std::string& content) {
+    if (!obj.contains("pattern")) throw InputError(where + ".pattern is missing", where + ".pattern");
+    pattern = read_pattern(obj.at("pattern"), where + ".pattern");
+    const auto c = json_string(obj, "content", where);
+    if (!c) throw InputError(where + ".content must be a string", where + ".content");
+    content = *c;
+}
+
 // The library's find_matches: the whole text as (begin, end, is_match) runs.
 struct Run { size_t b, e; bool match; };
 std::vector<Run> runs_of(const Pattern& p, std::string_view s) {
@@ -531,11 +540,7 @@ std::unique_ptr<Normalizer> read_normalizer(const json& obj, const std::string& 
     }
     if (t == "Replace") {
         auto n = std::make_unique<ReplaceNormalizer>();
-        if (!obj.contains("pattern")) throw InputError(where + ".pattern is missing", where + ".pattern");
-        n->pattern = read_pattern(obj.at("pattern"), where + ".pattern");
-        const auto c = json_string(obj, "content", where);
-        if (!c) throw InputError(where + ".content must be a string", where + ".content");
-        n->content = *c;
+        read_replace(obj, where, n->pattern, n->content);
         return n;
     }
     if (t == "Strip") {
@@ -913,11 +918,7 @@ std::unique_ptr<DecoderStep> read_decoder(const json& obj, const std::string& wh
     }
     if (t == "Replace") {
         auto d = std::make_unique<ReplaceDec>();
-        if (!obj.contains("pattern")) throw InputError(where + ".pattern is missing", where + ".pattern");
-        d->pattern = read_pattern(obj.at("pattern"), where + ".pattern");
-        const auto c = json_string(obj, "content", where);
-        if (!c) throw InputError(where + ".content must be a string", where + ".content");
-        d->content = *c;
+        read_replace(obj, where, d->pattern, d->content);
         return d;
     }
     if (t == "Metaspace") {
@@ -1439,30 +1440,27 @@ Encoding Tokenizer::encode(std::string_view text, bool add_special_tokens) const
     return enc;
 }
 
-std::string Tokenizer::decode_bytes(const std::vector<int64_t>& ids, bool skip_special_tokens) const {
-    std::vector<std::string> tokens = impl_->decode_tokens(ids, skip_special_tokens);
-    if (!impl_->decoder) {
-        std::string s;
+namespace {
+// The decoder chain over the ids' strings, joined; no decoder: the strings joined by spaces.
+std::string run_decoder(const Tokenizer::Impl& m, const std::vector<int64_t>& ids, bool skip_special, bool raw) {
+    std::vector<std::string> tokens = m.decode_tokens(ids, skip_special);
+    std::string s;
+    if (!m.decoder) {
         for (size_t k = 0; k < tokens.size(); ++k) s += (k ? " " : "") + tokens[k];
         return s;
     }
-    impl_->decoder->apply(tokens, true);
-    std::string s;
+    m.decoder->apply(tokens, raw);
     for (const auto& t : tokens) s += t;
-    return s;
+    return raw ? s : utf8_lossy(s);
+}
+}  // namespace
+
+std::string Tokenizer::decode_bytes(const std::vector<int64_t>& ids, bool skip_special_tokens) const {
+    return run_decoder(*impl_, ids, skip_special_tokens, true);
 }
 
 std::string Tokenizer::decode(const std::vector<int64_t>& ids, bool skip_special_tokens) const {
-    std::vector<std::string> tokens = impl_->decode_tokens(ids, skip_special_tokens);
-    if (!impl_->decoder) {
-        std::string s;
-        for (size_t k = 0; k < tokens.size(); ++k) s += (k ? " " : "") + tokens[k];
-        return s;
-    }
-    impl_->decoder->apply(tokens, false);
-    std::string s;
-    for (const auto& t : tokens) s += t;
-    return utf8_lossy(s);
+    return run_decoder(*impl_, ids, skip_special_tokens, false);
 }
 
 int64_t Tokenizer::vocab_size() const { return static_cast<int64_t>(impl_->id_token.size()); }
@@ -1507,7 +1505,6 @@ std::string StreamDecoder::push(int64_t id) {
     if (text.compare(0, text_.size(), text_) == 0) added = text.substr(text_.size());
     else added = text;   // a decoder rewrote earlier text (none of the supported ones do once a later token exists)
     text_ = std::move(text);
-    consumed_ = all.size();
     return added;
 }
 

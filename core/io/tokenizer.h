@@ -98,7 +98,6 @@ private:
     const Tokenizer* tok_;
     std::vector<int64_t> ids_;
     std::string pending_, text_;
-    size_t consumed_ = 0;   // bytes of decode_bytes(ids_) already given out or pending
 };
 
 // Learning a vocabulary: GPT-2's byte-level BPE. The corpus is cut by GPT-2's regex into

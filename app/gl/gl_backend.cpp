@@ -553,12 +553,10 @@ void GlBackend::rmsnorm(View y, View x, View w, int64_t n, float eps) {
 }
 
 // The (cos, sin) table of model/rope.h (the CPU backend's), kept on the GPU and grown with it.
-const GlBackend::RopeTable& GlBackend::rope_table(float theta, int64_t dim, int64_t positions) {
-    uint32_t bits = 0;
-    std::memcpy(&bits, &theta, sizeof bits);
-    RopeTable& t = rope_tables_[{bits, dim}];
+const GlBackend::RopeTable& GlBackend::rope_table(const std::vector<float>& inv_freq, int64_t positions) {
+    RopeTable& t = rope_tables_[inv_freq];
     bool grew = false;
-    const mla::RopeTable& host = rope_host_.get(theta, dim, positions, &grew);
+    const mla::RopeTable& host = rope_host_.get(inv_freq, positions, &grew);
     if (t.name && t.positions == host.positions) return t;
     barrier_for_buffer_api();
     if (t.name) glDeleteBuffers(1, &t.name);  // GL keeps it alive for dispatches already queued
@@ -569,13 +567,14 @@ const GlBackend::RopeTable& GlBackend::rope_table(float theta, int64_t dim, int6
 
 // In place: rotate pairs of x[r*row_stride + h*head_stride + (0..dim-1)] at position pos0 + r
 void GlBackend::rope(View x, int64_t rows, int64_t row_stride, int64_t heads, int64_t head_stride, int64_t dim,
-                     int64_t pos0, float theta, RopeLayout layout) {
+                     int64_t pos0, const std::vector<float>& inv_freq, RopeLayout layout) {
     if (rows <= 0 || heads <= 0) return;
     MLA_CHECK(dim % 2 == 0 && dim >= 0 && pos0 >= 0 && row_stride >= 0 && head_stride >= 0);
+    MLA_CHECK(static_cast<int64_t>(inv_freq.size()) == dim / 2);
     if (dim == 0) return;
     MLA_CHECK(rows * heads * (dim / 2) <= kUintMax);
     const int64_t half = dim / 2;
-    const RopeTable& t = rope_table(theta, dim, pos0 + rows);
+    const RopeTable& t = rope_table(inv_freq, pos0 + rows);
     use(kRope);
     uniform(kRope, "x_off", bind(0, x, (rows - 1) * row_stride + (heads - 1) * head_stride + dim));
     // bind only the rows used: positions pos0 .. pos0 + rows - 1

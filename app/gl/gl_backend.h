@@ -58,7 +58,7 @@ public:
     void matmul(View Y, View X, View W, int64_t M, int64_t N, int64_t K, int64_t x_stride) override;
     void rmsnorm(View y, View x, View w, int64_t n, float eps) override;
     void rope(View x, int64_t rows, int64_t row_stride, int64_t heads, int64_t head_stride, int64_t dim,
-              int64_t pos0, float theta, RopeLayout layout) override;
+              int64_t pos0, const std::vector<float>& inv_freq, RopeLayout layout) override;
     void attn_scores(View scores, View q, View k, int64_t H, int64_t T, int64_t dim, int64_t q_stride,
                      int64_t k_row_stride, int64_t k_head_stride, int64_t group, bool accumulate) override;
     void softmax(View x, int64_t R, int64_t n, float scale) override;
@@ -109,7 +109,7 @@ private:
     void check_view(View v, int64_t n) const;
     unsigned new_buffer(int64_t n, const float* init, bool zero);
     unsigned scratch(int64_t n);  // a staging buffer of at least n elements
-    const RopeTable& rope_table(float theta, int64_t dim, int64_t positions);
+    const RopeTable& rope_table(const std::vector<float>& inv_freq, int64_t positions);
 
     Program programs_[kOpCount];
     std::vector<Entry> bufs_;
@@ -118,7 +118,7 @@ private:
     int64_t scratch_size_ = 0;
     unsigned partials_ = 0;
     int64_t partials_size_ = 0;
-    std::map<std::pair<uint32_t, int64_t>, RopeTable> rope_tables_;  // (theta bits, dim): on the GPU
+    std::map<std::vector<float>, RopeTable> rope_tables_;  // by frequency list: on the GPU
     RopeTables rope_host_;                                            // the same tables on the host
     int64_t align_ = 1;            // GL_SHADER_STORAGE_BUFFER_OFFSET_ALIGNMENT, in elements
     int64_t max_block_ = 0;        // GL_MAX_SHADER_STORAGE_BLOCK_SIZE, in elements

@@ -90,7 +90,7 @@ std::string join_ints(const std::vector<int64_t>& v) {
 
 bool same_sizes(const CacheLayout& a, const CacheLayout& b) {
     return a.kind == b.kind && a.layers == b.layers && a.heads == b.heads && a.head_dim == b.head_dim &&
-           a.latent == b.latent && a.rope_dim == b.rope_dim && a.nope_dim == b.nope_dim && a.v_dim == b.v_dim;
+           a.latent == b.latent && a.rope_dim == b.rope_dim && a.rope_keys == b.rope_keys && a.nope_dim == b.nope_dim && a.v_dim == b.v_dim;
 }
 
 void check_choice(const char* what, int64_t v, int64_t limit) {
@@ -107,7 +107,7 @@ int64_t CacheLayout::elements_per_token_per_layer() const {
         case CacheKind::MHA:
         case CacheKind::GQA:
         case CacheKind::MQA: return 2 * heads * head_dim;
-        case CacheKind::MLA: return latent + rope_dim;
+        case CacheKind::MLA: return latent + rope_keys * rope_dim;
         case CacheKind::MLACachedKV: return heads * (nope_dim + rope_dim + v_dim);
     }
     return 0;
@@ -118,7 +118,7 @@ std::string CacheLayout::symbolic() const {
         case CacheKind::MHA: return "2 H Dh";
         case CacheKind::GQA: return "2 G Dh";
         case CacheKind::MQA: return "2 Dh";
-        case CacheKind::MLA: return "(C + Dr)";
+        case CacheKind::MLA: return rope_keys == 1 ? "(C + Dr)" : "(C + Gr Dr)";
         case CacheKind::MLACachedKV: return "H (Dn + Dr + Dv)";
     }
     return "?";
@@ -130,7 +130,8 @@ std::string CacheLayout::elements_formula() const {
         case CacheKind::MHA:
         case CacheKind::GQA: return "2 x " + s(heads) + " x " + s(head_dim);
         case CacheKind::MQA: return "2 x " + s(head_dim);
-        case CacheKind::MLA: return "(" + s(latent) + " + " + s(rope_dim) + ")";
+        case CacheKind::MLA:
+            return "(" + s(latent) + " + " + (rope_keys == 1 ? "" : s(rope_keys) + " x ") + s(rope_dim) + ")";
         case CacheKind::MLACachedKV:
             return s(heads) + " x (" + s(nope_dim) + " + " + s(rope_dim) + " + " + s(v_dim) + ")";
     }
@@ -143,7 +144,8 @@ std::string CacheLayout::label() const {
         case CacheKind::MHA: return "mha (H = " + s(heads) + ", Dh = " + s(head_dim) + ")";
         case CacheKind::GQA: return "gqa (G = " + s(heads) + ", Dh = " + s(head_dim) + ")";
         case CacheKind::MQA: return "mqa (1 KV head, Dh = " + s(head_dim) + ")";
-        case CacheKind::MLA: return "mla (C = " + s(latent) + ", Dr = " + s(rope_dim) + ")";
+        case CacheKind::MLA:
+            return "mla (C = " + s(latent) + ", Dr = " + s(rope_dim) + (rope_keys == 1 ? "" : ", Gr = " + s(rope_keys)) + ")";
         case CacheKind::MLACachedKV:
             return "mla-cached-kv (H = " + s(heads) + ", Dn = " + s(nope_dim) + ", Dr = " + s(rope_dim) +
                    ", Dv = " + s(v_dim) + ")";
@@ -159,6 +161,7 @@ CacheLayout own_layout(const Config& c) {
     if (c.is_mla()) {
         l.latent = c.kv_lora_rank;
         l.rope_dim = c.qk_rope_head_dim;
+        l.rope_keys = c.mla_rope_key_heads;
     } else {
         l.heads = c.num_key_value_heads;  // H for MHA, G for GQA, 1 for MQA
         l.head_dim = c.head_dim;
@@ -306,8 +309,13 @@ CacheReport cache_report(const std::string& model, const Config& c, const CacheR
     if (c.is_mla()) {
         rep.notes.push_back("mha, gqa and mqa rows use Dh = qk_nope_head_dim = " + std::to_string(dh) +
                             " (the DeepSeek-V2 paper's d_h); num_key_value_heads x Dh would be the uncompressed size, "
-                            "not the MLA cache, which holds C + Dr = " + std::to_string(c.kv_lora_rank) + " + " +
-                            std::to_string(c.qk_rope_head_dim) + " elements (the latent and the shared RoPE key)");
+                            "not the MLA cache, which holds " +
+                            (c.mla_rope_key_heads == 1
+                                 ? "C + Dr = " + std::to_string(c.kv_lora_rank) + " + " + std::to_string(c.qk_rope_head_dim) +
+                                       " elements (the latent and the shared RoPE key)"
+                                 : "C + Gr x Dr = " + std::to_string(c.kv_lora_rank) + " + " +
+                                       std::to_string(c.mla_rope_key_heads) + " x " + std::to_string(c.qk_rope_head_dim) +
+                                       " elements (the latent and one RoPE key per group, as converted by MHA2MLA)"));
     } else {
         rep.notes.push_back("mla rows of a model without MLA use the DeepSeek-V2 paper's sizes relative to the head dim "
                             "unless chosen: C = 4 Dh, Dr = Dh / 2; mla-cached-kv takes Dn = Dv = Dh = " +

@@ -61,6 +61,7 @@ struct CacheLayout {
     int64_t head_dim = 0;    // Dh (mha, gqa, mqa)
     int64_t latent = 0;      // C (mla)
     int64_t rope_dim = 0;    // Dr (mla, mla-cached-kv)
+    int64_t rope_keys = 1;   // Gr (mla): rotary keys per token, 1 shared (DeepSeek) or one per group (converted)
     int64_t nope_dim = 0;    // Dn (mla-cached-kv)
     int64_t v_dim = 0;       // Dv (mla-cached-kv)
 

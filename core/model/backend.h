@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "model/cache_dtype.h"
 #include "model/config.h"
@@ -94,9 +95,10 @@ public:
     // y (n) = x / rms(x) * w, rms(x) = sqrt(mean(x^2) + eps); y may equal x
     virtual void rmsnorm(View y, View x, View w, int64_t n, float eps) = 0;
     // In place, rows r = 0..rows-1 at position pos0 + r, heads h = 0..heads-1:
-    // rotate x[r*row_stride + h*head_stride + (0..dim-1)] by RoPE(theta, layout).
+    // rotate x[r*row_stride + h*head_stride + (0..dim-1)] by RoPE: pair i turns by the angle
+    // (pos0 + r) * inv_freq[i] (dim/2 entries, Config::rope_inv_freq), pairs as `layout` says.
     virtual void rope(View x, int64_t rows, int64_t row_stride, int64_t heads, int64_t head_stride,
-                      int64_t dim, int64_t pos0, float theta, RopeLayout layout) = 0;
+                      int64_t dim, int64_t pos0, const std::vector<float>& inv_freq, RopeLayout layout) = 0;
     // scores (H, T) (+)= q_h . k_{j, h/group}, with
     //   q_h      = q[h*q_stride + (0..dim-1)]
     //   k_{j,g}  = k[j*k_row_stride + g*k_head_stride + (0..dim-1)]

@@ -1,5 +1,6 @@
 #include "model/config.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -128,7 +129,30 @@ void validate(const Config& c, bool for_running) {
                              " is not valid for an MLA model: MLA has one latent shared by all heads, "
                              "so HF configs repeat num_attention_heads (" +
                              std::to_string(c.num_attention_heads) + ") here", "num_key_value_heads");
+        if (c.mla_rope_key_heads <= 0 || c.mla_rope_key_heads > c.num_attention_heads ||
+            c.num_attention_heads % c.mla_rope_key_heads != 0)
+            fail("mla_rope_key_heads", c.mla_rope_key_heads,
+                 "it must divide num_attention_heads (" + std::to_string(c.num_attention_heads) +
+                     "); 1 is DeepSeek's one shared rotary key");
+        if (!c.mla_rope_pairs.empty()) {
+            const int64_t base = c.mla_rope_pairs_head_dim;
+            if (base <= 0 || base % 2 != 0 || base > kMaxHeadDim)
+                fail("mla_rope_pairs_head_dim", base, "it must be the source model's head_dim: even, 2 to " +
+                                                          std::to_string(kMaxHeadDim));
+            const int64_t want = c.num_hidden_layers * c.mla_rope_key_heads * (c.qk_rope_head_dim / 2);
+            if (static_cast<int64_t>(c.mla_rope_pairs.size()) != want)
+                throw InputError("mla_rope_pairs holds " + std::to_string(c.mla_rope_pairs.size()) +
+                                 " indices; it must hold num_hidden_layers x mla_rope_key_heads x qk_rope_head_dim/2 = " +
+                                 std::to_string(want), "mla_rope_pairs");
+            for (int32_t p : c.mla_rope_pairs)
+                if (p < 0 || p >= base / 2)
+                    fail("mla_rope_pairs", p, "each index must be a frequency pair of the source head, 0 to " +
+                                                  std::to_string(base / 2 - 1));
+        }
     } else {
+        if (c.mla_rope_key_heads != 1 || !c.mla_kv_norm || !c.mla_rope_pairs.empty())
+            throw InputError("mla_rope_key_heads / mla_kv_norm / mla_rope_pairs are MLA fields, but kv_lora_rank is not set",
+                             "kv_lora_rank");
         if (c.q_lora_rank > 0)
             fail("q_lora_rank", c.q_lora_rank, "query compression is an MLA field; set kv_lora_rank for an MLA model, or leave it null");
         if (c.qk_nope_head_dim > 0 || c.qk_rope_head_dim > 0 || c.v_head_dim > 0)
@@ -211,6 +235,28 @@ Config config_from_object(const json& j) {
         c.qk_rope_head_dim = get_int(j, "qk_rope_head_dim", true, 0);
         c.v_head_dim = get_int(j, "v_head_dim", true, 0);
         c.head_dim = 0;
+        c.mla_rope_key_heads = get_int(j, "mla_rope_key_heads", false, 1);
+        c.mla_kv_norm = json_bool(j, "mla_kv_norm", kWhere).value_or(true);
+        if (auto it = j.find("mla_rope_pairs"); it != j.end() && !it->is_null()) {
+            // [layer][group][pair], flattened; the shape is checked by validate().
+            const auto bad = [&] {
+                return InputError("config.json: field 'mla_rope_pairs' must be an array (layers) of arrays (rotary "
+                                  "key groups) of frequency-pair indices, got " + excerpt(*it), "mla_rope_pairs");
+            };
+            if (!it->is_array() || it->size() > static_cast<size_t>(kMaxLayers)) throw bad();
+            for (const json& layer : *it) {
+                if (!layer.is_array() || layer.size() > static_cast<size_t>(kMaxHeads)) throw bad();
+                for (const json& group : layer) {
+                    if (!group.is_array() || group.size() > static_cast<size_t>(kMaxHeadDim)) throw bad();
+                    for (const json& p : group) {
+                        if (!p.is_number_integer()) throw bad();
+                        const int64_t v = p.get<int64_t>();
+                        c.mla_rope_pairs.push_back(v < 0 || v > kMaxHeadDim ? -1 : static_cast<int32_t>(v));
+                    }
+                }
+            }
+            c.mla_rope_pairs_head_dim = get_int(j, "mla_rope_pairs_head_dim", true, 0);
+        }
     } else {
         for (const char* k : {"q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"})
             if (j.contains(k) && !j[k].is_null())
@@ -292,10 +338,41 @@ nlohmann::json config_to_json(const Config& c) {
         j["qk_rope_head_dim"] = c.qk_rope_head_dim;
         j["v_head_dim"] = c.v_head_dim;
         j["n_routed_experts"] = nullptr;
+        if (c.mla_rope_key_heads != 1) j["mla_rope_key_heads"] = c.mla_rope_key_heads;
+        if (!c.mla_kv_norm) j["mla_kv_norm"] = false;
+        if (!c.mla_rope_pairs.empty()) {
+            const int64_t Gr = c.mla_rope_key_heads, P = c.qk_rope_head_dim / 2;
+            json layers = json::array();
+            for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+                json groups = json::array();
+                for (int64_t g = 0; g < Gr; ++g) {
+                    json pairs = json::array();
+                    for (int64_t i = 0; i < P; ++i) pairs.push_back(c.mla_rope_pairs[static_cast<size_t>((l * Gr + g) * P + i)]);
+                    groups.push_back(pairs);
+                }
+                layers.push_back(groups);
+            }
+            j["mla_rope_pairs"] = layers;
+            j["mla_rope_pairs_head_dim"] = c.mla_rope_pairs_head_dim;
+        }
     } else {
         j["head_dim"] = c.head_dim;
     }
     return j;
+}
+
+std::vector<float> Config::rope_inv_freq(int64_t layer, int64_t group, int64_t dim) const {
+    // As Hugging Face: 1 / theta^(2i/dim) in float32 from a double power.
+    const int64_t half = dim / 2;
+    std::vector<float> f(static_cast<size_t>(half));
+    const bool pairs = group >= 0 && !mla_rope_pairs.empty();
+    const double base = pairs ? static_cast<double>(mla_rope_pairs_head_dim) : static_cast<double>(dim);
+    for (int64_t i = 0; i < half; ++i) {
+        const double p = pairs ? mla_rope_pairs[static_cast<size_t>((layer * mla_rope_key_heads + group) * half + i)]
+                               : static_cast<double>(i);
+        f[static_cast<size_t>(i)] = static_cast<float>(std::pow(static_cast<double>(static_cast<float>(rope_theta)), -2.0 * p / base));
+    }
+    return f;
 }
 
 Config builtin_config(AttnKind kind, int64_t kv_heads) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -50,6 +51,18 @@ struct Config {
     int64_t qk_nope_head_dim = 0;      // Dn
     int64_t qk_rope_head_dim = 0;      // Dr
     int64_t v_head_dim = 0;            // Dv
+    // MLA as a conversion from MHA/GQA leaves it (MHA2MLA's layout); the defaults are DeepSeek's.
+    //   Gr = mla_rope_key_heads: rotary keys per token, query head h reads key h / (H/Gr); the
+    //        cache holds C + Gr*Dr per token. DeepSeek shares one (Gr = 1).
+    //   mla_kv_norm: RMSNorm on c_KV (kv_a_layernorm). A converted model has none: the latent
+    //        is then linear in x, so full rank reproduces the source exactly.
+    //   mla_rope_pairs: empty, or (L, Gr, Dr/2) frequency indices: pair j of group g in layer l
+    //        rotates at theta^(-2 p / mla_rope_pairs_head_dim), p = mla_rope_pairs[(l*Gr + g)*Dr/2 + j]
+    //        (partial RoPE keeps the source's own frequencies). Empty: p = j over Dr.
+    int64_t mla_rope_key_heads = 1;    // Gr
+    bool mla_kv_norm = true;
+    std::vector<int32_t> mla_rope_pairs;
+    int64_t mla_rope_pairs_head_dim = 0;
     // Fields read for the cache calculator; a model that needs them to run is refused.
     int64_t sliding_window = 0;        // 0 = none
     int64_t n_routed_experts = 0;      // 0 = dense
@@ -61,6 +74,11 @@ struct Config {
     AttnKind attn_kind() const;        // MLA if kv_lora_rank > 0; else from H and G
     int64_t q_head_dim() const { return is_mla() ? qk_nope_head_dim + qk_rope_head_dim : head_dim; }
     int64_t kv_groups() const { return num_attention_heads / num_key_value_heads; }  // query heads per KV head
+    // MLA: elements of one cached latent row, C + Gr*Dr (the latent and the rotary keys).
+    int64_t mla_row() const { return kv_lora_rank + mla_rope_key_heads * qk_rope_head_dim; }
+    // The float32 RoPE inverse frequencies (Dr/2) of MLA layer l's rotary group g, or of a
+    // head of `dim` with the standard ladder theta^(-2i/dim) when g < 0 (MHA/GQA/MQA).
+    std::vector<float> rope_inv_freq(int64_t layer, int64_t group, int64_t dim) const;
 };
 
 // Upper bounds of the size fields: what the largest real configs need, times 16 (in

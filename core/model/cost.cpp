@@ -36,7 +36,7 @@ int64_t cache_elements_per_token(const Config& c, MlaPath path) {
     if (!c.is_mla()) return 2 * c.num_key_value_heads * c.head_dim;  // MHA 2 H Dh, GQA 2 G Dh, MQA 2 Dh
     if (path == MlaPath::CachedKV)
         return c.num_attention_heads * (c.qk_nope_head_dim + c.qk_rope_head_dim + c.v_head_dim);
-    return c.kv_lora_rank + c.qk_rope_head_dim;  // c_kv and the shared k_rope
+    return c.mla_row();  // c_kv and the rotary key(s): one shared (DeepSeek) or one per group (converted)
 }
 
 LayerCost attention_cost(const Config& c, const RunOptions& o, int64_t T, double dtype_bytes) {
@@ -62,8 +62,9 @@ LayerCost attention_cost(const Config& c, const RunOptions& o, int64_t T, double
             r.attn_flops += 2 * D * H * Dq;
             weights += D * H * Dq;
         }
-        r.attn_flops += 2 * D * (C + Dr);            // kv_a_proj_with_mqa
-        weights += D * (C + Dr) + C + H * (Dn + Dv) * C;  // kv_a, kv_a_layernorm, kv_b
+        const double WL = static_cast<double>(c.mla_row());
+        r.attn_flops += 2 * D * WL;                  // kv_a_proj_with_mqa
+        weights += D * WL + (c.mla_kv_norm ? C : 0) + H * (Dn + Dv) * C;  // kv_a, kv_a_layernorm, kv_b
         switch (o.mla_path) {
             case MlaPath::CachedKV:
                 r.attn_flops += 2 * C * H * (Dn + Dv)         // decompress the new token

@@ -235,14 +235,14 @@ void CpuBackend::rmsnorm(View y, View x, View w, int64_t n, float eps) {
 }
 
 // Pair (a, b) of a head at position pos with frequency index i rotates by angle
-// pos * theta^(-2i/dim). Interleaved: a = 2i, b = 2i+1. Half: a = i, b = i + dim/2.
+// pos * inv_freq[i]. Interleaved: a = 2i, b = 2i+1. Half: a = i, b = i + dim/2.
 void CpuBackend::rope(View x, int64_t rows, int64_t row_stride, int64_t heads, int64_t head_stride, int64_t dim,
-                      int64_t pos0, float theta, RopeLayout layout) {
+                      int64_t pos0, const std::vector<float>& inv_freq, RopeLayout layout) {
     if (rows <= 0 || heads <= 0) return;
-    MLA_CHECK(dim % 2 == 0);
+    MLA_CHECK(dim % 2 == 0 && static_cast<int64_t>(inv_freq.size()) == dim / 2);
     float* base = ptr(x, (rows - 1) * row_stride + (heads - 1) * head_stride + dim);
     const int64_t half = dim / 2;
-    const RopeTable& table = rope_.get(theta, dim, pos0 + rows);
+    const RopeTable& table = rope_.get(inv_freq, pos0 + rows);
     for (int64_t r = 0; r < rows; ++r) {
         const float* cs = table.row(pos0 + r);
         for (int64_t i = 0; i < half; ++i) {

@@ -37,7 +37,7 @@ public:
     void matmul(View Y, View X, View W, int64_t M, int64_t N, int64_t K, int64_t x_stride) override;
     void rmsnorm(View y, View x, View w, int64_t n, float eps) override;
     void rope(View x, int64_t rows, int64_t row_stride, int64_t heads, int64_t head_stride, int64_t dim,
-              int64_t pos0, float theta, RopeLayout layout) override;
+              int64_t pos0, const std::vector<float>& inv_freq, RopeLayout layout) override;
     void attn_scores(View scores, View q, View k, int64_t H, int64_t T, int64_t dim, int64_t q_stride,
                      int64_t k_row_stride, int64_t k_head_stride, int64_t group, bool accumulate) override;
     void softmax(View x, int64_t R, int64_t n, float scale) override;
@@ -58,7 +58,7 @@ public:
 private:
     int threads_ = 1;
     FusedScratch fused_;
-    RopeTables rope_;  // (cos, sin) per position, per (theta, dim)
+    RopeTables rope_;  // (cos, sin) per position, per frequency list
     // A buffer's elements: its own, or (create_const) the caller's, read-only.
     struct Storage {
         std::vector<float> own;

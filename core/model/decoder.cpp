@@ -66,7 +66,7 @@ void Decoder::upload() {
     xn_ = be_.create(D);
     q_ = be_.create(H * Dq);
     qa_ = be_.create(std::max<int64_t>(c.q_lora_rank, 1));
-    kv_a_ = be_.create(c.is_mla() ? c.kv_lora_rank + c.qk_rope_head_dim : 1);
+    kv_a_ = be_.create(c.is_mla() ? c.mla_row() : 1);
     kv_ = be_.create(c.is_mla() ? H * (c.qk_nope_head_dim + c.v_head_dim) : 1);
     q_abs_ = be_.create(c.is_mla() ? H * (c.kv_lora_rank + c.qk_rope_head_dim) : 1);
     o_lat_ = be_.create(c.is_mla() ? H * c.kv_lora_rank : 1);
@@ -79,13 +79,23 @@ void Decoder::upload() {
     kv_all_ = be_.create(1);
     scores_ = be_.create(1);
     const int64_t Wk = c.is_mla() ? H * Dq : c.num_key_value_heads * c.head_dim;
-    k_new_ = be_.create(std::max<int64_t>(Wk, c.is_mla() ? c.kv_lora_rank + c.qk_rope_head_dim : 1));
+    k_new_ = be_.create(std::max<int64_t>(Wk, c.is_mla() ? c.mla_row() : 1));
     v_new_ = be_.create(c.is_mla() ? H * Dv : c.num_key_value_heads * c.head_dim);
     latent_f32_ = be_.create(1);
     ref_k_ = be_.create(1);
     ref_k2_ = be_.create(1);
     ref_v_ = be_.create(1);
     stage_ = be_.create(1024);
+    // RoPE frequencies: MHA's ladder over Dh; MLA's per layer and rotary group (partial RoPE
+    // keeps a converted model's own), and the ladder over Dn for the rope-on-latent experiment.
+    freq_.clear();
+    if (!c.is_mla()) {
+        freq_.push_back(c.rope_inv_freq(0, -1, c.head_dim));
+    } else {
+        for (int64_t l = 0; l < c.num_hidden_layers; ++l)
+            for (int64_t g = 0; g < c.mla_rope_key_heads; ++g) freq_.push_back(c.rope_inv_freq(l, g, c.qk_rope_head_dim));
+        freq_nope_ = c.rope_inv_freq(0, -1, c.qk_nope_head_dim - c.qk_nope_head_dim % 2);
+    }
     logits_.assign(static_cast<size_t>(c.vocab_size), 0.0f);
 }
 
@@ -97,7 +107,7 @@ static void cache_widths(const Config& c, const RunOptions& o, int64_t& a, int64
         a = c.num_attention_heads * (c.qk_nope_head_dim + c.qk_rope_head_dim);
         b = c.num_attention_heads * c.v_head_dim;
     } else {
-        a = c.kv_lora_rank + c.qk_rope_head_dim;
+        a = c.mla_row();
         b = 0;
     }
 }
@@ -217,7 +227,6 @@ void Decoder::attention(int l, int64_t pos, Trace* trace) {
     const Config& c = w_->cfg;
     LayerBufs& b = dev_.layers[l];
     const int64_t D = c.hidden_size, H = c.num_attention_heads, T = pos + 1;
-    const float theta = static_cast<float>(c.rope_theta);
     if (!c.is_mla()) {
         const int64_t G = c.num_key_value_heads, Dh = c.head_dim, W = G * Dh;
         // q (H, Dh) = W_Q x; k, v (G, Dh), stored as row `pos` of the caches
@@ -229,8 +238,8 @@ void Decoder::attention(int l, int64_t pos, Trace* trace) {
         View v_new = in_place ? view(b.cache_b, pos * stride_b_) : view(v_new_);
         be_.matvec(k_new, view(xn_), view(b.w_k), W, D);
         be_.matvec(v_new, view(xn_), view(b.w_v), W, D);
-        be_.rope(view(q_), 1, H * Dh, H, Dh, Dh, pos, theta, c.rope_layout);
-        be_.rope(k_new, 1, W, G, Dh, Dh, pos, theta, c.rope_layout);
+        be_.rope(view(q_), 1, H * Dh, H, Dh, Dh, pos, freq_[0], c.rope_layout);
+        be_.rope(k_new, 1, W, G, Dh, Dh, pos, freq_[0], c.rope_layout);
         record(trace, "q", l, view(q_), H, Dh);
         record(trace, "k", l, k_new, G, Dh);
         record(trace, "v", l, v_new, G, Dh);
@@ -258,6 +267,8 @@ void Decoder::attention(int l, int64_t pos, Trace* trace) {
     // ======================================================================== [SECTION] attention: MLA
     const int64_t C = c.kv_lora_rank, Dn = c.qk_nope_head_dim, Dr = c.qk_rope_head_dim, Dv = c.v_head_dim;
     const int64_t Dq = Dn + Dr;
+    // Gr rotary keys per token (DeepSeek: 1, shared); query head h reads key h / hg.
+    const int64_t Gr = c.mla_rope_key_heads, hg = H / Gr, WL = c.mla_row();
     const float eps = static_cast<float>(c.rms_norm_eps);
     const float scale = 1.0f / std::sqrt(static_cast<float>(Dq));
     // query: q (H, Dn+Dr) = W_UQ RMSNorm(W_DQ x), or W_Q x without query compression
@@ -269,15 +280,18 @@ void Decoder::attention(int l, int64_t pos, Trace* trace) {
     } else {
         be_.matvec(view(q_), view(xn_), view(b.w_q), H * Dq, D);
     }
-    be_.rope(view(q_).at(Dn), 1, H * Dq, H, Dq, Dr, pos, theta, c.rope_layout);   // q_rope_h = RoPE(q_rope_h, t)
-    if (opt_.rope_on_latent) be_.rope(view(q_), 1, H * Dq, H, Dq, Dn, pos, theta, c.rope_layout);
+    for (int64_t g = 0; g < Gr; ++g)  // q_rope_h = RoPE(q_rope_h, t), at the frequencies of h's rotary group
+        be_.rope(view(q_).at(g * hg * Dq + Dn), 1, H * Dq, hg, Dq, Dr, pos, rope_freq(l, g), c.rope_layout);
+    if (opt_.rope_on_latent) be_.rope(view(q_), 1, H * Dq, H, Dq, Dn, pos, freq_nope_, c.rope_layout);
     record(trace, "q", l, view(q_), H, Dq);
-    // [c_kv ; k_rope] (C+Dr) = W_DKV_KR x; c_kv = RMSNorm(c_kv); k_rope = RoPE(k_rope, t), one key for all heads
-    be_.matvec(view(kv_a_), view(xn_), view(b.w_kv_a), C + Dr, D);
-    be_.rmsnorm(view(kv_a_), view(kv_a_), view(b.kv_a_norm), C, eps);
-    be_.rope(view(kv_a_).at(C), 1, C + Dr, 1, Dr, Dr, pos, theta, c.rope_layout);
+    // [c_kv ; k_rope] (C + Gr*Dr) = W_DKV_KR x; c_kv = RMSNorm(c_kv) (unless a converted model
+    // has no latent norm); k_rope_g = RoPE(k_rope_g, t): one key for all heads when Gr = 1
+    be_.matvec(view(kv_a_), view(xn_), view(b.w_kv_a), WL, D);
+    if (c.mla_kv_norm) be_.rmsnorm(view(kv_a_), view(kv_a_), view(b.kv_a_norm), C, eps);
+    for (int64_t g = 0; g < Gr; ++g)
+        be_.rope(view(kv_a_).at(C + g * Dr), 1, WL, 1, Dr, Dr, pos, rope_freq(l, g), c.rope_layout);
     record(trace, "c_kv", l, view(kv_a_), 1, C);
-    record(trace, "k_rope", l, view(kv_a_).at(C), 1, Dr);
+    record(trace, "k_rope", l, view(kv_a_).at(C), Gr, Dr);
 
     if (opt_.mla_path == MlaPath::CachedKV) {
         // Decompress the new token: [k_nope_h ; v_h] = kv_b c_kv, cache K = [k_nope_h ; k_rope] and V per head.
@@ -288,9 +302,10 @@ void Decoder::attention(int l, int64_t pos, Trace* trace) {
         View k_row = in_place ? view(b.cache_a, pos * stride_a_) : view(k_new_);
         View v_row = in_place ? view(b.cache_b, pos * stride_b_) : view(v_new_);
         be_.copy_rows(k_row, Dq, view(kv_), Dn + Dv, H, Dn);
-        be_.copy_rows(k_row.at(Dn), Dq, view(kv_a_).at(C), 0, H, Dr);
+        for (int64_t g = 0; g < Gr; ++g)
+            be_.copy_rows(k_row.at(g * hg * Dq + Dn), Dq, view(kv_a_).at(C + g * Dr), 0, hg, Dr);
         be_.copy_rows(v_row, Dv, view(kv_).at(Dn), Dn + Dv, H, Dv);
-        if (opt_.rope_on_latent) be_.rope(k_row, 1, WK, H, Dq, Dn, pos, theta, c.rope_layout);
+        if (opt_.rope_on_latent) be_.rope(k_row, 1, WK, H, Dq, Dn, pos, freq_nope_, c.rope_layout);
         record(trace, "k", l, k_row, H, Dq);
         record(trace, "v", l, v_row, H, Dv);
         if (!in_place) {
@@ -309,8 +324,8 @@ void Decoder::attention(int l, int64_t pos, Trace* trace) {
         a.scale = scale;
         attend(l, a, trace);
     } else {
-        // Latent cache row `pos` = [c_kv ; k_rope] (C+Dr): 576 floats for DeepSeek-V2/V3.
-        const int64_t WL = C + Dr, SL = stride_a_;
+        // Latent cache row `pos` = [c_kv ; k_rope] (C + Gr*Dr): 576 floats for DeepSeek-V2/V3.
+        const int64_t SL = stride_a_;
         const CacheDtype dt = opt_.cache_dtype;
         be_.store_rows(view(b.cache_a, pos * SL), dt, SL, view(kv_a_), WL, 1, WL);
         if (opt_.mla_path == MlaPath::Recompute) {
@@ -325,7 +340,7 @@ void Decoder::attention(int l, int64_t pos, Trace* trace) {
                 latent_stride = WL;
             }
             be_.matmul(view(kv_all_), latent, view(b.w_kv_b), T, WKV, C, latent_stride);
-            if (opt_.rope_on_latent) be_.rope(view(kv_all_), T, WKV, H, Dn + Dv, Dn, 0, theta, c.rope_layout);
+            if (opt_.rope_on_latent) be_.rope(view(kv_all_), T, WKV, H, Dn + Dv, Dn, 0, freq_nope_, c.rope_layout);
             record(trace, "k_nope", l, view(kv_all_), T, WKV);
             // scores = q_nope . k_nope (rebuilt) + q_rope . k_rope (cached, shared by all heads)
             AttendArgs a;
@@ -334,7 +349,7 @@ void Decoder::attention(int l, int64_t pos, Trace* trace) {
             a.q = view(q_);
             a.q_stride = Dq;
             a.k = {view(kv_all_), WKV, Dn + Dv, Dn, 1, CacheDtype::F32};
-            a.k2 = {view(b.cache_a).at(C), SL, 0, Dr, H, dt};
+            a.k2 = {view(b.cache_a).at(C), SL, Dr, Dr, hg, dt};
             a.v = {view(kv_all_).at(Dn), WKV, Dn + Dv, Dv, 1, CacheDtype::F32};
             a.out = view(att_out_);
             a.out_stride = Dv;
@@ -343,16 +358,22 @@ void Decoder::attention(int l, int64_t pos, Trace* trace) {
         } else {
             // Absorbed: q_absorbed_h = [W_UK,h^T q_nope_h ; q_rope_h] (C+Dr), scored against the latent rows
             // directly; o_latent_h = sum_j p_h(j) c_kv(j) (C); att_out_h = W_UV,h o_latent_h. K and V never exist.
-            be_.absorb_query(view(q_abs_), view(q_), view(b.w_kv_b), H, Dn, Dv, C, Dq, WL);
-            be_.copy_rows(view(q_abs_).at(C), WL, view(q_).at(Dn), Dq, H, Dr);
-            record(trace, "q_absorbed", l, view(q_abs_), H, WL);
+            const int64_t WQ = C + Dr;
+            be_.absorb_query(view(q_abs_), view(q_), view(b.w_kv_b), H, Dn, Dv, C, Dq, WQ);
+            be_.copy_rows(view(q_abs_).at(C), WQ, view(q_).at(Dn), Dq, H, Dr);
+            record(trace, "q_absorbed", l, view(q_abs_), H, WQ);
             // One pass over the latent rows for all H heads: scores against [c_kv ; k_rope], values from c_kv.
             AttendArgs a;
             a.H = H;
             a.T = T;
             a.q = view(q_abs_);
-            a.q_stride = WL;
-            a.k = {view(b.cache_a), SL, 0, WL, H, dt};
+            a.q_stride = WQ;
+            if (Gr == 1) {
+                a.k = {view(b.cache_a), SL, 0, WQ, H, dt};  // one operand: [c_kv ; k_rope] shared by all heads
+            } else {
+                a.k = {view(b.cache_a), SL, 0, C, H, dt};
+                a.k2 = {view(b.cache_a).at(C), SL, Dr, Dr, hg, dt};
+            }
             a.v = {view(b.cache_a), SL, 0, C, H, dt};
             a.out = view(o_lat_);
             a.out_stride = C;

@@ -72,6 +72,12 @@ private:
     Buf latent_f32_;                         // recompute with a narrow cache: the latent rows widened for the GEMM
     Buf ref_k_, ref_k2_, ref_v_;             // the three-pass reference: narrow operands widened
     Buf stage_;                              // trace staging area, read back once per step
+    // RoPE inverse frequencies: MHA/GQA/MQA [0]; MLA [l * Gr + g] per layer and rotary group
+    std::vector<std::vector<float>> freq_;
+    std::vector<float> freq_nope_;           // MLA's rope-on-latent experiment: the ladder over Dn
+    const std::vector<float>& rope_freq(int64_t l, int64_t g) const {
+        return freq_[static_cast<size_t>(l * w_->cfg.mla_rope_key_heads + g)];
+    }
     struct Pending { const char* name; int layer; int64_t rows, cols, off; };  // off -1: shape only
     std::vector<Pending> pending_;
     int64_t stage_used_ = 0;

@@ -2,21 +2,27 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "base/check.h"
 
 namespace mla {
 
-void fill_rope_table(RopeTable& t, float theta, int64_t dim, int64_t positions) {
-    MLA_CHECK(dim % 2 == 0 && dim >= 0 && positions >= 0);
-    const int64_t half = dim / 2;
-    t.dim = dim;
+std::vector<float> rope_ladder(double theta, int64_t dim) {
+    std::vector<float> f(static_cast<size_t>(std::max<int64_t>(dim / 2, 0)));
+    for (size_t i = 0; i < f.size(); ++i)
+        f[i] = static_cast<float>(std::pow(static_cast<double>(static_cast<float>(theta)),
+                                           -2.0 * static_cast<double>(i) / static_cast<double>(dim)));
+    return f;
+}
+
+void fill_rope_table(RopeTable& t, const std::vector<float>& inv_freq, int64_t positions) {
+    MLA_CHECK(positions >= 0);
+    const int64_t half = static_cast<int64_t>(inv_freq.size());
+    t.dim = 2 * half;
     t.positions = positions;
     t.cs.resize(static_cast<size_t>(positions * half * 2));
     for (int64_t i = 0; i < half; ++i) {
-        const double inv_freq = std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(dim));
-        const double f = static_cast<double>(static_cast<float>(inv_freq));
+        const double f = static_cast<double>(inv_freq[static_cast<size_t>(i)]);
         for (int64_t pos = 0; pos < positions; ++pos) {
             const double angle = static_cast<double>(pos) * f;
             t.cs[static_cast<size_t>((pos * half + i) * 2)] = static_cast<float>(std::cos(angle));
@@ -25,13 +31,11 @@ void fill_rope_table(RopeTable& t, float theta, int64_t dim, int64_t positions) 
     }
 }
 
-const RopeTable& RopeTables::get(float theta, int64_t dim, int64_t positions, bool* grew) {
-    uint32_t bits = 0;
-    std::memcpy(&bits, &theta, sizeof bits);
-    RopeTable& t = tables_[{bits, dim}];
+const RopeTable& RopeTables::get(const std::vector<float>& inv_freq, int64_t positions, bool* grew) {
+    RopeTable& t = tables_[inv_freq];
     if (grew) *grew = false;
-    if (t.positions >= positions && t.dim == dim) return t;
-    fill_rope_table(t, theta, dim, std::max<int64_t>({positions, 2 * t.positions, 256}));
+    if (t.positions >= positions && t.dim == 2 * static_cast<int64_t>(inv_freq.size())) return t;
+    fill_rope_table(t, inv_freq, std::max<int64_t>({positions, 2 * t.positions, 256}));
     if (grew) *grew = true;
     return t;
 }

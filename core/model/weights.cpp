@@ -32,7 +32,8 @@ double parameter_count(const Config& c) {
         const double C = static_cast<double>(c.kv_lora_rank), Cq = static_cast<double>(c.q_lora_rank),
                      Dn = static_cast<double>(c.qk_nope_head_dim), Dr = static_cast<double>(c.qk_rope_head_dim),
                      Dv = static_cast<double>(c.v_head_dim);
-        attn = (Cq > 0 ? Cq * D + Cq + H * (Dn + Dr) * Cq : H * (Dn + Dr) * D) + (C + Dr) * D + C +
+        const double WL = C + static_cast<double>(c.mla_rope_key_heads) * Dr, norm = c.mla_kv_norm ? C : 0;
+        attn = (Cq > 0 ? Cq * D + Cq + H * (Dn + Dr) * Cq : H * (Dn + Dr) * D) + WL * D + norm +
                H * (Dn + Dv) * C + D * H * Dv;
     } else {
         const double G = static_cast<double>(c.num_key_value_heads), Dh = static_cast<double>(c.head_dim);

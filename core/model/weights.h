@@ -28,8 +28,8 @@ template <class M, class V> struct LayerTensors {
     M w_q_a;       // (Cq, D)              q_a_proj: W_DQ
     V q_a_norm;    // (Cq)                 q_a_layernorm
     M w_q_b;       // (H*(Dn+Dr), Cq)      q_b_proj: W_UQ and W_QR stacked per head
-    M w_kv_a;      // (C+Dr, D)            kv_a_proj_with_mqa: W_DKV then W_KR
-    V kv_a_norm;   // (C)                  kv_a_layernorm
+    M w_kv_a;      // (C+Gr*Dr, D)         kv_a_proj_with_mqa: W_DKV then W_KR (Gr rotary keys)
+    V kv_a_norm;   // (C)                  kv_a_layernorm (absent when !mla_kv_norm)
     M w_kv_b;      // (H*(Dn+Dv), C)       kv_b_proj: W_UK,h (Dn, C) then W_UV,h (Dv, C), per head
     M w_o;         // (D, H*Dv) MLA, (D, H*Dh) otherwise   o_proj
     // MLP
@@ -108,8 +108,8 @@ template <class F, class... Objs> void each_tensor(const Config& c, F&& f, Objs&
             } else {
                 mat(p + "self_attn.q_proj.weight", l, H * Dq, D, objs.layers[l].w_q...);
             }
-            mat(p + "self_attn.kv_a_proj_with_mqa.weight", l, C + c.qk_rope_head_dim, D, objs.layers[l].w_kv_a...);
-            vec(p + "self_attn.kv_a_layernorm.weight", l, C, objs.layers[l].kv_a_norm...);
+            mat(p + "self_attn.kv_a_proj_with_mqa.weight", l, c.mla_row(), D, objs.layers[l].w_kv_a...);
+            if (c.mla_kv_norm) vec(p + "self_attn.kv_a_layernorm.weight", l, C, objs.layers[l].kv_a_norm...);
             mat(p + "self_attn.kv_b_proj.weight", l, H * (c.qk_nope_head_dim + c.v_head_dim), C,
                 objs.layers[l].w_kv_b...);
             mat(p + "self_attn.o_proj.weight", l, D, H * c.v_head_dim, objs.layers[l].w_o...);

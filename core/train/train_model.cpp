@@ -84,21 +84,21 @@ template <class S, class P> struct Tensors {
 // lt.q, lt.k, lt.v (RoPE applied) from lt.xn, then the causal attention into lt.att_out.
 template <class S>
 void attention_forward_block(LayerTape<S>& lt, const Tensors<S, const S>& W, const LayerSlots& ls, const Config& c,
-                             int64_t B, int64_t T) {
+                             int64_t layer, int64_t B, int64_t T) {
     const int64_t N = B * T, H = c.num_attention_heads;
-    const double theta = c.rope_theta;
     if (!c.is_mla()) {
+        const std::vector<float> freq = c.rope_inv_freq(layer, -1, c.head_dim);
         const int64_t G = c.num_key_value_heads, Dh = c.head_dim;
         linear_forward<S>(lt.q, lt.xn, W.m(ls.w_q));  // (N, H*Dh)
         linear_forward<S>(lt.k, lt.xn, W.m(ls.w_k));  // (N, G*Dh)
         linear_forward<S>(lt.v, lt.xn, W.m(ls.w_v));  // (N, G*Dh)
-        rope<S>(lt.q, T, 0, H, Dh, Dh, theta, c.rope_layout, false);
-        rope<S>(lt.k, T, 0, G, Dh, Dh, theta, c.rope_layout, false);
+        rope<S>(lt.q, T, 0, H, Dh, Dh, freq, c.rope_layout, false);
+        rope<S>(lt.k, T, 0, G, Dh, Dh, freq, c.rope_layout, false);
         attention_forward<S>(lt.att_out, lt.att_probs, lt.q, lt.k, lt.v, B, T, H, G, Dh, Dh, 1.0 / std::sqrt(double(Dh)));
         return;
     }
     const int64_t C = c.kv_lora_rank, Dn = c.qk_nope_head_dim, Dr = c.qk_rope_head_dim, Dv = c.v_head_dim;
-    const int64_t dq = Dn + Dr;
+    const int64_t dq = Dn + Dr, Gr = c.mla_rope_key_heads, hg = H / Gr;
     // query: q (N, H*(Dn+Dr)), each head [q_nope (Dn) ; q_rope (Dr)]
     if (c.q_lora_rank > 0) {
         linear_forward<S>(lt.q_a, lt.xn, W.m(ls.w_q_a));  // (N, Cq)
@@ -109,14 +109,16 @@ void attention_forward_block(LayerTape<S>& lt, const Tensors<S, const S>& W, con
     } else {
         linear_forward<S>(lt.q, lt.xn, W.m(ls.w_q));
     }
-    rope<S>(lt.q, T, Dn, H, dq, Dr, theta, c.rope_layout, false);
-    // latent: kv_a (N, C+Dr) = [c_kv ; k_rope]
+    for (int64_t g = 0; g < Gr; ++g)  // query head h rotates at the frequencies of its rotary group h / hg
+        rope<S>(lt.q, T, g * hg * dq + Dn, hg, dq, Dr, c.rope_inv_freq(layer, g, Dr), c.rope_layout, false);
+    // latent: kv_a (N, C + Gr*Dr) = [c_kv ; k_rope_0 .. k_rope_{Gr-1}]
     linear_forward<S>(lt.kv_a, lt.xn, W.m(ls.w_kv_a));
     lt.c_kv.resize(N, C);
     lt.rstd_kv.resize(N);
-    rmsnorm_forward<S>(lt.c_kv, lt.rstd_kv, lt.kv_a.leftCols(C), W.v(ls.kv_a_norm), c.rms_norm_eps);
-    MatT<S> k_rope = lt.kv_a.rightCols(Dr);  // (N, Dr), one rotary key shared by the heads
-    rope<S>(k_rope, T, 0, 1, Dr, Dr, theta, c.rope_layout, false);
+    if (c.mla_kv_norm) rmsnorm_forward<S>(lt.c_kv, lt.rstd_kv, lt.kv_a.leftCols(C), W.v(ls.kv_a_norm), c.rms_norm_eps);
+    else lt.c_kv = lt.kv_a.leftCols(C);
+    MatT<S> k_rope = lt.kv_a.rightCols(Gr * Dr);  // (N, Gr*Dr): one rotary key shared by the heads when Gr = 1
+    for (int64_t g = 0; g < Gr; ++g) rope<S>(k_rope, T, g * Dr, 1, Dr, Dr, c.rope_inv_freq(layer, g, Dr), c.rope_layout, false);
     // cached-kv: decompress per head, kv (N, H*(Dn+Dv)) = c_kv W_kv_b^T, head h = [k_nope (Dn) ; v (Dv)]
     MatT<S> kv;
     linear_forward<S>(kv, lt.c_kv, W.m(ls.w_kv_b));
@@ -124,7 +126,7 @@ void attention_forward_block(LayerTape<S>& lt, const Tensors<S, const S>& W, con
     lt.v.resize(N, H * Dv);
     for (int64_t h = 0; h < H; ++h) {
         lt.k.middleCols(h * dq, Dn) = kv.middleCols(h * (Dn + Dv), Dn);
-        lt.k.middleCols(h * dq + Dn, Dr) = k_rope;
+        lt.k.middleCols(h * dq + Dn, Dr) = k_rope.middleCols((h / hg) * Dr, Dr);
         lt.v.middleCols(h * Dv, Dv) = kv.middleCols(h * (Dn + Dv) + Dn, Dv);
     }
     attention_forward<S>(lt.att_out, lt.att_probs, lt.q, lt.k, lt.v, B, T, H, H, dq, Dv, 1.0 / std::sqrt(double(dq)));
@@ -152,7 +154,7 @@ void forward(Tape<S>& tape, const ParamLayout& L, const S* params, const int32_t
         lt.xn.resize(N, D);
         lt.rstd_attn.resize(N);
         rmsnorm_forward<S>(lt.xn, lt.rstd_attn, x, W.v(ls.attn_norm), c.rms_norm_eps);
-        attention_forward_block<S>(lt, W, ls, c, B, T);
+        attention_forward_block<S>(lt, W, ls, c, static_cast<int64_t>(l), B, T);
         linear_forward<S>(y, lt.att_out, W.m(ls.w_o));
         x += y;
         lt.x_mid = x;
@@ -183,22 +185,23 @@ namespace {
 template <class S>
 void attention_backward_block(MatT<S>& dxn, MatT<S>& dq, MatT<S>& dk, MatT<S>& dv, const LayerTape<S>& lt,
                               const Tensors<S, const S>& W, const Tensors<S, S>& G, const LayerSlots& ls,
-                              const Config& c, int64_t T) {
+                              const Config& c, int64_t layer, int64_t T) {
     const int64_t N = lt.xn.rows(), H = c.num_attention_heads;
-    const double theta = c.rope_theta;
     if (!c.is_mla()) {
         const int64_t Gk = c.num_key_value_heads, Dh = c.head_dim;
-        rope<S>(dq, T, 0, H, Dh, Dh, theta, c.rope_layout, true);
-        rope<S>(dk, T, 0, Gk, Dh, Dh, theta, c.rope_layout, true);
+        const std::vector<float> freq = c.rope_inv_freq(layer, -1, Dh);
+        rope<S>(dq, T, 0, H, Dh, Dh, freq, c.rope_layout, true);
+        rope<S>(dk, T, 0, Gk, Dh, Dh, freq, c.rope_layout, true);
         linear_backward<S>(&dxn, G.m(ls.w_q), dq, lt.xn, W.m(ls.w_q), false);
         linear_backward<S>(&dxn, G.m(ls.w_k), dk, lt.xn, W.m(ls.w_k), true);
         linear_backward<S>(&dxn, G.m(ls.w_v), dv, lt.xn, W.m(ls.w_v), true);
         return;
     }
     const int64_t C = c.kv_lora_rank, Dn = c.qk_nope_head_dim, Dr = c.qk_rope_head_dim, Dv = c.v_head_dim;
-    const int64_t dqw = Dn + Dr;
+    const int64_t dqw = Dn + Dr, Gr = c.mla_rope_key_heads, hg = H / Gr;
     // query
-    rope<S>(dq, T, Dn, H, dqw, Dr, theta, c.rope_layout, true);
+    for (int64_t g = 0; g < Gr; ++g)
+        rope<S>(dq, T, g * hg * dqw + Dn, hg, dqw, Dr, c.rope_inv_freq(layer, g, Dr), c.rope_layout, true);
     if (c.q_lora_rank > 0) {
         MatT<S> dq_an;  // (N, Cq)
         linear_backward<S>(&dq_an, G.m(ls.w_q_b), dq, lt.q_an, W.m(ls.w_q_b), false);
@@ -208,21 +211,24 @@ void attention_backward_block(MatT<S>& dxn, MatT<S>& dq, MatT<S>& dk, MatT<S>& d
     } else {
         linear_backward<S>(&dxn, G.m(ls.w_q), dq, lt.xn, W.m(ls.w_q), false);
     }
-    // keys and values back to the decompressed kv (N, H*(Dn+Dv)) and the shared rotary key (N, Dr)
+    // keys and values back to the decompressed kv (N, H*(Dn+Dv)) and the rotary keys (N, Gr*Dr)
     MatT<S> dkv(N, H * (Dn + Dv));
-    MatT<S> dk_rope = MatT<S>::Zero(N, Dr);
+    MatT<S> dk_rope = MatT<S>::Zero(N, Gr * Dr);
     for (int64_t h = 0; h < H; ++h) {
         dkv.middleCols(h * (Dn + Dv), Dn) = dk.middleCols(h * dqw, Dn);
         dkv.middleCols(h * (Dn + Dv) + Dn, Dv) = dv.middleCols(h * Dv, Dv);
-        dk_rope += dk.middleCols(h * dqw + Dn, Dr);
+        dk_rope.middleCols((h / hg) * Dr, Dr) += dk.middleCols(h * dqw + Dn, Dr);
     }
-    rope<S>(dk_rope, T, 0, 1, Dr, Dr, theta, c.rope_layout, true);
+    for (int64_t g = 0; g < Gr; ++g) rope<S>(dk_rope, T, g * Dr, 1, Dr, Dr, c.rope_inv_freq(layer, g, Dr), c.rope_layout, true);
     MatT<S> dc_kv;  // (N, C)
     linear_backward<S>(&dc_kv, G.m(ls.w_kv_b), dkv, lt.c_kv, W.m(ls.w_kv_b), false);
-    MatT<S> dkv_a(N, C + Dr);
-    rmsnorm_backward<S>(dkv_a.leftCols(C), G.v(ls.kv_a_norm), dc_kv, lt.kv_a.leftCols(C), lt.rstd_kv,
-                        W.v(ls.kv_a_norm));
-    dkv_a.rightCols(Dr) = dk_rope;
+    MatT<S> dkv_a(N, C + Gr * Dr);
+    if (c.mla_kv_norm)
+        rmsnorm_backward<S>(dkv_a.leftCols(C), G.v(ls.kv_a_norm), dc_kv, lt.kv_a.leftCols(C), lt.rstd_kv,
+                            W.v(ls.kv_a_norm));
+    else
+        dkv_a.leftCols(C) = dc_kv;
+    dkv_a.rightCols(Gr * Dr) = dk_rope;
     linear_backward<S>(&dxn, G.m(ls.w_kv_a), dkv_a, lt.xn, W.m(ls.w_kv_a), true);
 }
 
@@ -258,7 +264,7 @@ template <class S> S backward(Tape<S>& tape, const ParamLayout& L, const S* para
         const int64_t dqw = c.q_head_dim(), dvw = c.is_mla() ? c.v_head_dim : c.head_dim;
         attention_backward<S>(dq, dk, dv, datt, lt.att_probs, lt.q, lt.k, lt.v, tape.B, tape.T, H, Gk, dqw, dvw,
                               1.0 / std::sqrt(double(dqw)));
-        attention_backward_block<S>(dxn, dq, dk, dv, lt, W, G, ls, c, tape.T);
+        attention_backward_block<S>(dxn, dq, dk, dv, lt, W, G, ls, c, static_cast<int64_t>(li), tape.T);
         rmsnorm_backward<S>(dtmp, G.v(ls.attn_norm), dxn, lt.x_in, lt.rstd_attn, W.v(ls.attn_norm));
         dx += dtmp;
     }

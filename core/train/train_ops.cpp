@@ -82,17 +82,15 @@ template <class S> void rmsnorm_backward(MRef<S> dx, VRef<S> dw, CMRef<S> dy, CM
 // ---- RoPE (same angles as CpuBackend::rope: float inverse frequencies, double angles)
 
 template <class S>
-void rope(MRef<S> x, int64_t T, int64_t col0, int64_t heads, int64_t head_stride, int64_t dim, double theta,
-          RopeLayout layout, bool inverse) {
-    MLA_CHECK(dim % 2 == 0 && T > 0 && x.rows() % T == 0);
+void rope(MRef<S> x, int64_t T, int64_t col0, int64_t heads, int64_t head_stride, int64_t dim,
+          const std::vector<float>& inv_freq_list, RopeLayout layout, bool inverse) {
+    MLA_CHECK(dim % 2 == 0 && T > 0 && x.rows() % T == 0 && static_cast<int64_t>(inv_freq_list.size()) == dim / 2);
     MLA_CHECK(col0 + (heads - 1) * head_stride + dim <= x.cols());
     const int64_t half = dim / 2;
     // cos, sin (T, half)
     std::vector<S> cs(static_cast<size_t>(T * half)), sn(static_cast<size_t>(T * half));
-    const float theta_f = static_cast<float>(theta);
     for (int64_t i = 0; i < half; ++i) {
-        const double inv_freq = static_cast<float>(
-            std::pow(static_cast<double>(theta_f), -2.0 * static_cast<double>(i) / static_cast<double>(dim)));
+        const double inv_freq = static_cast<double>(inv_freq_list[static_cast<size_t>(i)]);
         for (int64_t t = 0; t < T; ++t) {
             const double angle = static_cast<double>(t) * inv_freq;
             cs[t * half + i] = static_cast<S>(std::cos(angle));
@@ -222,7 +220,7 @@ template <class S> S cross_entropy(MatT<S>* dlogits, CMRef<S> logits, const int3
     template void linear_backward<S>(MatT<S>*, MRef<S>, CMRef<S>, CMRef<S>, CMRef<S>, bool);                      \
     template void rmsnorm_forward<S>(MRef<S>, VRef<S>, CMRef<S>, CVRef<S>, double);                               \
     template void rmsnorm_backward<S>(MRef<S>, VRef<S>, CMRef<S>, CMRef<S>, CVRef<S>, CVRef<S>);                  \
-    template void rope<S>(MRef<S>, int64_t, int64_t, int64_t, int64_t, int64_t, double, RopeLayout, bool);        \
+    template void rope<S>(MRef<S>, int64_t, int64_t, int64_t, int64_t, int64_t, const std::vector<float>&, RopeLayout, bool);        \
     template void attention_forward<S>(MatT<S>&, MatT<S>&, CMRef<S>, CMRef<S>, CMRef<S>, int64_t, int64_t,        \
                                        int64_t, int64_t, int64_t, int64_t, double);                               \
     template void attention_backward<S>(MatT<S>&, MatT<S>&, MatT<S>&, CMRef<S>, CMRef<S>, CMRef<S>, CMRef<S>,     \

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -45,11 +46,11 @@ template <class S> void rmsnorm_backward(MRef<S> dx, VRef<S> dw, CMRef<S> dy, CM
 
 // ---- RoPE, in place: row r at position r % T, heads h = 0..heads-1 at columns
 // col0 + h*head_stride + (0..dim-1). Pair (a, b) with frequency index i rotates by
-// pos * theta^(-2i/dim); Interleaved: a = 2i, b = 2i+1; Half: a = i, b = i + dim/2.
+// pos * inv_freq[i] (Config::rope_inv_freq); Interleaved: a = 2i, b = 2i+1; Half: a = i, b = i + dim/2.
 // inverse = true rotates back (the transpose), which is also the backward pass.
 template <class S>
-void rope(MRef<S> x, int64_t T, int64_t col0, int64_t heads, int64_t head_stride, int64_t dim, double theta,
-          RopeLayout layout, bool inverse);
+void rope(MRef<S> x, int64_t T, int64_t col0, int64_t heads, int64_t head_stride, int64_t dim,
+          const std::vector<float>& inv_freq, RopeLayout layout, bool inverse);
 
 // ---- causal attention of B sequences, query head h reads key/value head h / (H / Gk):
 //   q (N, H*dq), k (N, Gk*dq), v (N, Gk*dv) -> out (N, H*dv)

@@ -202,7 +202,7 @@ TEST_CASE("gl rope matches the CPU in both layouts", "[gl]") {
                     const int64_t rows = 3, heads = 5, hs = dim + 3, rs = heads * hs + 1;
                     const int x = t.rand(7 + (rows - 1) * rs + (heads - 1) * hs + dim);
                     t.run([&](Backend& be, auto& B) {
-                        be.rope(view(B[x], 7), rows, rs, heads, hs, dim, pos0, theta, layout);
+                        be.rope(view(B[x], 7), rows, rs, heads, hs, dim, pos0, rope_ladder(theta, dim), layout);
                     });
                     INFO("layout " << to_string(layout) << " dim " << dim << " pos0 " << pos0 << " theta " << theta);
                     CHECK(t.err(x) <= kTol);

@@ -14,8 +14,8 @@ float rotated_dot(CpuBackend& be, const std::vector<float>& q, const std::vector
                   RopeLayout layout) {
     const int64_t d = static_cast<int64_t>(q.size());
     Buf bq = be.create(d, q.data()), bk = be.create(d, k.data());
-    be.rope(view(bq), 1, d, 1, d, d, m, 10000.0f, layout);
-    be.rope(view(bk), 1, d, 1, d, d, n, 10000.0f, layout);
+    be.rope(view(bq), 1, d, 1, d, d, m, rope_ladder(10000.0, d), layout);
+    be.rope(view(bk), 1, d, 1, d, d, n, rope_ladder(10000.0, d), layout);
     float s = 0;
     const float* a = be.ptr(view(bq), d);
     const float* b = be.ptr(view(bk), d);
@@ -47,13 +47,13 @@ TEST_CASE("RoPE layouts rotate the pairs they name", "[rope]") {
     // dim 4, position 1: pair 0 turns by 1 rad, pair 1 by 1/100 rad (theta^(-2/4) = 1/100).
     std::vector<float> x = {1, 0, 0, 0};
     Buf b = be.create(4, x.data());
-    be.rope(view(b), 1, 4, 1, 4, 4, 1, 10000.0f, RopeLayout::Interleaved);
+    be.rope(view(b), 1, 4, 1, 4, 4, 1, rope_ladder(10000.0, 4), RopeLayout::Interleaved);
     const float* p = be.ptr(view(b), 4);
     CHECK(p[0] == Approx(std::cos(1.0)).margin(1e-6));
     CHECK(p[1] == Approx(std::sin(1.0)).margin(1e-6));  // partner of 0 is 1
     CHECK(p[2] == 0.0f);
     be.write(view(b), x.data(), 4);
-    be.rope(view(b), 1, 4, 1, 4, 4, 1, 10000.0f, RopeLayout::Half);
+    be.rope(view(b), 1, 4, 1, 4, 4, 1, rope_ladder(10000.0, 4), RopeLayout::Half);
     CHECK(p[0] == Approx(std::cos(1.0)).margin(1e-6));
     CHECK(p[2] == Approx(std::sin(1.0)).margin(1e-6));  // partner of 0 is 0 + d/2
     CHECK(p[1] == 0.0f);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/rng.h"
+#include "model/rope.h"
 #include "model/weights.h"
 #include "train/train_model.h"
 
@@ -84,17 +85,17 @@ TEST_CASE("rope backward (inverse rotation) matches finite differences, both lay
         // two heads of width 4 at columns 1..4 and 5..8; columns 0 and 9 untouched
         auto f = [&] {
             Md y = x;
-            rope<double>(y, T, 1, 2, 4, 4, 100.0, layout, false);
+            rope<double>(y, T, 1, 2, 4, 4, rope_ladder(100.0, 4), layout, false);
             return dot(y, R);
         };
         Md dx = R;
-        rope<double>(dx, T, 1, 2, 4, 4, 100.0, layout, true);
+        rope<double>(dx, T, 1, 2, 4, 4, rope_ladder(100.0, 4), layout, true);
         CHECK(grad_error(x.data(), x.size(), dx.data(), f) < kTol);
         // and it is a rotation: forward then inverse gives the input back
         Md y = x;
-        rope<double>(y, T, 1, 2, 4, 4, 100.0, layout, false);
+        rope<double>(y, T, 1, 2, 4, 4, rope_ladder(100.0, 4), layout, false);
         CHECK((y - x).cwiseAbs().maxCoeff() > 1e-3);
-        rope<double>(y, T, 1, 2, 4, 4, 100.0, layout, true);
+        rope<double>(y, T, 1, 2, 4, 4, rope_ladder(100.0, 4), layout, true);
         CHECK((y - x).cwiseAbs().maxCoeff() < 1e-12);
     }
 }

@@ -23,6 +23,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -52,7 +53,7 @@ struct TrainArgs {
     std::string attn = "mla";
     int64_t kv_heads = 0, hidden = 0, layers = 0, heads = 0, ffn = 0, head_dim = 0;
     int64_t kv_lora_rank = 0, q_lora_rank = -1, nope_dim = 0, rope_dim = 0, v_dim = 0;
-    std::string corpus, out, report, report_csv;
+    std::string corpus, out, report, report_csv, init;
     TrainOptions opt;
     bool restart = false;
     int64_t log_every = 10;
@@ -137,7 +138,16 @@ std::string greedy_sample(const Weights& w, const std::string& prompt, int64_t n
 int run_train(const TrainArgs& a) {
     if (a.corpus.empty() || a.out.empty())
         throw InputError("train needs --corpus FILE and --out DIR (or --report DIRS to compare trained models)");
-    const Config cfg = train_config(a);
+    // --init DIR: continue from that folder's weights (a converted model: fine-tuning); its
+    // config is the model's, so the size options do not apply.
+    std::optional<Weights> init;
+    if (!a.init.empty()) {
+        if (a.kv_heads || a.hidden || a.layers || a.heads || a.ffn || a.head_dim || a.kv_lora_rank || a.q_lora_rank >= 0 ||
+            a.nope_dim || a.rope_dim || a.v_dim)
+            throw InputError("--init takes the model's own sizes from its config.json; leave out the size options");
+        init = load_model(a.init);
+    }
+    const Config cfg = init ? init->cfg : train_config(a);
 #if defined(__GLIBC__)
     // Every step frees and reallocates the same activations (a few MB). Keep them in the heap
     // rather than returning them to the system: each return costs page faults on the next
@@ -154,8 +164,9 @@ int run_train(const TrainArgs& a) {
     bool open_line = false;
     auto progress = [&](const TrainProgress& p) {
         if (!banner) {
-            std::fprintf(stderr, "training %s (%s parameters) on %s -> %s\n", to_string(cfg.attn_kind()),
-                         count_short(parameter_count(cfg)).c_str(), a.corpus.c_str(), a.out.c_str());
+            std::fprintf(stderr, "training %s (%s parameters%s%s) on %s -> %s\n", to_string(cfg.attn_kind()),
+                         count_short(parameter_count(cfg)).c_str(), a.init.empty() ? "" : ", from ", a.init.c_str(),
+                         a.corpus.c_str(), a.out.c_str());
             banner = true;
         }
         const bool eval = p.val_loss >= 0;
@@ -188,7 +199,7 @@ int run_train(const TrainArgs& a) {
     };
     TrainResult r;
     try {
-        r = run_training(cfg, a.opt, a.corpus, a.out, a.restart, &g_stop, progress);
+        r = run_training(cfg, a.opt, a.corpus, a.out, a.restart, &g_stop, progress, init ? &*init : nullptr);
     } catch (...) {
         std::signal(SIGINT, previous);
         if (open_line) std::fprintf(stderr, "\n");
@@ -322,6 +333,7 @@ void add_train_command(CLI::App& root, Commands& cmds) {
     s->add_option("--attn", a->attn, "attention kind: mha, gqa, mqa or mla")->default_val("mla");
     s->add_option("--corpus", a->corpus, "training text (bytes); its end is held out for validation");
     s->add_option("--out", a->out, "model folder: config.json, model.safetensors, train.csv, checkpoint.bin");
+    s->add_option("--init", a->init, "start from this model folder's weights (fine-tune a converted model) instead of random ones");
     s->add_option("--steps", a->opt.steps, "optimiser steps in all")->default_val(a->opt.steps);
     // sizes (default: the built-in model of the kind)
     s->add_option("--hidden", a->hidden, "hidden size D (default 64)");

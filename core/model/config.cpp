@@ -118,7 +118,8 @@ void validate(const Config& c, bool for_running) {
         throw InputError("rope_theta = " + std::to_string(c.rope_theta) +
                          " is not valid: it must be greater than 1 and at most 1e12, typically 10000", "rope_theta");
     if (c.is_mla()) {
-        positive("qk_nope_head_dim", c.qk_nope_head_dim);
+        // Dn = 0: every dimension of the key rotates (a model converted with all its pairs kept).
+        if (c.qk_nope_head_dim < 0) fail("qk_nope_head_dim", c.qk_nope_head_dim, "it must be 0 or more");
         positive("qk_rope_head_dim", c.qk_rope_head_dim);
         positive("v_head_dim", c.v_head_dim);
         if (c.qk_rope_head_dim % 2 != 0)

@@ -135,7 +135,7 @@ uint64_t fnv1a(const std::string& s) {
 
 }  // namespace
 
-Trainer::Trainer(const Config& cfg, const TrainOptions& opt, std::string corpus)
+Trainer::Trainer(const Config& cfg, const TrainOptions& opt, std::string corpus, const Weights* init)
     : opt_(opt), corpus_(std::move(corpus)) {
     validate(cfg);
     if (cfg.vocab_size != 256)
@@ -154,7 +154,7 @@ Trainer::Trainer(const Config& cfg, const TrainOptions& opt, std::string corpus)
                          std::to_string(2 * (T + 1)) + " (use a longer corpus or a smaller --seq)");
     val_starts_ = spread_windows(train_end_, n, T, opt_.val_windows);
     train_eval_starts_ = spread_windows(0, train_end_, T, opt_.val_windows);
-    p_ = train::flatten(L_, init_weights(cfg, opt_.seed));
+    p_ = train::flatten(L_, init ? *init : init_weights(cfg, opt_.seed));
     g_.assign(p_.size(), 0.0f);
     m_.assign(p_.size(), 0.0f);
     v_.assign(p_.size(), 0.0f);
@@ -406,10 +406,10 @@ std::vector<TrainCurvePoint> read_train_csv(const std::string& path) {
 
 TrainResult run_training(const Config& cfg, const TrainOptions& opt, const std::string& corpus_path,
                          const std::string& out_dir, bool restart, const std::atomic<bool>* stop,
-                         const std::function<void(const TrainProgress&)>& on_progress) {
+                         const std::function<void(const TrainProgress&)>& on_progress, const Weights* init) {
     using clock = std::chrono::steady_clock;
     const std::string corpus = read_corpus(corpus_path);
-    Trainer tr(cfg, opt, corpus);
+    Trainer tr(cfg, opt, corpus, init);
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (ec) throw InputError("cannot create the output folder '" + out_dir + "': " + ec.message());

@@ -72,10 +72,10 @@ struct TrainProgress {
 // interrupted and resumed (for a given number of threads).
 class Trainer {
 public:
-    // A fresh run from init_weights(cfg, opt.seed). The corpus is bytes; its last
-    // val_fraction is held out. Throws InputError when it is too short or the config is
-    // not byte-level.
-    Trainer(const Config& cfg, const TrainOptions& opt, std::string corpus);
+    // A fresh run from init_weights(cfg, opt.seed), or from `init` (a converted model or any
+    // checkpoint of config cfg: fine-tuning). The corpus is bytes; its last val_fraction is
+    // held out. Throws InputError when it is too short or the config is not byte-level.
+    Trainer(const Config& cfg, const TrainOptions& opt, std::string corpus, const Weights* init = nullptr);
 
     float step();                  // one optimiser step; returns the batch loss
     double validation_loss();      // mean loss over the fixed held-out windows
@@ -130,7 +130,8 @@ struct TrainResult {
 };
 TrainResult run_training(const Config& cfg, const TrainOptions& opt, const std::string& corpus_path,
                          const std::string& out_dir, bool restart, const std::atomic<bool>* stop,
-                         const std::function<void(const TrainProgress&)>& on_progress);
+                         const std::function<void(const TrainProgress&)>& on_progress,
+                         const Weights* init = nullptr);
 
 // One row of train.csv.
 struct TrainCurvePoint {

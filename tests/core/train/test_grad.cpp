@@ -234,6 +234,17 @@ TEST_CASE("decoder backward matches finite differences for every attention kind"
         check_model_gradient(tiny_config(AttnKind::MLA, RopeLayout::Interleaved, 5));
     }
     SECTION("MLA, rotate-half") { check_model_gradient(tiny_config(AttnKind::MLA, RopeLayout::Half)); }
+    SECTION("MLA as converted: two rotary keys, no latent norm, partial RoPE at chosen frequencies") {
+        for (RopeLayout layout : {RopeLayout::Half, RopeLayout::Interleaved}) {
+            Config c = tiny_config(AttnKind::MLA, layout);
+            c.qk_rope_head_dim = 4;
+            c.mla_rope_key_heads = 2;
+            c.mla_kv_norm = false;
+            c.mla_rope_pairs_head_dim = 8;
+            c.mla_rope_pairs = {0, 3, 1, 2, 2, 3, 0, 1};  // (L = 2, Gr = 2, Dr/2 = 2)
+            check_model_gradient(c);
+        }
+    }
 }
 
 TEST_CASE("flatten and unflatten round-trip every tensor", "[train]") {

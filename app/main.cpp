@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
     mla::cli::add_screenshot_command(app, cmds);
     mla::cli::add_eval_command(app, cmds);
     mla::cli::add_tokenize_command(app, cmds);
+    mla::cli::add_convert_command(app, cmds);
     std::function<int()> run_window;
     mla::cli::add_window_options(app, run_window);
     mla::cli::strict_integers(app);

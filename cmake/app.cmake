@@ -39,7 +39,7 @@ mla_layer(mla_session app/session USES mla_core mla_gl
 
 # ---- views: one file per view, reading the session
 mla_layer(mla_views app/views USES mla_session mla_widgets
-  SOURCES absorption_view.cpp attention_view.cpp cache_view.cpp compare_view.cpp curves_view.cpp
+  SOURCES absorption_view.cpp attention_view.cpp cache_view.cpp compare_view.cpp convert_view.cpp curves_view.cpp
           cache_dtype_panel.cpp diagram.cpp lesson_view.cpp predictions_view.cpp quality_view.cpp shapes_view.cpp sidebar.cpp timeline.cpp
           registry.cpp view.cpp view_logic.cpp
   LIBS PkgConfig::IMGUI)
@@ -51,7 +51,7 @@ mla_layer(mla_window app/window USES mla_views mla_gl
 
 # ---- cli: every subcommand and command-line option
 mla_layer(mla_cli app/cli USES mla_window
-  SOURCES cache.cpp eval.cpp model.cpp model_options.cpp screenshot.cpp tokenize.cpp train.cpp window_options.cpp
+  SOURCES cache.cpp convert.cpp eval.cpp model.cpp model_options.cpp screenshot.cpp tokenize.cpp train.cpp window_options.cpp
   LIBS CLI11::CLI11)
 
 add_executable(mla-lab app/main.cpp)

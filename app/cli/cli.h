@@ -22,6 +22,7 @@ void add_train_command(CLI::App& root, Commands& cmds);        // train, train -
 void add_screenshot_command(CLI::App& root, Commands& cmds);   // screenshot (cli/screenshot.cpp)
 void add_eval_command(CLI::App& root, Commands& cmds);         // eval (cli/eval.cpp)
 void add_tokenize_command(CLI::App& root, Commands& cmds);     // tokenize (cli/tokenize.cpp)
+void add_convert_command(CLI::App& root, Commands& cmds);      // convert, convert --sweep (cli/convert.cpp)
 // The window: `mla-lab` with no subcommand (cli/window_options.cpp). Options are on the root app.
 void add_window_options(CLI::App& root, std::function<int()>& run_window);
 

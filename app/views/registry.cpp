@@ -16,7 +16,7 @@ const std::vector<ViewEntry>& view_registry() {
         entry<AttentionView, &Views::attention>(),   entry<AbsorptionView, &Views::absorption>(),
         entry<CompareView, &Views::compare>(),       entry<CurvesView, &Views::curves>(),
         entry<LessonView, &Views::lesson>(),         entry<QualityView, &Views::quality>(),
-        entry<PredictionsView, &Views::predictions>(),
+        entry<PredictionsView, &Views::predictions>(), entry<ConvertView, &Views::convert>(),
     };
     return views;
 }

@@ -12,6 +12,7 @@
 #include "views/attention_view.h"
 #include "views/cache_view.h"
 #include "views/compare_view.h"
+#include "views/convert_view.h"
 #include "views/curves_view.h"
 #include "views/lesson_view.h"
 #include "views/predictions_view.h"
@@ -32,6 +33,7 @@ struct Views {
     LessonView lesson;
     QualityView quality;
     PredictionsView predictions;
+    ConvertView convert;
 };
 
 struct ViewEntry {
@@ -43,7 +45,7 @@ struct ViewEntry {
 const std::vector<ViewEntry>& view_registry();
 const std::vector<std::string>& view_ids();          // the registry's ids, in tab order
 const ViewEntry* find_view(const std::string& id);  // nullptr when no view has that id
-// "shapes, cache, attention, absorption, compare, curves, lesson, quality or predictions"
+// "shapes, cache, attention, absorption, compare, curves, lesson, quality, predictions or convert"
 std::string view_id_list(const std::vector<std::string>& ids = view_ids());
 // Throws InputError naming the views when `id` is not one ("" passes: the default view).
 void check_view(const std::string& id);

@@ -1,6 +1,7 @@
 #include "convert/convert.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <memory>
 #include <numeric>
@@ -9,6 +10,7 @@
 
 #include "base/check.h"
 #include "base/error.h"
+#include "base/text_file.h"
 #include "model/cpu_backend.h"
 #include "model/decoder.h"
 #include "train/train_report.h"
@@ -327,6 +329,116 @@ std::vector<SweepPoint> convert_sweep(const Weights& source, ConvertOptions o, c
             out.push_back(p);
             if (on_point) on_point(p);
         }
+    return out;
+}
+
+AttentionMaps attention_maps(const Weights& w, const std::vector<int64_t>& tokens) {
+    const Config& c = w.cfg;
+    AttentionMaps m;
+    m.layers = c.num_hidden_layers;
+    m.heads = c.num_attention_heads;
+    m.tokens = std::min<int64_t>(static_cast<int64_t>(tokens.size()), c.max_position_embeddings);
+    const int64_t T = m.tokens;
+    m.probs.assign(static_cast<size_t>(m.layers * m.heads * T * T), 0.0f);
+    CpuBackend cpu(0);  // 0: leave Eigen's thread count as it is
+    Decoder dec(std::make_shared<const Weights>(w), cpu);
+    dec.set_trace_request({"att_probs"});
+    Trace t;
+    for (int64_t i = 0; i < T; ++i) {
+        dec.step(tokens[static_cast<size_t>(i)], &t);
+        for (int64_t l = 0; l < m.layers; ++l) {
+            const TensorRecord* p = t.find("att_probs", static_cast<int>(l));
+            MLA_CHECK(p && p->shape[0] == m.heads && p->shape[1] == i + 1);
+            for (int64_t h = 0; h < m.heads; ++h)
+                std::copy(p->data.begin() + h * (i + 1), p->data.begin() + (h + 1) * (i + 1),
+                          m.probs.begin() + ((l * m.heads + h) * T + i) * T);
+        }
+    }
+    return m;
+}
+
+namespace {
+
+std::vector<std::vector<std::string>> read_csv_rows(const std::string& path, const std::string& header) {
+    const std::string text = read_file(path, ", a conversion table");
+    std::vector<std::vector<std::string>> rows;
+    size_t pos = 0;
+    int line = 0;
+    while (pos < text.size()) {
+        size_t end = text.find('\n', pos);
+        if (end == std::string::npos) end = text.size();
+        const std::string l = text.substr(pos, end - pos);
+        pos = end + 1;
+        ++line;
+        if (line == 1) {
+            if (l != header) throw InputError(path + ": line 1 must be the header '" + header + "'");
+            continue;
+        }
+        if (l.empty()) continue;
+        std::vector<std::string> cells;
+        size_t a = 0;
+        while (true) {
+            const size_t b = l.find(',', a);
+            cells.push_back(l.substr(a, b == std::string::npos ? std::string::npos : b - a));
+            if (b == std::string::npos) break;
+            a = b + 1;
+        }
+        const size_t want = static_cast<size_t>(std::count(header.begin(), header.end(), ',') + 1);
+        if (cells.size() != want)
+            throw InputError(path + ": line " + std::to_string(line) + " has " + std::to_string(cells.size()) +
+                             " fields; the header names " + std::to_string(want));
+        rows.push_back(std::move(cells));
+    }
+    return rows;
+}
+
+double number_at(const std::string& s, const std::string& path, size_t row) {
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0' || !std::isfinite(v))
+        throw InputError(path + ": row " + std::to_string(row + 1) + ": '" + s + "' is not a number");
+    return v;
+}
+
+}  // namespace
+
+std::vector<ShippedPoint> read_sweep_csv(const std::string& path) {
+    const auto rows = read_csv_rows(path, "kv_lora_rank,rope_pairs,rope_strategy,svd,cache_elements_per_token,cache_fraction,"
+                                          "mean_relative_error,val_loss_bits,source_val_loss_bits");
+    std::vector<ShippedPoint> out;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const auto& r = rows[i];
+        ShippedPoint p;
+        p.kv_lora_rank = static_cast<int64_t>(number_at(r[0], path, i));
+        p.rope_pairs = static_cast<int64_t>(number_at(r[1], path, i));
+        p.strategy = r[2];
+        p.svd = r[3];
+        p.cache_elements = static_cast<int64_t>(number_at(r[4], path, i));
+        p.loss_bits = number_at(r[7], path, i);
+        p.source_loss_bits = number_at(r[8], path, i);
+        out.push_back(p);
+    }
+    return out;
+}
+
+std::vector<ShippedPoint> read_finetune_csv(const std::string& path) {
+    const auto rows = read_csv_rows(path, "kv_lora_rank,rope_pairs,rope_strategy,svd,cache_elements_per_token,"
+                                          "val_loss_bits_converted,val_loss_bits_finetuned,finetune_steps,finetune_bytes");
+    std::vector<ShippedPoint> out;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const auto& r = rows[i];
+        ShippedPoint p;
+        p.kv_lora_rank = static_cast<int64_t>(number_at(r[0], path, i));
+        p.rope_pairs = static_cast<int64_t>(number_at(r[1], path, i));
+        p.strategy = r[2];
+        p.svd = r[3];
+        p.cache_elements = static_cast<int64_t>(number_at(r[4], path, i));
+        p.loss_bits_converted = number_at(r[5], path, i);
+        p.loss_bits = number_at(r[6], path, i);
+        p.steps = static_cast<int64_t>(number_at(r[7], path, i));
+        p.bytes = static_cast<int64_t>(number_at(r[8], path, i));
+        out.push_back(p);
+    }
     return out;
 }
 

@@ -94,4 +94,30 @@ std::vector<SweepPoint> convert_sweep(const Weights& source, ConvertOptions o, c
                                       const std::vector<int64_t>& pairs, const std::string& heldout, int64_t seq_len,
                                       int64_t windows, const std::function<void(const SweepPoint&)>& on_point = {});
 
+// ---- what the Convert view shows ------------------------------------------------------------
+
+// att_probs of every layer and head while the model reads `tokens` (CPU, from an empty
+// cache): probs[((l * H + h) * T + i) * T + j] is query i's weight on key j (0 for j > i).
+struct AttentionMaps {
+    int64_t layers = 0, heads = 0, tokens = 0;
+    std::vector<float> probs;
+    const float* map(int64_t l, int64_t h) const { return probs.data() + (l * heads + h) * tokens * tokens; }
+};
+AttentionMaps attention_maps(const Weights& w, const std::vector<int64_t>& tokens);
+
+// The precomputed points shipped beside the models (assets/models/conversions/):
+//   *-sweep.csv     as `convert --sweep --csv` writes it
+//   *-finetune.csv  kv_lora_rank,rope_pairs,rope_strategy,svd,cache_elements_per_token,
+//                   val_loss_bits_converted,val_loss_bits_finetuned,finetune_steps,finetune_bytes
+struct ShippedPoint {
+    int64_t kv_lora_rank = 0, rope_pairs = 0, cache_elements = 0;
+    std::string strategy, svd;
+    double loss_bits = 0;            // sweep: converted; finetune: after fine-tuning
+    double loss_bits_converted = 0;  // finetune: before it
+    double source_loss_bits = 0;     // sweep only
+    int64_t steps = 0, bytes = 0;    // finetune only
+};
+std::vector<ShippedPoint> read_sweep_csv(const std::string& path);     // throws InputError naming the line
+std::vector<ShippedPoint> read_finetune_csv(const std::string& path);
+
 }  // namespace mla

@@ -41,7 +41,7 @@ TEST_CASE("view registry: nine views in tab order, each with an id, a title and 
 }
 
 TEST_CASE("view registry: messages, the lesson's names and the settings come from it", "[views]") {
-    CHECK(view_id_list() == "shapes, cache, attention, absorption, compare, curves, lesson, quality or predictions");
+    CHECK(view_id_list() == "shapes, cache, attention, absorption, compare, curves, lesson, quality, predictions or convert");
     CHECK(view_id_list({"a"}) == "a");
     CHECK(view_id_list({"a", "b"}) == "a or b");
     CHECK_NOTHROW(check_view(""));

@@ -18,6 +18,8 @@ app::WindowOptions CliWindowArgs::options() const {
     if (page < 0) throw InputError("--page must be 1 or more");
     if (page > 0 && view != "lesson") throw InputError("--page needs --view lesson");
     o.lesson_page = page;
+    if (!convert.empty() && view != "convert") throw InputError("--convert needs --view convert");
+    o.convert = convert;
     o.scale = scale;
     if (steps < 0) throw InputError("--steps must be 0 or more");
     o.steps = steps;
@@ -37,6 +39,8 @@ void add_window_args(CLI::App& a, CliWindowArgs& w, bool screenshot) {
                           : "start in presentation mode: full screen, one view, large type (F5 toggles, Esc leaves)");
     if (screenshot) {
         a.add_flag("--view-only", w.view_only, "crop the PNG to the view (no sidebar, no timeline)");
+        a.add_option("--convert", w.convert,
+                     "with --view convert: SOURCE,D_C,R[,STRATEGY[,SVD]], e.g. gqa-fortunes,24,4,norm,split");
         a.add_flag("--heldout", w.heldout,
                    "with --cache-dtype: measure the held-out loss first (the Cache and Absorption views show it)");
     }

@@ -19,6 +19,7 @@ struct CliWindowArgs {
     int64_t steps = 0;
     int frames = 0;
     int64_t page = 0;                // screenshot --view lesson --page N
+    std::string convert;             // screenshot --view convert --convert SOURCE,D_C,R[,STRATEGY[,SVD]]
     app::WindowOptions options() const;   // throws InputError
 };
 

@@ -81,6 +81,40 @@ void ConvertView::apply() {
     }
 }
 
+void ConvertView::configure(const std::string& spec) {
+    if (!loaded_) load();
+    if (!error.empty()) throw InputError(error);
+    std::vector<std::string> parts;
+    size_t a = 0;
+    while (true) {
+        const size_t b = spec.find(',', a);
+        parts.push_back(spec.substr(a, b == std::string::npos ? std::string::npos : b - a));
+        if (b == std::string::npos) break;
+        a = b + 1;
+    }
+    const std::string form = "; use SOURCE,D_C,R[,STRATEGY[,SVD]], e.g. gqa-fortunes,24,4,norm,split";
+    if (parts.size() < 3 || parts.size() > 5) throw InputError("--convert '" + spec + "' has " + std::to_string(parts.size()) + " parts" + form);
+    int found = -1;
+    std::string names;
+    for (size_t i = 0; i < sources.size(); ++i) {
+        if (sources[i].name == parts[0]) found = static_cast<int>(i);
+        names += (i ? ", " : "") + sources[i].name;
+    }
+    if (found < 0) throw InputError("--convert: source '" + parts[0] + "' is not one of " + names);
+    auto number = [&](const std::string& s, const char* what) {
+        if (s.empty() || s.size() > 6 || s.find_first_not_of("0123456789") != std::string::npos)
+            throw InputError(std::string("--convert: ") + what + " '" + s + "' must be a positive integer" + form);
+        return static_cast<int64_t>(std::stoll(s));
+    };
+    source = found;
+    kv_lora_rank = number(parts[1], "D_C");
+    rope_pairs = number(parts[2], "R");
+    if (parts.size() > 3) strategy = static_cast<int>(parse_rope_strategy(parts[3]));
+    if (parts.size() > 4) svd = static_cast<int>(parse_svd_mode(parts[4]));
+    apply();
+    if (!error.empty()) throw InputError("--convert: " + error);
+}
+
 // ============================================================================================
 // [SECTION] Drawing
 // ============================================================================================
@@ -104,22 +138,22 @@ ImU32 kind_color(AttnKind k) {  // as the Quality view
 void spectrum_chart(const ConvertView::Result& r, ImVec2 size) {
     widgets::PlotAxes ax;
     ax.title = r.options.svd == SvdMode::Joint ? "Singular values of [W_K,nope ; W_V] per layer; the cut keeps d_c"
-                                               : "Singular values of W_K,nope (dashed: of W_V) per layer";
+                                               : "Singular values of W_K,nope (K) and of W_V (V) per layer";
     ax.x = {"index", widgets::AxisScale::Linear, widgets::AxisFormat::Count};
     ax.y = {"singular value", widgets::AxisScale::Log10, widgets::AxisFormat::Number};
     ax.legend = widgets::LegendPos::TopRight;
     if (!widgets::BeginPlot("##convert_sv", size, ax)) return;
     for (size_t l = 0; l < r.conv.layers.size(); ++l) {
         const ConvertLayer& cl = r.conv.layers[l];
-        auto line = [&](const std::vector<double>& s, const char* suffix) {
+        auto line = [&](const std::vector<double>& s, const char* suffix, int color) {
             std::vector<double> xs(s.size());
             for (size_t i = 0; i < s.size(); ++i) xs[i] = static_cast<double>(i + 1);
             char label[64];
             std::snprintf(label, sizeof label, "layer %zu%s", l, suffix);
-            widgets::PlotLine(label, xs.data(), s.data(), static_cast<int>(s.size()), widgets::categorical_color(static_cast<int>(l)));
+            widgets::PlotLine(label, xs.data(), s.data(), static_cast<int>(s.size()), widgets::categorical_color(color));
         };
-        line(cl.singular_values, r.options.svd == SvdMode::Joint ? "" : " K");
-        if (r.options.svd == SvdMode::Split) line(cl.singular_values_v, " V");
+        line(cl.singular_values, r.options.svd == SvdMode::Joint ? "" : " K", static_cast<int>(l));
+        if (r.options.svd == SvdMode::Split) line(cl.singular_values_v, " V", static_cast<int>(l) + 3);
     }
     if (r.options.svd == SvdMode::Joint) {
         char cut[48];
@@ -153,18 +187,13 @@ void loss_chart(const ConvertView& v, ImVec2 size) {
         widgets::PlotLine(label, xs.data(), ys.data(), static_cast<int>(xs.size()), widgets::colormap(
                               0.15f + 0.7f * static_cast<float>(i) / static_cast<float>(std::max<size_t>(1, rs.size() - 1))));
     }
-    for (const ShippedPoint& p : v.finetune) {
-        char label[96];
-        std::snprintf(label, sizeof label, "tuned C%lld r%lld", static_cast<long long>(p.kv_lora_rank),
-                      static_cast<long long>(p.rope_pairs));
-        widgets::PlotMarker(4.0 * static_cast<double>(p.cache_elements), p.loss_bits, label, widgets::categorical_color(4));
-    }
-    for (const TrainedModel& m : v.scratch) {
-        char label[64];
-        std::snprintf(label, sizeof label, "%s trained", display_name(m.cfg.attn_kind()));
-        widgets::PlotMarker(4.0 * static_cast<double>(m.cache_elements), bits_per_byte(m.last().val_loss), label,
-                            kind_color(m.cfg.attn_kind()));
-    }
+    // fine-tuned points: unlabelled dots (the table under the charts names them), the models
+    // trained from scratch: their kind
+    for (const ShippedPoint& p : v.finetune)
+        widgets::PlotMarker(4.0 * static_cast<double>(p.cache_elements), p.loss_bits, "", widgets::categorical_color(5));
+    for (const TrainedModel& m : v.scratch)
+        widgets::PlotMarker(4.0 * static_cast<double>(m.cache_elements), bits_per_byte(m.last().val_loss),
+                            display_name(m.cfg.attn_kind()), kind_color(m.cfg.attn_kind()));
     if (v.has_result && r.source_name == "mha-fortunes")
         widgets::PlotMarker(4.0 * static_cast<double>(r.conv.cache_elements_after), r.loss, "now", 0);
     widgets::EndPlot();
@@ -191,6 +220,7 @@ void ConvertView::draw(const Frame& f, Commands& cmds) {
 
     // ---- settings
     bool go = false;
+    const bool narrow = ImGui::GetContentRegionAvail().x < font * 52;  // one row of settings would be cut off
     ImGui::SetNextItemWidth(font * 10);
     if (!sources.empty()) {
         const char* preview = sources[static_cast<size_t>(std::clamp(source, 0, static_cast<int>(sources.size()) - 1))].name.c_str();
@@ -205,12 +235,12 @@ void ConvertView::draw(const Frame& f, Commands& cmds) {
         ImGui::SameLine();
     }
     if (number_field("d_c latent", &kv_lora_rank, 4, font * 7)) go = true;
-    ImGui::SameLine();
+    if (!narrow) ImGui::SameLine();
     if (number_field("RoPE pairs r", &rope_pairs, 1, font * 6)) go = true;
     ImGui::SetNextItemWidth(font * 15);
     if (ImGui::Combo("pairs kept", &strategy, kStrategies, 4)) go = true;
-    ImGui::SameLine();
-    ImGui::SetNextItemWidth(font * 14);
+    if (!narrow) ImGui::SameLine();
+    ImGui::SetNextItemWidth(font * 16);
     if (ImGui::Combo("SVD", &svd, kSvd, 2)) go = true;
     ImGui::SameLine();
     if (ImGui::Button("Apply")) go = true;
@@ -257,6 +287,25 @@ void ConvertView::draw(const Frame& f, Commands& cmds) {
     if (side_by_side) ImGui::SameLine(0, font);
     loss_chart(*this, ImVec2(chart_w, chart_h));
     ImGui::PushTextWrapPos(ImGui::GetContentRegionAvail().x);
+    {  // the points of the loss chart in words
+        std::string tuned = "Purple dots, converted then fine-tuned:";
+        for (const ShippedPoint& p : finetune) {
+            char buf[160];
+            std::snprintf(buf, sizeof buf, "  d_c %lld r %lld (%s): %.3f -> %.3f;", static_cast<long long>(p.kv_lora_rank),
+                          static_cast<long long>(p.rope_pairs), fmt_bytes(4.0 * static_cast<double>(p.cache_elements)).c_str(),
+                          p.loss_bits_converted, p.loss_bits);
+            tuned += buf;
+        }
+        std::string trained = "Trained from scratch:";
+        for (const TrainedModel& m : scratch) {
+            char buf[128];
+            std::snprintf(buf, sizeof buf, "  %s (%s) %.3f;", display_name(m.cfg.attn_kind()),
+                          fmt_bytes(4.0 * static_cast<double>(m.cache_elements)).c_str(), bits_per_byte(m.last().val_loss));
+            trained += buf;
+        }
+        mono_text(f, "%s", tuned.c_str());
+        mono_text(f, "%s  (bits per byte)", trained.c_str());
+    }
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim),
                        "Lines: the trained MHA model converted at each d_c and r, not fine-tuned (tools/make_conversion_points.sh, "
                        "64 held-out windows). \"tuned\": converted, then fine-tuned %lld steps (%s bytes) with mla-lab train "

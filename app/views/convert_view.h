@@ -54,6 +54,8 @@ struct ConvertView {
     void draw(const Frame& f, Commands& cmds);
     void load();                           // the models and the shipped tables
     void apply();                          // converts and scores; keeps the last result on error
+    // "SOURCE,D_C,R[,STRATEGY[,SVD]]" (screenshot --convert); throws InputError naming the bad part.
+    void configure(const std::string& spec);
 
 private:
     bool loaded_ = false;

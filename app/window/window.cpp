@@ -163,7 +163,8 @@ App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
     check_view(o.view);
     validate_settings(m);  // bad settings fail before a window opens
     views_.lesson.remember = o.remember && !o.offscreen;
-    if (o.lesson_page > 0) views_.lesson.open(static_cast<int>(o.lesson_page) - 1, true);  // throws for a page not in the lesson
+    if (o.lesson_page > 0) views_.lesson.open(static_cast<int>(o.lesson_page) - 1, true);
+    if (!o.convert.empty()) views_.convert.configure(o.convert);  // throws InputError naming the bad part  // throws for a page not in the lesson
     views_.lesson.draw_live = [this](const std::string& id, const Frame& f, Commands& c) {
         const ViewEntry* v = find_view(id);
         if (v && id != LessonView::kId) v->draw(views_, f, c);

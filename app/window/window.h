@@ -21,6 +21,7 @@ struct WindowOptions {
     bool offscreen = false;      // hidden window, render into an off-screen framebuffer
     bool view_only = false;      // screenshot: crop to the view's area (no sidebar, no timeline)
     int64_t lesson_page = 0;     // > 0: open this lesson page (from 1) and run its Show me
+    std::string convert;         // the Convert view's settings, "SOURCE,D_C,R[,STRATEGY[,SVD]]" ("" = its defaults)
     bool remember = true;        // read and write ~/.config/mla-lab/settings.json
     bool measure_heldout = false;  // screenshot: run the held-out check of the cache dtype before the frame
     bool present = false;        // start in presentation mode (window/presentation.h); full screen unless off screen

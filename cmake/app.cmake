@@ -63,7 +63,7 @@ install(TARGETS mla-lab RUNTIME DESTINATION bin)
 add_executable(app_tests
   tests/support/catch_main.cpp
   tests/app/cli/test_cli_hostile.cpp tests/app/cli/test_cli_train_report.cpp tests/app/cli/test_cli_cache_dtype.cpp
-  tests/app/cli/test_cli_eval.cpp tests/app/cli/test_cli_sampling.cpp tests/app/cli/test_cli_tokenize.cpp
+  tests/app/cli/test_cli_eval.cpp tests/app/cli/test_cli_sampling.cpp tests/app/cli/test_cli_tokenize.cpp tests/app/cli/test_cli_convert.cpp
   tests/app/session/test_lesson_show_me.cpp tests/app/session/test_session.cpp tests/app/session/test_session_stress.cpp
   tests/app/views/test_curves_view.cpp tests/app/views/test_quality_view.cpp tests/app/views/test_view_logic.cpp
   tests/app/views/test_registry.cpp tests/app/views/test_number_field.cpp

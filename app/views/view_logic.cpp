@@ -36,7 +36,8 @@ std::vector<Slab> cache_slabs(const Config& c, const RunOptions& o, int64_t T) {
                 out.push_back({"V head " + std::to_string(h), SlabPart::Value, T, c.v_head_dim, {h}});
         } else {
             out.push_back({"c_KV (latent)", SlabPart::Latent, T, c.kv_lora_rank, all_heads()});
-            out.push_back({"k_R (RoPE key)", SlabPart::RopeKey, T, c.qk_rope_head_dim, all_heads()});
+            out.push_back({c.mla_rope_key_heads == 1 ? "k_R (RoPE key)" : "k_R (one RoPE key per group)", SlabPart::RopeKey, T,
+                           c.mla_rope_key_heads * c.qk_rope_head_dim, all_heads()});
         }
         return out;
     }
@@ -178,11 +179,16 @@ Diagram shapes_diagram_nodes(const Config& c, const RunOptions& o, int64_t pos) 
     }
     const std::string nope_note = o.rope_on_latent ? "RoPE(q[h, :" + n(Dn) + "], t = " + t + ")  (RoPE on the compressed keys is ON)"
                                                    : "q[h, :" + n(Dn) + "], no position";
+    const int64_t Gr = c.mla_rope_key_heads, WL = C + Gr * Dr;
     const int ckv = b.add("c_kv", "c_kv", {1, C}, 1, 3.4f, kLatent,
-                          "[c_kv ; k_rope] = W_DKV_KR x : (" + mul(C + Dr, D) + ")(" + n(D) + ") -> " + n(C + Dr) +
-                              "; c_kv = RMSNorm(first " + n(C) + ")", {x});
-    const int kr = b.add("k_rope", "k_rope", {1, Dr}, 1, 2.2f, kRope,
-                         "k_rope = RoPE(last " + n(Dr) + ", t = " + t + "): one rotary key shared by all " + n(H) + " heads",
+                          "[c_kv ; k_rope] = W_DKV_KR x : (" + mul(WL, D) + ")(" + n(D) + ") -> " + n(WL) +
+                              (c.mla_kv_norm ? "; c_kv = RMSNorm(first " + n(C) + ")"
+                                             : "; c_kv = first " + n(C) + " (no norm: a model converted from MHA/GQA)"),
+                          {x});
+    const int kr = b.add("k_rope", "k_rope", {Gr, Dr}, 1, 2.2f, kRope,
+                         Gr == 1 ? "k_rope = RoPE(last " + n(Dr) + ", t = " + t + "): one rotary key shared by all " + n(H) + " heads"
+                                 : "k_rope = RoPE(last " + mul(Gr, Dr) + ", t = " + t + "): one rotary key per group of " +
+                                       n(H / Gr) + " heads (converted from MHA/GQA, MHA2MLA)",
                          {x});
     const std::string sc = "/ sqrt(" + n(Dq) + ")";
     if (o.mla_path == MlaPath::CachedKV) {
@@ -216,7 +222,7 @@ Diagram shapes_diagram_nodes(const Config& c, const RunOptions& o, int64_t pos) 
     const int qr = b.add("", "q_rope", {H, Dr}, 2.0f + qc, 1, kRope,
                          "q_rope[h] = RoPE(q[h, " + n(Dn) + ":], t = " + t + ")", {q});
     const int CK = b.kv("c_KV", "c_KV (rebuilt)", "c_kv", "latent cache", {T, C}, 2, 3.4f, kLatent, ckv);
-    const int KR = b.kv("k_R", "k_R (rebuilt)", "k_rope", "RoPE-key cache", {T, Dr}, 2, 2.2f, kRope, kr);
+    const int KR = b.kv("k_R", "k_R (rebuilt)", "k_rope", "RoPE-key cache", {T, Gr * Dr}, 2, 2.2f, kRope, kr);
     if (o.mla_path == MlaPath::Recompute) {
         const int Kn = b.add("", "K_nope", {H, T, Dn}, 3, 3.4f, kLatent,
                              "K_nope[h] = c_KV W_UK,h^T : (" + mul(T, C) + ")(" + mul(C, Dn) + ") per head -> " + n(H) +
@@ -257,11 +263,15 @@ Diagram shapes_diagram_nodes(const Config& c, const RunOptions& o, int64_t pos) 
     }
     if (o.no_cache)
         b.d.notes.push_back("No cache: nothing is held between steps. With a cache, each token would add c_kv " + n(C) +
-                            " + k_rope " + n(Dr) + " = " + n(C + Dr) + " numbers per layer, shared by all " + n(H) + " heads.");
-    else
+                            " + k_rope " + (Gr == 1 ? n(Dr) : mul(Gr, Dr)) + " = " + n(WL) + " numbers per layer, shared by all " +
+                            n(H) + " heads.");
+    else if (Gr == 1)
         b.d.notes.push_back("Cache per token per layer: c_kv " + n(C) + " + k_rope " + n(Dr) + " = " + n(C + Dr) +
                             " numbers, shared by all " + n(H) + " heads (MHA would hold 2 x " + n(H) + " x " + n(Dn) + " = " +
                             n(2 * H * Dn) + ").");
+    else
+        b.d.notes.push_back("Cache per token per layer: c_kv " + n(C) + " + k_rope " + mul(Gr, Dr) + " = " + n(WL) +
+                            " numbers: the latent shared by all " + n(H) + " heads, one rotary key per group (MHA2MLA's layout).");
     if (o.rope_on_latent)
         b.d.notes.push_back("RoPE on the compressed keys is ON: the keys are rotated by their position j after "
                             "decompression, so W_UK cannot be folded into the query once per step.");

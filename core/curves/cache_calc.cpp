@@ -72,7 +72,11 @@ Dtype parse_dtype(const std::string& s) {
 namespace {
 
 // The head dim the comparison rows use: the paper's d_h = Dn for an MLA model.
-int64_t comparison_head_dim(const Config& c) { return c.is_mla() ? c.qk_nope_head_dim : c.head_dim; }
+// MLA: the paper's d_h = qk_nope_head_dim; a model converted from MHA: the source's head dim.
+int64_t comparison_head_dim(const Config& c) {
+    if (!c.is_mla()) return c.head_dim;
+    return c.mla_rope_pairs_head_dim > 0 ? c.mla_rope_pairs_head_dim : c.qk_nope_head_dim;
+}
 
 // Group counts G with 1 < G < H that divide H.
 std::vector<int64_t> gqa_group_counts(int64_t heads) {
@@ -307,8 +311,12 @@ CacheReport cache_report(const std::string& model, const Config& c, const CacheR
     const bool has_gqa = std::any_of(rep.layouts.begin(), rep.layouts.end(),
                                      [](const CacheLayout& l) { return l.kind == CacheKind::GQA; });
     if (c.is_mla()) {
-        rep.notes.push_back("mha, gqa and mqa rows use Dh = qk_nope_head_dim = " + std::to_string(dh) +
-                            " (the DeepSeek-V2 paper's d_h); num_key_value_heads x Dh would be the uncompressed size, "
+        rep.notes.push_back(std::string(c.mla_rope_pairs_head_dim > 0
+                                            ? "mha, gqa and mqa rows use Dh = the head_dim of the model it was converted from = "
+                                            : "mha, gqa and mqa rows use Dh = qk_nope_head_dim = ") +
+                            std::to_string(dh) +
+                            (c.mla_rope_pairs_head_dim > 0 ? "" : " (the DeepSeek-V2 paper's d_h)") +
+                            "; num_key_value_heads x Dh would be the uncompressed size, "
                             "not the MLA cache, which holds " +
                             (c.mla_rope_key_heads == 1
                                  ? "C + Dr = " + std::to_string(c.kv_lora_rank) + " + " + std::to_string(c.qk_rope_head_dim) +

@@ -384,7 +384,7 @@ LessonValue lesson_value(const std::string& expr, const ShowMe& show, const Less
 
 LessonEnv default_lesson_env() {
     LessonEnv env;
-    env.views = {"shapes", "cache", "attention", "absorption", "compare", "curves", "quality"};
+    env.views = {"shapes", "cache", "attention", "absorption", "compare", "curves", "quality", "predictions", "convert"};
     return env;
 }
 

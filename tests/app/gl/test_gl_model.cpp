@@ -21,8 +21,8 @@ struct Run {
     double worst = 0;  // largest |logit_gpu - logit_cpu| over all steps
 };
 
-Run compare(gl::GlBackend& gpu, AttnKind kind, RunOptions opt, int steps, uint64_t seed = 7) {
-    auto w = std::make_shared<const Weights>(random_weights(builtin_config(kind), seed));
+Run compare(gl::GlBackend& gpu, const Config& cfg, RunOptions opt, int steps, uint64_t seed = 7) {
+    auto w = std::make_shared<const Weights>(random_weights(cfg, seed));
     CpuBackend cpu;
     Decoder dc(w, cpu, opt);
     Decoder dg(w, gpu, opt);
@@ -42,6 +42,10 @@ Run compare(gl::GlBackend& gpu, AttnKind kind, RunOptions opt, int steps, uint64
         r.tokens.push_back(tg);
     }
     return r;
+}
+
+Run compare(gl::GlBackend& gpu, AttnKind kind, RunOptions opt, int steps, uint64_t seed = 7) {
+    return compare(gpu, builtin_config(kind), opt, steps, seed);
 }
 
 }  // namespace
@@ -147,4 +151,33 @@ TEST_CASE("gl decoder sanity: one readback per step, finite logits (time reporte
         WARN(to_string(kind) << " on " << gpu->device() << ": " << (gpu->dispatches() - disp0) / (steps + 1)
                              << " dispatches per step, " << ms / steps << " ms per step");
     }
+}
+
+TEST_CASE("gl decoder: MLA as converted from MHA (a rotary key per group, partial RoPE, no latent norm) matches the CPU",
+          "[gl]") {
+    gl::GlBackend* gpu = gltest::gpu_or_skip();
+    if (!gpu) return;
+    const int64_t errors = gl::error_count();
+    for (int64_t groups : {int64_t(2), int64_t(4)}) {
+        Config c = builtin_config(AttnKind::MLA);
+        c.qk_rope_head_dim = 4;
+        c.qk_nope_head_dim = 12;
+        c.mla_rope_key_heads = groups;
+        c.mla_kv_norm = false;
+        c.mla_rope_pairs_head_dim = 16;
+        for (int64_t l = 0; l < c.num_hidden_layers; ++l)
+            for (int64_t g = 0; g < groups; ++g) {
+                c.mla_rope_pairs.push_back(static_cast<int32_t>((l + g) % 8));
+                c.mla_rope_pairs.push_back(static_cast<int32_t>(7 - (l + 2 * g) % 4));
+            }
+        for (MlaPath path : {MlaPath::CachedKV, MlaPath::Recompute, MlaPath::Absorbed}) {
+            INFO("groups " << groups << ", mla path " << to_string(path));
+            RunOptions o;
+            o.mla_path = path;
+            Run r = compare(*gpu, c, o, 48);
+            WARN("converted layout, " << groups << " rotary keys, " << to_string(path) << ": largest logit difference "
+                                      << r.worst);
+        }
+    }
+    REQUIRE(gl::error_count() == errors);
 }

@@ -24,9 +24,9 @@ std::string run(const std::string& cmd) {
 }
 }  // namespace
 
-TEST_CASE("view registry: nine views in tab order, each with an id, a title and a draw", "[views]") {
-    const std::vector<std::string> expect = {"shapes", "cache", "attention", "absorption",
-                                             "compare", "curves", "lesson", "quality", "predictions"};
+TEST_CASE("view registry: ten views in tab order, each with an id, a title and a draw", "[views]") {
+    const std::vector<std::string> expect = {"shapes", "cache", "attention", "absorption", "compare",
+                                             "curves", "lesson", "quality", "predictions", "convert"};
     CHECK(view_ids() == expect);
     std::set<std::string> titles;
     for (const ViewEntry& v : view_registry()) {

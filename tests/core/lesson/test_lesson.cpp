@@ -60,12 +60,13 @@ std::vector<LessonError> parse_errors(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("lesson: the shipped chapters load with no mistake, one per article section and RoPE", "[lesson]") {
+TEST_CASE("lesson: the shipped chapters load with no mistake, one per article section, RoPE and conversion", "[lesson]") {
     const Lesson l = load_lesson(lesson_dir(), default_lesson_env());
     for (const LessonError& e : l.errors) FAIL(e.str());
-    REQUIRE(l.chapters.size() == 8);
+    REQUIRE(l.chapters.size() == 9);
     CHECK(l.chapters.front().id == "01-repeated-work");
-    CHECK(l.chapters.back().id == "08-result");
+    CHECK(l.chapters[7].id == "08-result");
+    CHECK(l.chapters.back().id == "09-conversion");
     for (const LessonChapter& c : l.chapters) {
         INFO(c.file);
         CHECK(!c.title.empty());

@@ -18,16 +18,19 @@ OUT=$HERE/assets/models/conversions
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$OUT"
-"$BIN" convert --model "$SRC" --sweep --csv "$OUT/mha-fortunes-sweep.csv"
+# one sweep per strategy that the view can show, in one table
+"$BIN" convert --model "$SRC" --sweep --csv "$WORK/sweep-high.csv"
+"$BIN" convert --model "$SRC" --sweep --rope-strategy norm --csv "$WORK/sweep-norm.csv"
+{ cat "$WORK/sweep-high.csv"; tail -n +2 "$WORK/sweep-norm.csv"; } > "$OUT/mha-fortunes-sweep.csv"
 echo "kv_lora_rank,rope_pairs,rope_strategy,svd,cache_elements_per_token,val_loss_bits_converted,val_loss_bits_finetuned,finetune_steps,finetune_bytes" > "$WORK/ft.csv"
-# (d_c, r): 40 elements per layer = the MLA model trained from scratch (d_c 32 + d_r 8), then less and more
-for pt in "32 1" "24 2" "16 2" "32 4"; do
+# (d_c, r, strategy): 40 elements per layer = the MLA model trained from scratch (d_c 32 + d_r 8), then less and more
+for pt in "32 1 high" "32 1 norm" "24 2 high" "24 2 norm" "16 2 high" "32 4 high" "32 4 norm"; do
   set -- $pt
-  C=$1 R=$2
-  "$BIN" convert --model "$SRC" --kv-lora-rank "$C" --rope-pairs "$R" --out "$WORK/c$C-r$R" --json > "$WORK/c$C-r$R.json"
+  C=$1 R=$2 S=$3
+  "$BIN" convert --model "$SRC" --kv-lora-rank "$C" --rope-pairs "$R" --rope-strategy "$S" --out "$WORK/c$C-r$R" --json > "$WORK/c$C-r$R.json"
   "$BIN" eval --model "$WORK/c$C-r$R" --heldout "$HERE/assets/models/fortunes-heldout.txt" --seq-len 256 --windows 64 --json > "$WORK/c$C-r$R.eval.json"
   "$BIN" train --init "$WORK/c$C-r$R" --corpus "$CORPUS" --steps "$STEPS" --batch 8 --seq 256 --lr 0.002 --warmup 20 \
-      --eval-every 100 --checkpoint-every "$STEPS" --threads 1 --sample-tokens 0 --out "$WORK/c$C-r$R-ft" 2> "$WORK/c$C-r$R.train.log"
+      --eval-every 100 --checkpoint-every "$STEPS" --threads 1 --sample-tokens 0 --restart --out "$WORK/c$C-r$R-ft" 2> "$WORK/c$C-r$R.train.log"
   python3 - "$C" "$R" "$WORK/c$C-r$R.json" "$WORK/c$C-r$R.eval.json" "$WORK/c$C-r$R-ft/train.csv" "$STEPS" >> "$WORK/ft.csv" <<'PY'
 import json, math, sys
 c, r, conv, ev, csv, steps = sys.argv[1:]

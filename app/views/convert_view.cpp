@@ -171,19 +171,23 @@ void loss_chart(const ConvertView& v, ImVec2 size) {
     ax.y = {"bits per byte", widgets::AxisScale::Linear, widgets::AxisFormat::Number};
     ax.legend = widgets::LegendPos::TopRight;
     if (!widgets::BeginPlot("##convert_loss", size, ax)) return;
-    // the sweep: one line per r, converted without fine-tuning
+    // the sweep: one line per r, converted without fine-tuning, for the strategy picked
+    // (the shipped table has high and norm; another shows high's)
+    const std::string picked = to_string(static_cast<RopeStrategy>(v.strategy));
+    const bool has = std::any_of(v.sweep.begin(), v.sweep.end(), [&](const ShippedPoint& p) { return p.strategy == picked; });
+    const std::string shown = has ? picked : "high";
     std::vector<int64_t> rs;
     for (const ShippedPoint& p : v.sweep)
-        if (std::find(rs.begin(), rs.end(), p.rope_pairs) == rs.end()) rs.push_back(p.rope_pairs);
+        if (p.strategy == shown && std::find(rs.begin(), rs.end(), p.rope_pairs) == rs.end()) rs.push_back(p.rope_pairs);
     for (size_t i = 0; i < rs.size(); ++i) {
         std::vector<double> xs, ys;
         for (const ShippedPoint& p : v.sweep)
-            if (p.rope_pairs == rs[i]) {
+            if (p.strategy == shown && p.rope_pairs == rs[i]) {
                 xs.push_back(4.0 * static_cast<double>(p.cache_elements));
                 ys.push_back(p.loss_bits);
             }
         char label[64];
-        std::snprintf(label, sizeof label, "converted, r = %lld", static_cast<long long>(rs[i]));
+        std::snprintf(label, sizeof label, "%s, r = %lld", shown.c_str(), static_cast<long long>(rs[i]));
         widgets::PlotLine(label, xs.data(), ys.data(), static_cast<int>(xs.size()), widgets::colormap(
                               0.15f + 0.7f * static_cast<float>(i) / static_cast<float>(std::max<size_t>(1, rs.size() - 1))));
     }
@@ -288,13 +292,27 @@ void ConvertView::draw(const Frame& f, Commands& cmds) {
     loss_chart(*this, ImVec2(chart_w, chart_h));
     ImGui::PushTextWrapPos(ImGui::GetContentRegionAvail().x);
     {  // the points of the loss chart in words
-        std::string tuned = "Purple dots, converted then fine-tuned:";
-        for (const ShippedPoint& p : finetune) {
-            char buf[160];
-            std::snprintf(buf, sizeof buf, "  d_c %lld r %lld (%s): %.3f -> %.3f;", static_cast<long long>(p.kv_lora_rank),
-                          static_cast<long long>(p.rope_pairs), fmt_bytes(4.0 * static_cast<double>(p.cache_elements)).c_str(),
-                          p.loss_bits_converted, p.loss_bits);
-            tuned += buf;
+        ImGui::TextUnformatted("Purple dots: converted, then fine-tuned (held-out bits per byte, 64 windows):");
+        const ImGuiTableFlags tf = ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg;
+        if (!finetune.empty() && ImGui::BeginTable("##finetuned", 6, tf)) {
+            for (const char* h : {"d_c", "r", "pairs", "cache per token", "converted", "fine-tuned"}) ImGui::TableSetupColumn(h);
+            ImGui::TableHeadersRow();
+            for (const ShippedPoint& p : finetune) {
+                ImGui::TableNextRow();
+                ImGui::TableNextColumn();
+                ImGui::Text("%lld", static_cast<long long>(p.kv_lora_rank));
+                ImGui::TableNextColumn();
+                ImGui::Text("%lld", static_cast<long long>(p.rope_pairs));
+                ImGui::TableNextColumn();
+                ImGui::TextUnformatted(p.strategy.c_str());
+                ImGui::TableNextColumn();
+                ImGui::TextUnformatted(fmt_bytes(4.0 * static_cast<double>(p.cache_elements)).c_str());
+                ImGui::TableNextColumn();
+                ImGui::Text("%.3f", p.loss_bits_converted);
+                ImGui::TableNextColumn();
+                ImGui::Text("%.3f", p.loss_bits);
+            }
+            ImGui::EndTable();
         }
         std::string trained = "Trained from scratch:";
         for (const TrainedModel& m : scratch) {
@@ -303,13 +321,13 @@ void ConvertView::draw(const Frame& f, Commands& cmds) {
                           fmt_bytes(4.0 * static_cast<double>(m.cache_elements)).c_str(), bits_per_byte(m.last().val_loss));
             trained += buf;
         }
-        mono_text(f, "%s", tuned.c_str());
         mono_text(f, "%s  (bits per byte)", trained.c_str());
     }
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim),
-                       "Lines: the trained MHA model converted at each d_c and r, not fine-tuned (tools/make_conversion_points.sh, "
-                       "64 held-out windows). \"tuned\": converted, then fine-tuned %lld steps (%s bytes) with mla-lab train "
-                       "--init. \"trained\": the Quality view's models, trained from scratch for 2,000 steps (4.1M bytes).",
+                       "Lines: the trained MHA model converted at each d_c and r with the pairs chosen as named, not "
+                       "fine-tuned (tools/make_conversion_points.sh, 64 held-out windows). Purple dots: converted, then "
+                       "fine-tuned %lld steps (%s bytes) with mla-lab train --init. MHA, GQA, MQA, MLA: the Quality view's "
+                       "models, trained from scratch for 2,000 steps (4.1M bytes).",
                        static_cast<long long>(finetune.empty() ? 0 : finetune.front().steps),
                        fmt_count(finetune.empty() ? 0.0 : static_cast<double>(finetune.front().bytes)).c_str());
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim),

@@ -3,6 +3,8 @@
 //   mla-lab train --attn mha|gqa|mqa|mla [--hidden D --layers L --heads H --ffn F
 //                 --kv-heads G --head-dim Dh | --kv-lora-rank C --q-lora-rank Cq
 //                 --nope-dim Dn --rope-dim Dr --v-dim Dv] --corpus FILE --steps N --out DIR
+//   mla-lab train --init DIR --corpus FILE --steps N --out DIR   continue from a folder's weights
+//                 (fine-tuning a converted model, convert/convert.h); its config is the folder's
 //   mla-lab train --report DIR1,DIR2,...   (or one folder holding model folders); re-scores
 //                 each model's last validation loss with the decoder, exit 1 when it differs
 //

@@ -124,6 +124,10 @@ void values_block(float* A, int64_t lda, const float* P, int64_t ldp, int64_t he
 // Rows [j0, j0 + nb) of group g as float32: the cache itself when it is float32, else
 // widened into `tile` (nb x dim, contiguous). Returns the pointer and its row stride.
 const float* block_rows(const KvRaw& o, int64_t g, int64_t j0, int64_t nb, float* tile, int64_t& ld) {
+    if (o.dim == 0) {  // no columns (a converted model that keeps every pair as RoPE has no nope key)
+        ld = 0;
+        return tile;
+    }
     const int64_t first = o.first + j0 * o.row_stride + g * o.head_stride;
     if (o.dtype == CacheDtype::F32) {
         ld = o.row_stride;
@@ -136,6 +140,7 @@ const float* block_rows(const KvRaw& o, int64_t g, int64_t j0, int64_t nb, float
 
 // Prefetches rows [j0, j0 + n) of every group of an operand, one request per 64-byte line.
 void prefetch_rows(const KvRaw& o, int64_t j0, int64_t n, int64_t groups) {
+    if (o.dim == 0) return;
     const int64_t es = cache_dtype_bytes(o.dtype);
     const char* base = static_cast<const char*>(o.base);
     for (int64_t r = 0; r < n; ++r)

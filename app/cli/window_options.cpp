@@ -20,6 +20,7 @@ app::WindowOptions CliWindowArgs::options() const {
     o.lesson_page = page;
     if (!convert.empty() && view != "convert") throw InputError("--convert needs --view convert");
     o.convert = convert;
+    o.session = session;
     o.scale = scale;
     if (steps < 0) throw InputError("--steps must be 0 or more");
     o.steps = steps;
@@ -37,6 +38,9 @@ void add_window_args(CLI::App& a, CliWindowArgs& w, bool screenshot) {
     a.add_flag("--present", w.present,
                screenshot ? "presentation mode: the view alone under the presentation bar, large type (no change of monitor)"
                           : "start in presentation mode: full screen, one view, large type (F5 toggles, Esc leaves)");
+    a.add_option("--session", w.session,
+                 "a saved session (JSON): its model, prompt, sampling, steps, view, layout, lesson page and Curves; "
+                 "--steps, --view, --layout and --page given here win, the model options are the session's");
     if (screenshot) {
         a.add_flag("--view-only", w.view_only, "crop the PNG to the view (no sidebar, no timeline)");
         a.add_option("--convert", w.convert,

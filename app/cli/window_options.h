@@ -20,6 +20,7 @@ struct CliWindowArgs {
     int frames = 0;
     int64_t page = 0;                // screenshot --view lesson --page N
     std::string convert;             // screenshot --view convert --convert SOURCE,D_C,R[,STRATEGY[,SVD]]
+    std::string session;             // --session FILE
     app::WindowOptions options() const;   // throws InputError
 };
 

@@ -249,11 +249,12 @@ std::vector<DirEntry> list_json_folder(const std::string& dir) {
     return out;
 }
 
-void FileDialog::show(const std::string& start_dir) {
+void FileDialog::show(const std::string& start_dir, const std::string& file_name) {
     open = true;
     error.clear();
     std::error_code ec;
-    go(start_dir.empty() ? fs::current_path(ec).string() : start_dir);
+    go(start_dir.empty() || !fs::is_directory(start_dir, ec) ? fs::current_path(ec).string() : start_dir);
+    if (!file_name.empty()) std::snprintf(path, sizeof path, "%s", (fs::path(dir) / file_name).string().c_str());
 }
 
 void FileDialog::go(const std::string& folder) {
@@ -279,8 +280,7 @@ bool FileDialog::draw(const char* title, bool dark, const std::function<std::str
     const ImVec2 centre(ImGui::GetIO().DisplaySize.x * 0.5f, ImGui::GetIO().DisplaySize.y * 0.5f);
     ImGui::SetNextWindowPos(centre, ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
     if (!ImGui::BeginPopupModal(title, nullptr, ImGuiWindowFlags_NoSavedSettings)) return false;
-    ImGui::TextWrapped("Pick a model's config.json (the Hugging Face file with num_attention_heads, num_key_value_heads, "
-                       "...). Click a folder to enter it; double-click a file, or type a path and press Enter.");
+    ImGui::TextWrapped("%s", intro.c_str());
     ImGui::TextDisabled("Folder: %s", dir.c_str());
     std::string want, nav;
     ImGui::SetNextItemWidth(-1);
@@ -303,7 +303,7 @@ bool FileDialog::draw(const char* title, bool dark, const std::function<std::str
     if (entries.empty()) ImGui::TextDisabled("No folders or .json files here.");
     ImGui::EndChild();
 
-    if (ImGui::Button("Open")) want = path;
+    if (ImGui::Button(action.c_str())) want = path;
     ImGui::SameLine();
     if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
     ImGui::SameLine();
@@ -405,16 +405,53 @@ const char* kind_help(CacheKind k) {
 
 }  // namespace
 
-void CurvesView::update() {
-    if (!loaded_) {
-        loaded_ = true;
-        try {
-            models = preset_models();
-        } catch (const InputError& e) {
-            error = e.what();
-        }
-        dirty = true;
+void CurvesView::load_presets() {
+    if (loaded_) return;
+    loaded_ = true;
+    try {
+        models = preset_models();
+    } catch (const InputError& e) {
+        error = e.what();
     }
+    dirty = true;
+}
+
+std::vector<std::string> CurvesView::selected_presets() const {
+    std::vector<std::string> out;
+    for (const CurvesModel& m : models)
+        if (m.selected && m.path.empty()) out.push_back(m.name);
+    return out;
+}
+
+std::vector<std::string> CurvesView::opened_configs() const {
+    std::vector<std::string> out;
+    for (const CurvesModel& m : models)
+        if (m.selected && !m.path.empty()) out.push_back(m.path);
+    return out;
+}
+
+void CurvesView::restore(const std::vector<std::string>& presets, const std::vector<std::string>& configs,
+                         const CurvesSettings& s, std::vector<std::string>* problems) {
+    load_presets();
+    for (CurvesModel& m : models) m.selected = false;
+    for (const std::string& name : presets) {
+        auto it = std::find_if(models.begin(), models.end(), [&](const CurvesModel& m) { return m.path.empty() && m.name == name; });
+        if (it != models.end()) it->selected = true;
+        else if (problems) problems->push_back("curves: no preset is called '" + name + "'; left out");
+    }
+    for (const std::string& path : configs) {
+        try {
+            add_config_model(models, path);
+        } catch (const InputError& e) {
+            if (problems) problems->push_back(std::string("curves: ") + e.what() + "; left out");
+        }
+    }
+    settings = s;
+    dirty = true;
+}
+
+void CurvesView::update() {
+    load_presets();
     if (!dirty) return;
     dirty = false;
     try {

@@ -120,7 +120,12 @@ struct FileDialog {
     char path[1024] = {};         // the text field: a file or a folder
     std::vector<DirEntry> entries;
     std::string error;            // the last error, shown inline (a parse error names the field)
-    void show(const std::string& start_dir);  // opens at start_dir (current folder when empty)
+    std::string intro = "Pick a model's config.json (the Hugging Face file with num_attention_heads, "
+                        "num_key_value_heads, ...). Click a folder to enter it; double-click a file, or type a path "
+                        "and press Enter.";
+    std::string action = "Open";  // the button that calls try_open ("Save" for a save dialog)
+    // Opens at start_dir (current folder when empty), with `file_name` in the path field.
+    void show(const std::string& start_dir, const std::string& file_name = "");
     void go(const std::string& folder);       // lists folder, or sets error and keeps the old list
     // Draws the popup. When the user opens a file (Open, Enter, double-click), calls
     // try_open(path): "" = done (the popup closes, draw returns true), else the error to show.
@@ -153,9 +158,18 @@ struct CurvesView {
     // Loads the presets (first draw) and recomputes when dirty; keeps the last good data
     // and sets `error` when core refuses.
     void update();
+    // What a session file holds: the selected presets by name, the opened configs (selected),
+    // and the settings.
+    std::vector<std::string> selected_presets() const;
+    std::vector<std::string> opened_configs() const;
+    // Puts them back: only these selected; a preset that is not known or a config that does
+    // not load is named in *problems and left out.
+    void restore(const std::vector<std::string>& presets, const std::vector<std::string>& configs,
+                 const CurvesSettings& s, std::vector<std::string>* problems);
 
 private:
     bool loaded_ = false;
+    void load_presets();
     void draw_controls(const Frame& f);
     void draw_table(const Frame& f);
 };

@@ -24,7 +24,15 @@ nlohmann::json to_json(const UiSettings& s) {
     j["layout"] = s.tiles ? "tiles" : "tabs";
     j["play_speed"] = s.play_speed;
     j["export_dir"] = s.export_dir;
+    j["recent_sessions"] = s.recent_sessions;
     return j;
+}
+
+void remember_session(UiSettings& s, const std::string& path) {
+    auto& r = s.recent_sessions;
+    r.erase(std::remove(r.begin(), r.end(), path), r.end());
+    r.insert(r.begin(), path);
+    if (r.size() > kMaxRecentSessions) r.resize(kMaxRecentSessions);
 }
 
 UiSettings ui_settings_from_json(const nlohmann::json& j) {
@@ -55,6 +63,11 @@ UiSettings ui_settings_from_json(const nlohmann::json& j) {
     if (auto it = j.find("layout"); it != j.end() && it->is_string()) s.tiles = it->get<std::string>() == "tiles";
     clamped("play_speed", 0.25f, 60.0f, s.play_speed);
     if (auto it = j.find("export_dir"); it != j.end() && it->is_string()) s.export_dir = it->get<std::string>();
+    if (auto it = j.find("recent_sessions"); it != j.end() && it->is_array())
+        for (const auto& v : *it)
+            if (v.is_string() && !v.get<std::string>().empty() && s.recent_sessions.size() < kMaxRecentSessions &&
+                std::find(s.recent_sessions.begin(), s.recent_sessions.end(), v.get<std::string>()) == s.recent_sessions.end())
+                s.recent_sessions.push_back(v.get<std::string>());
     return s;
 }
 

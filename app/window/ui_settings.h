@@ -1,5 +1,5 @@
 // UI settings remembered between runs: UI scale, theme, which views are open and which
-// one is shown, the layout, the play speed, the export folder. Stored as JSON in
+// one is shown, the layout, the play speed, the export folder, the recent session files. Stored as JSON in
 // $XDG_CONFIG_HOME/mla-lab/settings.json (default ~/.config/mla-lab/settings.json).
 // A missing or unreadable file gives the defaults; unknown fields are ignored.
 #pragma once
@@ -13,6 +13,8 @@
 
 namespace mla::app {
 
+inline constexpr size_t kMaxRecentSessions = 8;
+
 struct UiSettings {
     float scale = 1.0f;                           // UI scale, 0.5 .. 3
     bool dark = true;
@@ -21,10 +23,13 @@ struct UiSettings {
     bool tiles = false;                           // all open views at once instead of tabs
     float play_speed = 4.0f;                      // tokens per second
     std::string export_dir;                       // "" = the current folder
+    std::vector<std::string> recent_sessions;     // session files opened or saved, newest first, at most kMaxRecentSessions
     bool operator==(const UiSettings&) const = default;
 };
 
 nlohmann::json to_json(const UiSettings& s);
+// Puts `path` first in s.recent_sessions (once), keeping at most kMaxRecentSessions.
+void remember_session(UiSettings& s, const std::string& path);
 UiSettings ui_settings_from_json(const nlohmann::json& j);  // tolerant: bad fields keep defaults
 
 std::string default_settings_path();  // "" when no home folder is known

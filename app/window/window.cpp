@@ -9,6 +9,7 @@
 // [SECTION] App: layout (toolbar, sidebar, views, status line)
 // [SECTION] App: presentation mode (full screen, the bar, one view)
 // [SECTION] App: exports
+// [SECTION] App: session files (save, open, recent)
 // [SECTION] entry points (run_window, render_screenshot)
 #include "window/window.h"
 
@@ -27,12 +28,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "base/assets.h"
 #include "gl/gl_context.h"
 #include "window/presentation.h"
+#include "window/session_file.h"
 #include "window/ui_settings.h"
 #include "views/registry.h"
 #include "views/sidebar.h"
@@ -81,6 +84,10 @@ void apply_theme(bool dark, float scale) {
     st.ScaleAllSizes(scale);
 }
 
+std::string without_prefix(const std::string& s, const std::string& prefix) {
+    return s.rfind(prefix, 0) == 0 ? s.substr(prefix.size()) : s;
+}
+
 const char* view_title(const std::string& id) {
     const ViewEntry* v = find_view(id);
     return v ? v->title : "?";
@@ -116,6 +123,28 @@ private:
     float font_scale() const;               // the UI scale the fonts are built at (larger when presenting)
     void do_exports(const std::vector<ExportRequest>& reqs);
     void message(std::string m) { status_ = std::move(m); status_time_ = 6.0; }
+    // A line under the toolbar until dismissed (warn) or for a while (not warn).
+    void notify(std::string text, bool warn) { notice_ = std::move(text); notice_warn_ = warn; notice_time_ = warn ? -1 : 10; }
+    void draw_notice();
+
+    // ---- session files
+    SessionFile capture_session();
+    void draw_session_menu();
+    void open_session_file(const std::string& path);  // loads; applied after this frame
+    void apply_pending_session();
+    // The view, layout, lesson page and Curves of a session; what cannot be used is added to *problems.
+    void restore_ui(const SessionFile& s, bool view, bool layout, bool lesson, std::vector<std::string>* problems);
+    FileDialog session_dialog_;
+    bool session_saving_ = false;           // the dialog saves (else it opens)
+    struct PendingSession {
+        SessionFile file;
+        std::string path;
+        std::vector<std::string> problems;
+    };
+    std::optional<PendingSession> pending_session_;
+    std::string notice_;
+    bool notice_warn_ = false;
+    double notice_time_ = 0;
 
     WindowOptions opt_;
     UiSettings ui_;
@@ -240,12 +269,48 @@ App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
     if (fonts_dir_.empty()) message("DejaVu fonts not found next to the executable: using ImGui's built-in font");
     build_fonts();
 
-    session_ = std::make_unique<Session>(m);
+    ModelSettings start = m;
+    std::optional<SessionFile> saved;
+    std::vector<std::string> problems;
+    if (!o.session.empty()) {
+        saved = load_session_file(o.session, &problems);  // throws InputError: not a JSON object
+        start = saved->model;
+    }
+    try {
+        session_ = std::make_unique<Session>(start);
+    } catch (const InputError& e) {
+        if (!saved) throw;
+        // The file's model reads well but does not run here (a GPU session on a machine with none).
+        problems.push_back(o.session + ": model: " + e.what() + "; using " + (start.backend != "cpu" ? "the CPU" : "the default model"));
+        if (start.backend != "cpu") start.backend = "cpu";
+        else start = ModelSettings{};
+        session_ = std::make_unique<Session>(start);
+    }
     if (o.steps > session_->max_steps())
         throw InputError("--steps " + std::to_string(o.steps) + " is beyond the model's context of " +
                          std::to_string(session_->max_steps()) + " tokens; give at most " +
                          std::to_string(session_->max_steps()));
-    if (o.steps > 0) session_->step(o.steps);
+    if (o.steps > 0) {
+        session_->step(o.steps);
+    } else if (saved && saved->steps > 0) {
+        if (saved->steps > session_->max_steps())
+            problems.push_back(o.session + ": steps " + std::to_string(saved->steps) + " is past the model's context of " +
+                               std::to_string(session_->max_steps()) + " tokens; stepping to it");
+        session_->step(std::min(saved->steps, session_->max_steps()));
+        if (saved->shown_step > 0) session_->select(saved->shown_step - 1);
+    }
+    if (saved) {
+        std::vector<std::string> ui_problems;
+        restore_ui(*saved, o.view.empty(), o.layout.empty(), o.lesson_page == 0, &ui_problems);
+        for (const std::string& q : ui_problems) problems.push_back(o.session + ": " + q);
+        for (const std::string& p : problems) std::fprintf(stderr, "mla-lab: warning: %s\n", p.c_str());
+        if (o.remember) remember_session(ui_, std::filesystem::absolute(o.session).lexically_normal().string());
+        if (!problems.empty())
+            notify("Opened " + o.session + " with " + std::to_string(problems.size()) + " problem(s): " +
+                       without_prefix(problems.front(), o.session + ": ") +
+                       (problems.size() > 1 ? " (the others are in the terminal)" : ""),
+                   true);
+    }
     if (o.measure_heldout) {
         session_->measure_heldout();
         session_->wait_heldout();
@@ -408,8 +473,10 @@ void App::frame(double dt) {
         }
     }
     session_->apply(cmds);
+    apply_pending_session();
     glfwMakeContextCurrent(win_);
     if (status_time_ > 0) status_time_ -= dt;
+    if (notice_time_ > 0 && (notice_time_ -= dt) <= 0) notice_.clear();
     frame_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
@@ -474,6 +541,7 @@ void App::draw_ui(Commands& cmds) {
         return;
     }
     draw_toolbar(f, cmds);
+    draw_notice();
     // Where the run stands against the model's context, at the top where a class looks.
     if (!busy_.empty()) text_wrapped_colored(palette(ui_.dark).accent, "%s ...", busy_.c_str());
     const RunNotice notice = run_notice(*session_);
@@ -514,10 +582,23 @@ void App::draw_toolbar(const Frame& f, Commands& cmds) {
     // The buttons on the right take their own width; the transport's line wraps before them.
     const ImGuiStyle& st = ImGui::GetStyle();
     const auto button_w = [&](const char* label) { return ImGui::CalcTextSize(label).x + st.FramePadding.x * 2 + st.ItemSpacing.x; };
-    const float buttons = button_w("Present") + button_w(ui_.tiles ? "Tabs" : "Tiles") + button_w(ui_.dark ? "Light theme" : "Dark theme") +
-                          button_w("A-") + ImGui::CalcTextSize("300%").x + st.ItemSpacing.x + button_w("A+");
-    transport_.draw(f, cmds, ui_.play_speed, buttons + font);
-    ImGui::SameLine(std::max(ImGui::GetCursorPosX() + font, right - buttons));
+    const float buttons = button_w("Session") + button_w("Present") + button_w(ui_.tiles ? "Tabs" : "Tiles") +
+                          button_w(ui_.dark ? "Light theme" : "Dark theme") + button_w("A-") + ImGui::CalcTextSize("300%").x +
+                          st.ItemSpacing.x + button_w("A+");
+    // The transport's buttons, then at least ten characters of its step line, must fit left of
+    // ours; when they do not (a narrow window, a large scale), ours take the first line alone.
+    const float transport = button_w("Step >") + font * 4 + st.ItemSpacing.x + font * 8 + st.ItemSpacing.x +
+                            button_w("Reset") + font;
+    const bool own_line = right - buttons < transport + font * 10;
+    if (own_line) ImGui::SetCursorPosX(std::max(ImGui::GetCursorPosX(), right - buttons));
+    else {
+        transport_.draw(f, cmds, ui_.play_speed, buttons + font);
+        ImGui::SameLine(std::max(ImGui::GetCursorPosX() + font, right - buttons));
+    }
+    if (ImGui::Button("Session")) ImGui::OpenPopup("##session_menu");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Save what is on screen (model, prompt, steps, view, lesson page, Curves) or open a saved session");
+    draw_session_menu();
+    ImGui::SameLine();
     if (ImGui::Button("Present")) set_presenting(true);
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("Presentation mode (F5): full screen, %s alone, large type; Esc leaves",
@@ -533,6 +614,7 @@ void App::draw_toolbar(const Frame& f, Commands& cmds) {
     ImGui::Text("%.0f%%", ui_.scale * 100.0f);
     ImGui::SameLine();
     if (ImGui::Button("A+")) ui_.scale = std::min(3.0f, std::round(ui_.scale * 11.0f) / 10.0f);
+    if (own_line) transport_.draw(f, cmds, ui_.play_speed, 0);
 }
 
 void App::draw_views(const Frame& f, Commands& cmds) {
@@ -754,6 +836,147 @@ void App::do_exports(const std::vector<ExportRequest>& reqs) {
     }
 }
 
+// ============================================================================ [SECTION] App: session files (save, open, recent)
+
+SessionFile App::capture_session() {
+    SessionFile s;
+    s.model = session_->settings();
+    s.steps = session_->steps();
+    s.shown_step = session_->scrubbed_back() ? session_->selected() + 1 : 0;
+    s.view = present_.on ? present_.view : ui_.active_view;
+    s.layout = ui_.tiles ? "tiles" : "tabs";
+    if (views_.lesson.loaded && views_.lesson.lesson.page_count() > 0)
+        s.lesson_page = page_key(views_.lesson.lesson, views_.lesson.progress.page);
+    views_.curves.update();  // the presets load on the view's first draw
+    s.has_curves = true;
+    s.curves.models = views_.curves.selected_presets();
+    s.curves.configs = views_.curves.opened_configs();
+    s.curves.settings = views_.curves.settings;
+    return s;
+}
+
+void App::restore_ui(const SessionFile& s, bool view, bool layout, bool lesson, std::vector<std::string>* problems) {
+    if (view && !s.view.empty()) {
+        ui_.active_view = select_view_ = s.view;
+        if (std::find(ui_.open_views.begin(), ui_.open_views.end(), s.view) == ui_.open_views.end()) {
+            ui_.open_views.push_back(s.view);
+            ui_ = ui_settings_from_json(to_json(ui_));  // back into tab order
+        }
+        if (present_.on) present_.view = s.view;
+    }
+    if (layout && !s.layout.empty()) ui_.tiles = s.layout == "tiles";
+    if (lesson && !s.lesson_page.empty()) {
+        if (!views_.lesson.loaded) views_.lesson.load();
+        const Lesson& l = views_.lesson.lesson;
+        int found = -1;
+        for (int i = 0; i < l.page_count() && found < 0; ++i)
+            if (page_key(l, i) == s.lesson_page) found = i;
+        if (found >= 0) views_.lesson.open(found, false);
+        else if (problems) problems->push_back("lesson_page '" + s.lesson_page + "' is not a page of this lesson; left as it is");
+    }
+    if (s.has_curves) views_.curves.restore(s.curves.models, s.curves.configs, s.curves.settings, problems);
+}
+
+void App::open_session_file(const std::string& path) {
+    PendingSession p;
+    p.path = std::filesystem::absolute(path).lexically_normal().string();
+    p.file = load_session_file(p.path, &p.problems);  // throws InputError
+    pending_session_ = std::move(p);
+}
+
+// Between frames, as the session's own commands are: the model, then the steps, then the views.
+void App::apply_pending_session() {
+    if (!pending_session_) return;
+    PendingSession p = std::move(*pending_session_);
+    pending_session_.reset();
+    const SessionFile& s = p.file;
+    if (!session_->apply_settings(s.model, Field::None)) {
+        notify("Could not open " + p.path + ": " + session_->error() + " (the simulator is as it was)", true);
+        session_->clear_error();
+        return;
+    }
+    session_->reset();
+    if (s.steps > session_->max_steps())
+        p.problems.push_back(p.path + ": steps " + std::to_string(s.steps) + " is past the model's context of " +
+                             std::to_string(session_->max_steps()) + " tokens; stepping to it");
+    if (s.steps > 0) session_->step(std::min(s.steps, session_->max_steps()));
+    if (s.shown_step > 0) session_->select(s.shown_step - 1);
+    std::vector<std::string> ui_problems;
+    restore_ui(s, true, true, true, &ui_problems);
+    for (const std::string& q : ui_problems) p.problems.push_back(p.path + ": " + q);
+    sidebar_.synced = false;  // its fields show the opened settings
+    remember_session(ui_, p.path);
+    for (const std::string& q : p.problems) std::fprintf(stderr, "mla-lab: warning: %s\n", q.c_str());
+    if (p.problems.empty()) notify("Opened session " + p.path, false);
+    else
+        notify("Opened " + p.path + " with " + std::to_string(p.problems.size()) + " problem(s): " +
+                   without_prefix(p.problems.front(), p.path + ": ") +
+                   (p.problems.size() > 1 ? " (the others are in the terminal)" : ""),
+               true);
+}
+
+void App::draw_notice() {
+    if (notice_.empty()) return;
+    const Palette pal = palette(ui_.dark);
+    if (ImGui::SmallButton("Dismiss##notice")) notice_.clear();
+    ImGui::SameLine();
+    text_wrapped_colored(notice_warn_ ? pal.warn : pal.good, "%s", notice_.c_str());
+}
+
+void App::draw_session_menu() {
+    bool open_dialog = false;
+    if (ImGui::BeginPopup("##session_menu")) {
+        if (ImGui::Selectable("Save session...")) {
+            session_saving_ = true;
+            open_dialog = true;
+        }
+        if (ImGui::Selectable("Open session...")) {
+            session_saving_ = false;
+            open_dialog = true;
+        }
+        ImGui::Separator();
+        if (ui_.recent_sessions.empty()) ImGui::TextDisabled("No recent sessions");
+        else ImGui::TextDisabled("Recent sessions");
+        for (const std::string& r : ui_.recent_sessions)
+            if (ImGui::Selectable(r.c_str())) {
+                try {
+                    open_session_file(r);
+                } catch (const InputError& e) {
+                    notify(e.what(), true);
+                }
+            }
+        ImGui::EndPopup();
+    }
+    if (open_dialog) {
+        const std::string start =
+            ui_.recent_sessions.empty() ? "" : std::filesystem::path(ui_.recent_sessions.front()).parent_path().string();
+        session_dialog_.action = session_saving_ ? "Save" : "Open";
+        session_dialog_.intro =
+            session_saving_ ? "Save the model settings, prompt, steps, the view shown, the lesson page and the Curves "
+                              "view's choices as a session file (JSON). Type a file name and press Enter, or pick a file "
+                              "to replace it."
+                            : "Open a session file saved by MLA Lab. A field it cannot use is named in a notice and left "
+                              "at its default.";
+        session_dialog_.show(start, session_saving_ ? "session.json" : "");
+    }
+    session_dialog_.draw(session_saving_ ? "Save session" : "Open session", ui_.dark, [&](const std::string& typed) {
+        std::string path = std::filesystem::absolute(typed).lexically_normal().string();
+        try {
+            if (session_saving_) {
+                if (std::filesystem::path(path).extension().empty()) path += ".json";
+                save_session_file(capture_session(), path);
+                remember_session(ui_, path);
+                notify("Saved session to " + path, false);
+            } else {
+                open_session_file(path);
+            }
+        } catch (const InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    });
+}
+
 // ============================================================================ [SECTION] entry points
 
 void parse_size(const std::string& s, int& w, int& h) {
@@ -833,11 +1056,11 @@ Image render_screenshot(const WindowOptions& o, const ModelSettings& m) {
     w.offscreen = true;
     w.remember = false;
     w.frames = 0;
-    if (w.layout.empty()) w.layout = "tabs";
+    if (w.layout.empty() && w.session.empty()) w.layout = "tabs";
     if (w.theme.empty()) w.theme = "dark";
     if (w.scale <= 0) w.scale = 1.0f;
     check_view(w.view);
-    if (w.view.empty()) w.view = "shapes";
+    if (w.view.empty() && w.session.empty()) w.view = "shapes";
     App app(w, m);
     for (int i = 0; i < 3; ++i) app.frame(1.0 / 60.0);  // let the layout settle (tabs, auto-fit sizes, textures)
     Image img = app.capture();

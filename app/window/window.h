@@ -25,6 +25,10 @@ struct WindowOptions {
     bool remember = true;        // read and write ~/.config/mla-lab/settings.json
     bool measure_heldout = false;  // screenshot: run the held-out check of the cache dtype before the frame
     bool present = false;        // start in presentation mode (window/presentation.h); full screen unless off screen
+    // A session file (window/session_file.h) to start from: its model replaces the one passed
+    // to run_window; its steps, view, layout and lesson page apply unless steps, view, layout
+    // or lesson_page above are set. A field it cannot use is named (stderr and a notice).
+    std::string session;
 };
 
 // Opens the window and runs until it is closed (or `frames` frames in benchmark mode).

@@ -12,11 +12,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include "gl/gl_context.h"
 #include "support/skip.h"
 #include "views/registry.h"
 #include "widgets/colormap.h"
+#include "window/session_file.h"
 #include "window/window.h"
 
 using namespace mla;
@@ -129,6 +131,69 @@ TEST_CASE("screenshots: the CLI writes a PNG and refuses a bad view", "[gl][scre
         INFO(e.path());
         CHECK(e.path().filename().string().find(".tmp") == std::string::npos);
     }
+}
+
+TEST_CASE("screenshots: a session file opens in the state it saved; a malformed one opens on defaults", "[gl][screenshot][session-file]") {
+    if (!have_display()) return;
+    const auto dir = std::filesystem::temp_directory_path() / "mla-lab-session-shot";
+    std::filesystem::create_directories(dir);
+    SessionFile saved;
+    saved.model.kind = AttnKind::GQA;
+    saved.model.kv_heads = 1;
+    saved.model.prompt = "The cache grows";
+    saved.steps = 20;
+    saved.shown_step = 12;
+    saved.view = "attention";
+    const std::string path = (dir / "gqa.json").string();
+    save_session_file(saved, path);
+
+    WindowOptions o;
+    o.width = 1280;
+    o.height = 800;
+    o.view_only = true;
+    o.session = path;
+    const Image from_file = render_screenshot(o, ModelSettings{});  // the session's model, not this one
+
+    WindowOptions by_hand = o;
+    by_hand.session.clear();
+    by_hand.view = "attention";
+    by_hand.steps = 20;
+    ModelSettings m;
+    m.kind = AttnKind::GQA;
+    m.kv_heads = 1;
+    m.prompt = "The cache grows";
+    const Image newest = render_screenshot(by_hand, m);
+    CHECK_FALSE(from_file.blank());
+    CHECK(diff_fraction(from_file, newest) > 0);  // step 12 shown, not step 20
+    saved.shown_step = 0;
+    save_session_file(saved, path);
+    CHECK(diff_fraction(render_screenshot(o, ModelSettings{}), newest) == 0);
+
+    // Fields that cannot be used: named on stderr (and in a notice), defaults for them.
+    const std::string odd = (dir / "odd.json").string();
+    std::ofstream(odd) << R"({"mla_lab_session": 1, "model": {"kind": "mha", "kv_heads": "x", "glow": 1},
+                              "steps": 8, "view": "nosuch", "layout": "sideways"})";
+    const std::string odd_png = (dir / "odd.png").string(), err = (dir / "odd.err").string();
+    std::filesystem::remove(odd_png);
+    const std::string run_odd = std::string(MLA_BIN_DIR "/mla-lab") + " screenshot --session " + odd + " --out " + odd_png +
+                                " > /dev/null 2> " + err;
+    CHECK(std::system(run_odd.c_str()) == 0);
+    CHECK(std::filesystem::exists(odd_png));
+    std::stringstream said;
+    said << std::ifstream(err).rdbuf();
+    for (const char* part : {"'kv_heads' must be an integer", "'glow'", "'nosuch'", "'sideways'"}) {
+        INFO(said.str());
+        CHECK(said.str().find(part) != std::string::npos);
+    }
+
+    // Not a JSON object: refused by the CLI with exit 2, nothing written.
+    const std::string broken = (dir / "broken.json").string();
+    std::ofstream(broken) << "{\"mla_lab_session\": 1,";
+    const std::string out = (dir / "never.png").string();
+    std::filesystem::remove(out);
+    const std::string cmd = std::string(MLA_BIN_DIR "/mla-lab") + " screenshot --session " + broken + " --out " + out + " 2> /dev/null";
+    CHECK(WEXITSTATUS(std::system(cmd.c_str())) == 2);
+    CHECK(!std::filesystem::exists(out));
 }
 
 TEST_CASE("session on the GPU backend: a scripted run with no GL error", "[gl][session]") {

@@ -284,6 +284,7 @@ bool FileDialog::draw(const char* title, bool dark, const std::function<std::str
     ImGui::TextDisabled("Folder: %s", dir.c_str());
     std::string want, nav;
     ImGui::SetNextItemWidth(-1);
+    if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();  // type a name and press Enter
     if (ImGui::InputText("##path", path, sizeof path, ImGuiInputTextFlags_EnterReturnsTrue)) want = path;
     if (!error.empty()) text_wrapped_colored(palette(dark).warn, "%s", error.c_str());
 

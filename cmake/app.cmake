@@ -66,7 +66,7 @@ add_executable(app_tests
   tests/app/cli/test_cli_eval.cpp tests/app/cli/test_cli_sampling.cpp tests/app/cli/test_cli_tokenize.cpp tests/app/cli/test_cli_convert.cpp
   tests/app/session/test_lesson_show_me.cpp tests/app/session/test_session.cpp tests/app/session/test_session_stress.cpp
   tests/app/views/test_curves_view.cpp tests/app/views/test_quality_view.cpp tests/app/views/test_view_logic.cpp
-  tests/app/views/test_registry.cpp tests/app/views/test_number_field.cpp
+  tests/app/views/test_registry.cpp tests/app/views/test_number_field.cpp tests/app/views/test_colours.cpp
   tests/app/widgets/test_widgets.cpp
   tests/app/window/test_presentation.cpp tests/app/window/test_session_file.cpp tests/app/window/test_ui_settings.cpp)
 target_include_directories(app_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests)

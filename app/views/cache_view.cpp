@@ -208,10 +208,10 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     ax.y = {"cache", log_bytes ? widgets::AxisScale::Log10 : widgets::AxisScale::Linear, widgets::AxisFormat::BytesBinary};
     ax.y.include_zero = !log_bytes;
     if (widgets::BeginPlot("##cachebytes", ImVec2(-1, chart_h), ax)) {
-        static const int colors[] = {0, 1, 3, 2};
-        for (size_t i = 0; i < series.size(); ++i)
+        static const AttnKind kinds[] = {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA};  // cache_bytes_series' order
+        for (size_t i = 0; i < series.size() && i < 4; ++i)
             widgets::PlotLine(series[i].label.c_str(), series[i].x.data(), series[i].y.data(), static_cast<int>(series[i].x.size()),
-                              widgets::categorical_color(colors[i]));
+                              kind_color(kinds[i]));
         if (!o.no_cache) widgets::PlotMarker(static_cast<double>(T), held, "this run");
         widgets::EndPlot();
     }

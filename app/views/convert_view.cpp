@@ -125,15 +125,6 @@ const char* const kStrategies[] = {"high: the fastest pairs", "low: the slowest 
                                    "norm: largest q, k norms on the text"};
 const char* const kSvd[] = {"joint: one SVD of [K_nope ; V]", "split: K_nope and V apart"};
 
-ImU32 kind_color(AttnKind k) {  // as the Quality view
-    switch (k) {
-        case AttnKind::MHA: return widgets::categorical_color(0);
-        case AttnKind::GQA: return widgets::categorical_color(1);
-        case AttnKind::MQA: return widgets::categorical_color(3);
-        case AttnKind::MLA: return widgets::categorical_color(2);
-    }
-    return widgets::categorical_color(4);
-}
 
 void spectrum_chart(const ConvertView::Result& r, ImVec2 size) {
     widgets::PlotAxes ax;

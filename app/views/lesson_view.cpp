@@ -213,7 +213,7 @@ void LessonView::draw_header(const Frame& f, Commands& cmds, bool list_shown) {
     ImGui::SameLine();
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "page %d of %d", r.page + 1, static_cast<int>(c.pages.size()));
     ImGui::SameLine();
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.faint), "| %d of %d pages seen", progress.seen_count(lesson),
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "| %d of %d pages seen", progress.seen_count(lesson),
                        lesson.page_count());
     ImGui::SameLine();
     if (ImGui::SmallButton("Reload")) load();
@@ -244,7 +244,7 @@ void LessonView::draw_chapters(const Frame& f, Commands& cmds) {
         ImGui::PopID();
     }
     ImGui::Spacing();
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.faint), "Dimmed: pages not yet seen");
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "Dimmed: pages not yet seen");
 }
 
 // ============================================================================ [SECTION] Drawing: the page
@@ -321,7 +321,7 @@ void LessonView::draw_page(const Frame& f, Commands& cmds) {
     if (ImGui::Button("< Previous")) go(progress.page - 1, f, cmds);
     ImGui::SameLine();
     if (ImGui::Button("Next >")) go(progress.page + 1, f, cmds);
-    wrapped(pal.faint, arrows ? "Keys: Left/Right or PageUp/PageDown: page; Up/Down: chapter; Enter: Show me"
+    wrapped(pal.dim, arrows ? "Keys: Left/Right or PageUp/PageDown: page; Up/Down: chapter; Enter: Show me"
                               : "Keys: PageUp/PageDown: page");
 }
 

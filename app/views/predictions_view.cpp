@@ -116,7 +116,7 @@ void PredictionsView::draw(const Frame& f, Commands& cmds) {
         for (AttnKind k : {AttnKind::MHA, AttnKind::GQA, AttnKind::MQA, AttnKind::MLA}) {
             const Lane& l = s.compare(k);
             const auto kr = prediction_rows(trace_logits(l.trace(step)), sampling, 3);
-            ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(widgets::categorical_color(static_cast<int>(k))), "%-4s", display_name(k));
+            ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kind_text_color(k, f.dark)), "%-4s", display_name(k));
             for (const PredictionRow& r : kr) {
                 ImGui::SameLine();
                 ImGui::Text(" '%s' %.0f%%", token_text(r.id, TokenStyle::Label, V).c_str(), 100.0 * (restricted ? r.after : r.before));

@@ -86,16 +86,6 @@ void QualityView::rescore() {
 
 namespace {
 
-// The same colour per kind as the Cache view's curves.
-ImU32 kind_color(AttnKind k) {
-    switch (k) {
-        case AttnKind::MHA: return widgets::categorical_color(0);
-        case AttnKind::GQA: return widgets::categorical_color(1);
-        case AttnKind::MQA: return widgets::categorical_color(3);
-        case AttnKind::MLA: return widgets::categorical_color(2);
-    }
-    return widgets::categorical_color(4);
-}
 
 std::string fixed(double v, int decimals) {
     char buf[64];

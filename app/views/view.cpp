@@ -1,6 +1,7 @@
 #include "views/view.h"
 
 #include "base/numbers.h"
+#include "widgets/colormap.h"
 
 #include <algorithm>
 #include <cmath>
@@ -27,11 +28,73 @@ Palette palette(bool dark) {
         p.faint = IM_COL32(185, 185, 190, 255);
         p.line = IM_COL32(60, 60, 65, 255);
         p.accent = IM_COL32(0, 114, 178, 255);    // blue
-        p.warn = IM_COL32(213, 94, 0, 255);       // vermillion
-        p.good = IM_COL32(0, 128, 90, 255);
+        p.warn = IM_COL32(180, 70, 0, 255);       // vermillion, darkened to 5:1 on the light background
+        p.good = IM_COL32(0, 120, 84, 255);
         p.panel = IM_COL32(232, 232, 236, 255);
     }
     return p;
+}
+
+ImGuiStyle theme_style(bool dark, float scale) {
+    ImGuiStyle st;
+    if (dark) ImGui::StyleColorsDark(&st);
+    else ImGui::StyleColorsLight(&st);
+    st.WindowRounding = 0;
+    st.ChildRounding = 3;
+    st.FrameRounding = 3;
+    st.GrabRounding = 3;
+    st.TabRounding = 3;
+    st.FramePadding = ImVec2(6, 4);
+    st.ItemSpacing = ImVec2(8, 5);
+    if (dark) {
+        st.Colors[ImGuiCol_WindowBg].w = 1.0f;  // the window clears with it: opaque, as drawn
+    } else {  // fields must stand out from the background on a projector
+        st.Colors[ImGuiCol_WindowBg] = ImVec4(0.96f, 0.96f, 0.96f, 1.0f);
+        st.Colors[ImGuiCol_FrameBg] = ImVec4(0.84f, 0.87f, 0.92f, 1.0f);
+        st.Colors[ImGuiCol_FrameBgHovered] = ImVec4(0.76f, 0.82f, 0.92f, 1.0f);
+        st.Colors[ImGuiCol_FrameBgActive] = ImVec4(0.70f, 0.78f, 0.92f, 1.0f);
+        st.Colors[ImGuiCol_TextDisabled] = ImVec4(0.37f, 0.37f, 0.39f, 1.0f);  // ImGui's 0.60 grey is 2.6:1 here
+        st.FrameBorderSize = 1.0f;
+    }
+    st.ScaleAllSizes(scale);
+    return st;
+}
+
+ImU32 kind_color(AttnKind k) {
+    switch (k) {
+        case AttnKind::MHA: return widgets::categorical_color(0);  // orange
+        case AttnKind::GQA: return widgets::categorical_color(1);  // sky blue
+        case AttnKind::MQA: return widgets::categorical_color(3);  // vermillion
+        case AttnKind::MLA: return widgets::categorical_color(2);  // bluish green
+    }
+    return widgets::categorical_color(4);
+}
+
+ImU32 kind_text_color(AttnKind k, bool dark) {
+    if (dark) return kind_color(k);
+    switch (k) {  // the same hues, darker
+        case AttnKind::MHA: return IM_COL32(150, 90, 0, 255);
+        case AttnKind::GQA: return IM_COL32(0, 100, 155, 255);
+        case AttnKind::MQA: return IM_COL32(180, 70, 0, 255);
+        case AttnKind::MLA: return IM_COL32(0, 120, 84, 255);
+    }
+    return IM_COL32(20, 20, 20, 255);
+}
+
+namespace {
+double luminance(ImU32 c) {
+    auto lin = [](unsigned v) {
+        const double s = v / 255.0;
+        return s <= 0.04045 ? s / 12.92 : std::pow((s + 0.055) / 1.055, 2.4);
+    };
+    return 0.2126 * lin((c >> IM_COL32_R_SHIFT) & 0xFF) + 0.7152 * lin((c >> IM_COL32_G_SHIFT) & 0xFF) +
+           0.0722 * lin((c >> IM_COL32_B_SHIFT) & 0xFF);
+}
+}  // namespace
+
+double contrast_ratio(ImU32 a, ImU32 b) {
+    const double la = luminance(a), lb = luminance(b);
+    return (std::max(la, lb) + 0.05) / (std::min(la, lb) + 0.05);
 }
 
 void request_png(const char* view, ImVec2 min, ImVec2 max, Commands& cmds) {

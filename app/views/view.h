@@ -28,6 +28,20 @@ struct Palette {
 };
 Palette palette(bool dark);
 
+// The window's ImGui style for a theme at a UI scale: the one source of its background and
+// text colours (the window applies it; tests check the text contrast against it).
+ImGuiStyle theme_style(bool dark, float scale);
+
+// One colour per attention kind, the same in every view and export (Okabe-Ito, colour-blind
+// safe): MHA orange, GQA sky blue, MQA vermillion, MLA bluish green. kind_color is for lines,
+// bars and marks; kind_text_color for text in that colour, darkened on the light theme so it
+// keeps a contrast of 4.5:1 or more against the background.
+ImU32 kind_color(AttnKind k);
+ImU32 kind_text_color(AttnKind k, bool dark);
+
+// WCAG 2 contrast ratio of two opaque colours (1 to 21).
+double contrast_ratio(ImU32 a, ImU32 b);
+
 // Pushes a PNG export of a screen rectangle (the window reads it back after drawing).
 void request_png(const char* view, ImVec2 min, ImVec2 max, Commands& cmds);
 

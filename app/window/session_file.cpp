@@ -379,7 +379,14 @@ SessionFile load_session_file(const std::string& path, std::vector<std::string>*
 }
 
 void save_session_file(const SessionFile& s, const std::string& path) {
-    write_file_atomic(path, to_json(s).dump(2) + "\n");
+    std::string text;
+    try {
+        text = to_json(s).dump(2) + "\n";
+    } catch (const nlohmann::json::exception&) {  // a string that is not UTF-8 (a prompt of raw bytes)
+        throw InputError("cannot save the session to " + path +
+                         ": the prompt is not valid UTF-8 text, and a session file is JSON text; change the prompt first");
+    }
+    write_file_atomic(path, text);
 }
 
 }  // namespace mla::app

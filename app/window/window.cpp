@@ -62,27 +62,7 @@ std::string find_fonts_dir() {
     return !d.empty() && std::filesystem::exists(std::filesystem::path(d) / "DejaVuSans.ttf", ec) ? d : "";
 }
 
-void apply_theme(bool dark, float scale) {
-    ImGuiStyle& st = ImGui::GetStyle();
-    st = ImGuiStyle();
-    if (dark) ImGui::StyleColorsDark();
-    else ImGui::StyleColorsLight();
-    st.WindowRounding = 0;
-    st.ChildRounding = 3;
-    st.FrameRounding = 3;
-    st.GrabRounding = 3;
-    st.TabRounding = 3;
-    st.FramePadding = ImVec2(6, 4);
-    st.ItemSpacing = ImVec2(8, 5);
-    if (!dark) {  // fields must stand out from the background on a projector
-        st.Colors[ImGuiCol_WindowBg] = ImVec4(0.96f, 0.96f, 0.96f, 1.0f);
-        st.Colors[ImGuiCol_FrameBg] = ImVec4(0.84f, 0.87f, 0.92f, 1.0f);
-        st.Colors[ImGuiCol_FrameBgHovered] = ImVec4(0.76f, 0.82f, 0.92f, 1.0f);
-        st.Colors[ImGuiCol_FrameBgActive] = ImVec4(0.70f, 0.78f, 0.92f, 1.0f);
-        st.FrameBorderSize = 1.0f;
-    }
-    st.ScaleAllSizes(scale);
-}
+void apply_theme(bool dark, float scale) { ImGui::GetStyle() = theme_style(dark, scale); }
 
 std::string without_prefix(const std::string& s, const std::string& prefix) {
     return s.rfind(prefix, 0) == 0 ? s.substr(prefix.size()) : s;

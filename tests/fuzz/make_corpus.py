@@ -204,6 +204,8 @@ def main():
         "page": "04-mqa-gqa/2", "seen": ["01-repeated-work/1", "01-repeated-work/2", "04-mqa-gqa/2", "zz/1", 7]},
         indent=2))
     put(g, "lesson-empty.json", "{}")
+    put(g, "session.json", json.dumps({'mla_lab_session': 1, 'model': {'kind': 'gqa', 'kv_heads': 1, 'kv_lora_rank': 32, 'rope_dim': 8, 'q_lora_rank': 0, 'mla_path': 'absorbed', 'rope_on_latent': False, 'no_cache': False, 'cache_dtype': 'bf16', 'weights': 'auto', 'trained_set': 'fortunes', 'seed': 1, 'sample_seed': 42, 'temperature': 0.7, 'top_k': 5, 'top_p': 0.9, 'backend': 'cpu', 'prompt': 'The cache grows'}, 'steps': 24, 'shown_step': 20, 'view': 'attention', 'layout': 'tiles', 'lesson_page': '04-mqa-gqa/2', 'curves': {'models': ['deepseek-v3', 'llama-3-8b'], 'configs': ['/tmp/some/config.json'], 'own': True, 'kinds': ['mha', 'mla'], 'dtype': 'fp8', 'batch': 8, 'max_tokens': 1000000, 'min_tokens': 0, 'log': False, 'gib': False, 'fits_gb': 40.0, 'table_tokens': 100000, 'choices': {'groups': 0, 'latent': 0, 'rope_dim': 0}}}, indent=2))
+    put(g, "session-odd.json", json.dumps({'mla_lab_session': 1, 'model': {'kind': 'mla', 'kv_lora_rank': 0, 'rope_dim': 7, 'kv_heads': 'x', 'glow': 1}, 'steps': -3, 'shown_step': 99, 'view': 'nosuch', 'layout': 'sideways', 'curves': {'batch': 0, 'kinds': ['mla-x']}}))
 
     # ---- fuzz_train: train.json, train.csv, checkpoint.bin
     t = "fuzz_train"

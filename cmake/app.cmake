@@ -68,7 +68,7 @@ add_executable(app_tests
   tests/app/views/test_curves_view.cpp tests/app/views/test_quality_view.cpp tests/app/views/test_view_logic.cpp
   tests/app/views/test_registry.cpp tests/app/views/test_number_field.cpp tests/app/views/test_colours.cpp
   tests/app/widgets/test_widgets.cpp
-  tests/app/window/test_presentation.cpp tests/app/window/test_session_file.cpp tests/app/window/test_ui_settings.cpp)
+  tests/app/window/test_key_queue.cpp tests/app/window/test_presentation.cpp tests/app/window/test_session_file.cpp tests/app/window/test_ui_settings.cpp)
 target_include_directories(app_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests)
 target_link_libraries(app_tests PRIVATE mla_cli Catch2::Catch2)
 target_compile_definitions(app_tests PRIVATE MLA_FIXTURES_DIR="${CMAKE_SOURCE_DIR}/tests/fixtures"

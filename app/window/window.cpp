@@ -34,6 +34,7 @@
 
 #include "base/assets.h"
 #include "gl/gl_context.h"
+#include "window/key_queue.h"
 #include "window/presentation.h"
 #include "window/session_file.h"
 #include "window/ui_settings.h"
@@ -138,6 +139,7 @@ private:
     ImFont* mono_ = nullptr;
     float built_scale_ = 0;
     Presentation present_;
+    KeyQueue keys_;                         // transport key presses since the last frame (GLFW callback)
     std::string focused_tile_;              // the tile last focused (what a presentation from tiles shows)
     bool fullscreen_ = false;
     int windowed_x_ = 0, windowed_y_ = 0, windowed_w_ = 0, windowed_h_ = 0;  // to restore on leaving
@@ -243,6 +245,13 @@ App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
     io.IniFilename = nullptr;  // our own settings file remembers what matters
     io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
     io.ConfigFlags &= ~ImGuiConfigFlags_NavEnableKeyboard;  // arrows belong to the timeline
+    // Ours first: ImGui's backend chains to the callback installed before it.
+    glfwSetWindowUserPointer(win_, this);
+    if (!o.offscreen)
+        glfwSetKeyCallback(win_, [](GLFWwindow* w, int key, int, int action, int mods) {
+            if (auto* app = static_cast<App*>(glfwGetWindowUserPointer(w)))
+                app->keys_.push(key, action, (mods & (GLFW_MOD_CONTROL | GLFW_MOD_ALT)) != 0);
+        });
     imgui_glfw_ = ImGui_ImplGlfw_InitForOpenGL(win_, !o.offscreen);
     imgui_gl_ = ImGui_ImplOpenGL3_Init("#version 330");
     fonts_dir_ = find_fonts_dir();
@@ -491,17 +500,27 @@ void App::shortcuts(Commands& cmds) {
                 if (present_.on) present_.view = id;  // the presentation shows that view instead
                 else select_view_ = id;
             }
+        keys_.clear();
         return;
     }
-    if (io.WantTextInput) return;
-    if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) transport_.playing = !transport_.playing;
+    // Every press since the last frame counts (keys_), not only the keys down now.
+    if (io.WantTextInput || ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) {
+        keys_.clear();  // they were typed into a field or a dialog
+        return;
+    }
+    if (keys_.take(GLFW_KEY_SPACE) % 2) transport_.playing = !transport_.playing;
     views_.lesson.arrows = present_.on ? present_.view == LessonView::kId : !ui_.tiles && ui_.active_view == LessonView::kId;
-    if (views_.lesson.arrows) return;  // the lesson's tab: arrows turn pages
+    if (views_.lesson.arrows) {  // the lesson's tab: arrows turn pages
+        keys_.clear();
+        return;
+    }
     const int64_t sel = session_->selected();
-    if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT)) cmds.forward();  // through the recorded steps first
-    if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) && sel > 0) cmds.select(sel - 1);
-    if (ImGui::IsKeyPressed(GLFW_KEY_HOME)) cmds.select(0);
-    if (ImGui::IsKeyPressed(GLFW_KEY_END)) cmds.select(session_->steps() - 1);
+    const int right = keys_.take(GLFW_KEY_RIGHT), left = keys_.take(GLFW_KEY_LEFT);
+    if (right > 0) cmds.forward(right);  // through the recorded steps first
+    if (left > 0 && sel > 0) cmds.select(std::max<int64_t>(0, sel - left));
+    if (keys_.take(GLFW_KEY_HOME)) cmds.select(0);
+    if (keys_.take(GLFW_KEY_END)) cmds.select(session_->steps() - 1);
+    keys_.clear();
 }
 
 // ============================================================================ [SECTION] App: layout

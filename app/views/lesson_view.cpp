@@ -78,13 +78,18 @@ void LessonView::turn(int delta, const Frame& f, Commands& cmds) {
 void LessonView::keys(const Frame& f, Commands& cmds) {
     const ImGuiIO& io = ImGui::GetIO();
     if (io.WantTextInput || ImGui::IsAnyItemActive() || io.KeyCtrl || io.KeyAlt) return;
-    auto pressed = [](ImGuiKey k) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k)); };
-    if (pressed(ImGuiKey_PageDown) || (arrows && pressed(ImGuiKey_RightArrow))) go(progress.page + 1, f, cmds);
-    if (pressed(ImGuiKey_PageUp) || (arrows && pressed(ImGuiKey_LeftArrow))) go(progress.page - 1, f, cmds);
+    auto pressed = [this](ImGuiKey k) {
+        const int key = ImGui::GetKeyIndex(k);
+        return take_key ? take_key(key) : ImGui::IsKeyPressed(key) ? 1 : 0;
+    };
+    // Pages move by the presses' sum (a quick double press turns two pages).
+    const int forward = pressed(ImGuiKey_PageDown) + (arrows ? pressed(ImGuiKey_RightArrow) : 0);
+    const int back = pressed(ImGuiKey_PageUp) + (arrows ? pressed(ImGuiKey_LeftArrow) : 0);
+    if (forward != back) go(progress.page + forward - back, f, cmds);
     if (!arrows) return;
-    if (pressed(ImGuiKey_DownArrow)) go(next_chapter_page(progress, lesson), f, cmds);
-    if (pressed(ImGuiKey_UpArrow)) go(prev_chapter_page(progress, lesson), f, cmds);
-    if (pressed(ImGuiKey_Enter) || pressed(ImGuiKey_KeyPadEnter)) show_me(f, cmds);
+    for (int n = pressed(ImGuiKey_DownArrow); n > 0; --n) go(next_chapter_page(progress, lesson), f, cmds);
+    for (int n = pressed(ImGuiKey_UpArrow); n > 0; --n) go(prev_chapter_page(progress, lesson), f, cmds);
+    if (pressed(ImGuiKey_Enter) + pressed(ImGuiKey_KeyPadEnter) > 0) show_me(f, cmds);
 }
 
 // ============================================================================ [SECTION] Drawing: header, chapter list

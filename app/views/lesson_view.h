@@ -30,6 +30,9 @@ struct LessonView {
     // ---- set by the window
     std::function<void(const std::string& view, const Frame&, Commands&)> draw_live;
     bool arrows = true;            // Left/Right/Up/Down/Enter belong to the lesson this frame
+    // How many times a key (ImGui's key index) was pressed since the last frame; the window
+    // queues presses so none is lost. Unset: ImGui's own polling (one per frame at most).
+    std::function<int(int key)> take_key;
     bool remember = true;          // read and write the progress file
 
     // ---- state

@@ -176,6 +176,7 @@ App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
     views_.lesson.remember = o.remember && !o.offscreen;
     if (o.lesson_page > 0) views_.lesson.open(static_cast<int>(o.lesson_page) - 1, true);
     if (!o.convert.empty()) views_.convert.configure(o.convert);  // throws InputError naming the bad part  // throws for a page not in the lesson
+    views_.lesson.take_key = [this](int key) { return keys_.take(key); };
     views_.lesson.draw_live = [this](const std::string& id, const Frame& f, Commands& c) {
         const ViewEntry* v = find_view(id);
         if (v && id != LessonView::kId) v->draw(views_, f, c);
@@ -417,6 +418,7 @@ void App::frame(double dt) {
     shortcuts(cmds);
     transport_.tick(dt, *session_, cmds, ui_.play_speed);
     draw_ui(cmds);
+    keys_.clear();  // what no one took this frame (keys of no use here) is not kept for the next
     glfwMakeContextCurrent(win_);  // the sidebar's GPU check may have made another context current
     ImGui::Render();
     lists_ = ImGui::GetDrawData() ? ImGui::GetDrawData()->CmdListsCount : 0;
@@ -510,17 +512,13 @@ void App::shortcuts(Commands& cmds) {
     }
     if (keys_.take(GLFW_KEY_SPACE) % 2) transport_.playing = !transport_.playing;
     views_.lesson.arrows = present_.on ? present_.view == LessonView::kId : !ui_.tiles && ui_.active_view == LessonView::kId;
-    if (views_.lesson.arrows) {  // the lesson's tab: arrows turn pages
-        keys_.clear();
-        return;
-    }
+    if (views_.lesson.arrows) return;  // the lesson's tab: arrows turn pages (it takes them from keys_)
     const int64_t sel = session_->selected();
     const int right = keys_.take(GLFW_KEY_RIGHT), left = keys_.take(GLFW_KEY_LEFT);
     if (right > 0) cmds.forward(right);  // through the recorded steps first
     if (left > 0 && sel > 0) cmds.select(std::max<int64_t>(0, sel - left));
     if (keys_.take(GLFW_KEY_HOME)) cmds.select(0);
     if (keys_.take(GLFW_KEY_END)) cmds.select(session_->steps() - 1);
-    keys_.clear();
 }
 
 // ============================================================================ [SECTION] App: layout

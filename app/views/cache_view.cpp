@@ -31,7 +31,7 @@ void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& 
     const Palette pal = palette(f.dark);
     const float font = ImGui::GetFontSize();
     dl->AddText(p, pal.text, title);
-    const float heads_y = p.y + font * 2.2f;
+    const float heads_y = p.y + font * 2.6f;  // the heads' labels sit 1.6 lines above, under the title
     const float slab_y = heads_y + font * 2.6f;
     const int H = static_cast<int>(c.num_attention_heads);
     // slab x positions
@@ -119,11 +119,27 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     const int64_t T = t->position + 1;  // tokens seen (the no-cache mode holds none between steps)
     const int L = static_cast<int>(c.num_hidden_layers);
     const float font = ImGui::GetFontSize();
-    const ImVec2 avail = ImGui::GetContentRegionAvail();
-    const float left_w = avail.x * 0.5f;
+    const ImVec2 view_avail = ImGui::GetContentRegionAvail();
+    // Narrow (a tile, a lesson page, a large UI scale): the slabs above the charts, scrolled,
+    // each part at a size it can be read at; wide: side by side, filling the view.
+    const bool stacked = view_avail.x < font * 46;
+    if (stacked) ImGui::BeginChild("##cache_scroll", view_avail, false);
+    const float scroll_w = stacked ? ImGui::GetStyle().ScrollbarSize + font * 0.3f : 0.0f;
+    const ImVec2 avail(view_avail.x - scroll_w, stacked ? std::max(view_avail.y, font * 26) : view_avail.y);
+    const float left_w = stacked ? avail.x : avail.x * 0.5f;
 
-    // ---- left: the slabs of every layer
-    ImGui::BeginChild("##slabs", ImVec2(left_w, avail.y), false);
+    // Layers side by side while each column still has room for its query heads (2.2 characters
+    // each) and its title; else fewer per row.
+    const float head_row = font * (2.2f * static_cast<float>(c.num_attention_heads) + 1.5f);
+    const int fit = std::max(1, static_cast<int>((left_w - font) / std::max(head_row, font * 12.0f)));
+    const int per_row = std::min(L <= 3 ? L : 2, fit);
+    const int rows = (L + per_row - 1) / per_row;
+    constexpr float kMinCell = 11.0f;  // fonts: the title, the heads, a few rows of slab, the labels
+
+    // ---- left: the slabs of every layer (stacked: as tall as they need, the view scrolls)
+    const float slabs_h = stacked ? std::max(avail.y, font * (9.0f + kMinCell * static_cast<float>(rows))) : avail.y;
+    ImGui::BeginChild("##slabs", ImVec2(left_w, slabs_h), false,
+                      stacked ? ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse : 0);
     const auto slabs = cache_slabs(c, o, T);
     const int64_t per_token = cache_elements_per_token(c, o.mla_path);
     const double vb = cache_dtype_bytes(o.cache_dtype);   // bytes per stored value
@@ -134,18 +150,18 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
                            "(see the FLOPs chart: the work per step grows with T instead of staying flat).",
                            static_cast<long long>(T));
     } else {
-        ImGui::Text("After %lld tokens each layer holds %lld x %lld = %s numbers.", static_cast<long long>(T),
+        ImGui::TextWrapped("After %lld tokens each layer holds %lld x %lld = %s numbers.", static_cast<long long>(T),
                     static_cast<long long>(T), static_cast<long long>(per_token), fmt_count(static_cast<double>(T * per_token)).c_str());
-        if (o.cache_dtype == CacheDtype::F32) ImGui::Text("All %d layers, fp32: %s", L, fmt_bytes(held).c_str());
+        if (o.cache_dtype == CacheDtype::F32) ImGui::TextWrapped("All %d layers, fp32: %s", L, fmt_bytes(held).c_str());
         else
-            ImGui::Text("All %d layers, %s: %s (fp32 would hold %s)", L, dt, fmt_bytes(held).c_str(),
+            ImGui::TextWrapped("All %d layers, %s: %s (fp32 would hold %s)", L, dt, fmt_bytes(held).c_str(),
                         fmt_bytes(static_cast<double>(t->cost.cache_elements()) * 4.0).c_str());
         const char* what = c.is_mla() ? (o.mla_path == MlaPath::CachedKV ? "MLA run the cached-kv way: per-head K = [k_nope ; k_rope] and V, as MHA would"
                                                                         : "MLA: one thin latent c_KV and one RoPE key k_R, read by all heads")
                            : c.num_key_value_heads == c.num_attention_heads ? "MHA: K and V for every query head"
                            : c.num_key_value_heads == 1                     ? "MQA: one K and one V read by all heads"
                                                                             : "GQA: one K and V per group, shared by the heads of the group";
-        ImGui::TextDisabled("%s", what);
+        text_wrapped_colored(pal.dim, "%s", what);
         if (o.cache_dtype != CacheDtype::F32) {
             ImGui::Separator();
             cache_dtype_effect(f, cmds, false);
@@ -159,14 +175,13 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
         const int64_t mha_width = cache_elements_per_token(model_config(s.settings(), AttnKind::MHA), MlaPath::Absorbed);
         const int64_t widest = std::max<int64_t>(mha_width, per_token);
         const ImVec2 area = ImGui::GetContentRegionAvail();
-        const int per_row = L <= 3 ? L : 2;
+
         const float col_w = (area.x - font) / static_cast<float>(per_row);
         // MHA's 2H slabs with their gaps must fit a column: that sets the unit.
         const float mha_gaps = font * 0.5f * static_cast<float>(2 * c.num_attention_heads) + font * 0.75f;
         const float gaps = std::max(mha_gaps, font * 0.5f * static_cast<float>(slabs.size()) + font * 0.75f);
         const float unit_w = std::max(0.5f, (col_w - gaps - font * 1.2f) / static_cast<float>(widest));
-        const int rows = (L + per_row - 1) / per_row;
-        const float cell_h = (area.y - font * 0.5f) / static_cast<float>(rows);
+        const float cell_h = std::max(font * kMinCell, (area.y - font * 0.5f) / static_cast<float>(rows));
         const float slab_space = std::max(font * 2.0f, cell_h - font * 9.0f);
         const float row_h = std::min(font * 1.0f, slab_space / static_cast<float>(std::max<int64_t>(T, 16)));
         ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
@@ -180,18 +195,25 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
             char title[96];
             const int64_t el = l < static_cast<int>(t->cache_elements_per_layer.size()) ? t->cache_elements_per_layer[static_cast<size_t>(l)]
                                                                                           : T * per_token;
-            std::snprintf(title, sizeof title, "layer %d: %s", l, fmt_bytes(static_cast<double>(el) * vb).c_str());
+            const double layer_bytes = static_cast<double>(el) * vb;
+            std::snprintf(title, sizeof title, "layer %d: %s", l, fmt_bytes(layer_bytes).c_str());
+            if (ImGui::CalcTextSize(title).x > col_w - font * 0.6f) {  // a narrow column: the short form
+                if (layer_bytes < 1024) std::snprintf(title, sizeof title, "layer %d: %.0f B", l, layer_bytes);
+                else if (layer_bytes < 1048576) std::snprintf(title, sizeof title, "layer %d: %.3g KiB", l, layer_bytes / 1024);
+                else std::snprintf(title, sizeof title, "layer %d: %.3g MiB", l, layer_bytes / 1048576);
+            }
             draw_layer(dl, p, ImVec2(col_w, cell_h), slabs, c, unit_w, row_h, T, f, l, title,
                        unit_w * static_cast<float>(mha_width) + mha_gaps - font * 0.5f);
         }
-        ImGui::Dummy(ImVec2(area.x, area.y - font));
+        ImGui::Dummy(ImVec2(area.x - font, std::max(area.y - font, cell_h * static_cast<float>(rows) - font * 0.5f)));
     }
     ImGui::EndChild();
-    ImGui::SameLine();
+    if (!stacked) ImGui::SameLine();
 
     // ---- right: bytes vs tokens for all kinds, and FLOPs with and without the cache
-    ImGui::BeginChild("##charts", ImVec2(0, avail.y), false);
-    const float chart_h = (ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 4.5f) * 0.5f;
+    ImGui::BeginChild("##charts", ImVec2(stacked ? avail.x : 0, avail.y), false);
+    const float chart_w = ImGui::GetContentRegionAvail().x;
+    const float chart_h = std::max(font * 9, (ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 6.0f) * 0.5f);
     const int64_t maxT = std::max<int64_t>(128, T * 2);
     if (memo_.revision != s.revision() || memo_.max_T != maxT) {  // once per step, not per frame
         memo_.revision = s.revision();
@@ -203,6 +225,7 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     widgets::PlotAxes ax;
     char title[96];
     std::snprintf(title, sizeof title, "KV cache bytes vs tokens (all layers, %s), same model", dt);
+    if (ImGui::CalcTextSize(title).x > chart_w - font) std::snprintf(title, sizeof title, "KV cache bytes vs tokens (%s)", dt);
     ax.title = title;
     ax.x = {"tokens T", widgets::AxisScale::Linear, widgets::AxisFormat::Count};
     ax.y = {"cache", log_bytes ? widgets::AxisScale::Log10 : widgets::AxisScale::Linear, widgets::AxisFormat::BytesBinary};
@@ -217,8 +240,9 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     }
     ImGui::Checkbox("log scale", &log_bytes);
     ImGui::SameLine();
-    ImGui::TextDisabled("bytes per token, all layers: MHA %s, MLA %s", fmt_count(series[0].y.back() / static_cast<double>(series[0].x.back())).c_str(),
-                        fmt_count(series[3].y.back() / static_cast<double>(series[3].x.back())).c_str());
+    text_wrapped_colored(pal.dim, "bytes per token, all layers: MHA %s, MLA %s",
+                         fmt_count(series[0].y.back() / static_cast<double>(series[0].x.back())).c_str(),
+                         fmt_count(series[3].y.back() / static_cast<double>(series[3].x.back())).c_str());
 
     const std::vector<Series>& fl = memo_.flops;
     RunOptions with = o, without = o;
@@ -226,7 +250,9 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     without.no_cache = true;
     const double f_with = step_cost(c, with, T).flops(), f_without = step_cost(c, without, T).flops();
     widgets::PlotAxes fx;
-    fx.title = "Article section 1: FLOPs of one step, with and without the KV cache";
+    fx.title = ImGui::CalcTextSize("Article section 1: FLOPs of one step, with and without the KV cache").x <= chart_w - font
+                   ? "Article section 1: FLOPs of one step, with and without the KV cache"
+                   : "FLOPs of one step, with and without the cache";
     fx.x = {"tokens T", widgets::AxisScale::Linear, widgets::AxisFormat::Count};
     fx.y = {"FLOPs", widgets::AxisScale::Log10, widgets::AxisFormat::SI};
     if (widgets::BeginPlot("##flops", ImVec2(-1, chart_h), fx)) {
@@ -235,13 +261,14 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
         widgets::PlotMarker(static_cast<double>(T), o.no_cache ? f_without : f_with, "this step");
         widgets::EndPlot();
     }
-    ImGui::Text("This step (T = %lld): %s with the cache, %s without (x%.1f).", static_cast<long long>(T),
+    ImGui::TextWrapped("This step (T = %lld): %s with the cache, %s without (x%.1f).", static_cast<long long>(T),
                 fmt_flops(f_with).c_str(), fmt_flops(f_without).c_str(), f_without / f_with);
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(pal.dim));
     ImGui::TextWrapped("Without a cache every step recomputes K and V of all earlier tokens: the total work of a run grows "
                        "with T^2 instead of T. The cache trades that work for memory, which MLA then shrinks.");
     ImGui::PopStyleColor();
     ImGui::EndChild();
+    if (stacked) ImGui::EndChild();
 }
 
 }  // namespace mla::app

@@ -46,9 +46,8 @@ using SessionCommand = std::variant<cmd::Step, cmd::Forward, cmd::Reset, cmd::Se
 
 // An export the window performs after the frame is drawn.
 struct ExportRequest {
-    enum class Kind { Png, TraceJson, HeadCsv } kind = Kind::Png;
+    enum class Kind { TraceJson, HeadCsv, CurvesSvg, CurvesCsv } kind = Kind::TraceJson;
     std::string view;             // "shapes", ... (file name part)
-    float x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // Png: the view's rectangle in framebuffer pixels
     int layer = 0, head = 0;      // HeadCsv
 };
 

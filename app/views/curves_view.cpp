@@ -464,14 +464,15 @@ void CurvesView::update() {
 }
 
 void CurvesView::draw(const Frame& f, Commands& cmds) {
-    (void)cmds;
     update();
     const float font = ImGui::GetFontSize();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
-    ImGui::BeginChild("##curves_controls", ImVec2(std::min(font * 18.0f, avail.x * 0.35f), avail.y), true);
-    draw_controls(f);
-    ImGui::EndChild();
-    ImGui::SameLine();
+    if (!f.slide) {  // an exported picture shows the chart and the table alone
+        ImGui::BeginChild("##curves_controls", ImVec2(std::min(font * 18.0f, avail.x * 0.35f), avail.y), true);
+        draw_controls(f, cmds);
+        ImGui::EndChild();
+        ImGui::SameLine();
+    }
     ImGui::BeginChild("##curves_main", ImVec2(0, avail.y), false);
     if (!error.empty() && !data.series.empty())
         text_wrapped_colored(palette(f.dark).warn, "Not updated: %s", error.c_str());
@@ -497,7 +498,7 @@ void CurvesView::draw(const Frame& f, Commands& cmds) {
     });
 }
 
-void CurvesView::draw_controls(const Frame& f) {
+void CurvesView::draw_controls(const Frame& f, Commands& cmds) {
     const Palette pal = palette(f.dark);
     const float font = ImGui::GetFontSize();
     ImGui::TextUnformatted("Models");
@@ -527,6 +528,20 @@ void CurvesView::draw_controls(const Frame& f) {
     }
     if (ImGui::Button("Open config.json...")) dialog.show(dialog.dir);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Add any model from its Hugging Face config.json");
+    for (const auto& [label, kind] : {std::pair{"Export SVG", ExportRequest::Kind::CurvesSvg},
+                                      std::pair{"Export CSV", ExportRequest::Kind::CurvesCsv}}) {
+        if (kind == ExportRequest::Kind::CurvesCsv) ImGui::SameLine();
+        if (ImGui::Button(label)) {
+            ExportRequest r;
+            r.kind = kind;
+            r.view = kId;
+            cmds.exports.push_back(r);
+        }
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip(kind == ExportRequest::Kind::CurvesSvg
+                                  ? "The chart as an SVG (one path per curve), as `mla-lab plot --out FILE.svg` writes it"
+                                  : "Every curve's exact bytes at each context length, one column per curve");
+    }
 
     ImGui::Separator();
     ImGui::TextUnformatted("Attention kinds");

@@ -170,7 +170,7 @@ struct CurvesView {
 private:
     bool loaded_ = false;
     void load_presets();
-    void draw_controls(const Frame& f);
+    void draw_controls(const Frame& f, Commands& cmds);
     void draw_table(const Frame& f);
 };
 

@@ -97,16 +97,6 @@ double contrast_ratio(ImU32 a, ImU32 b) {
     return (std::max(la, lb) + 0.05) / (std::min(la, lb) + 0.05);
 }
 
-void request_png(const char* view, ImVec2 min, ImVec2 max, Commands& cmds) {
-    ExportRequest r;
-    r.kind = ExportRequest::Kind::Png;
-    r.view = view;
-    r.x0 = min.x;
-    r.y0 = min.y;
-    r.x1 = max.x;
-    r.y1 = max.y;
-    cmds.exports.push_back(r);
-}
 
 void mono_text(const Frame& f, const char* fmt, ...) {
     if (f.mono) ImGui::PushFont(f.mono);

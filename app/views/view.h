@@ -20,6 +20,7 @@ struct Frame {
     bool dark = true;             // theme
     ImFont* mono = nullptr;       // monospace font for numbers and equations (may be null)
     bool exporting = false;       // a screenshot is being made: hide hover-only decorations
+    bool slide = false;           // an exported picture of the view alone: no controls (Curves: the chart and table only)
 };
 
 // Theme-aware colours for drawings (not series: those come from widgets/colormap.h).
@@ -42,8 +43,6 @@ ImU32 kind_text_color(AttnKind k, bool dark);
 // WCAG 2 contrast ratio of two opaque colours (1 to 21).
 double contrast_ratio(ImU32 a, ImU32 b);
 
-// Pushes a PNG export of a screen rectangle (the window reads it back after drawing).
-void request_png(const char* view, ImVec2 min, ImVec2 max, Commands& cmds);
 
 // A line of text in the monospace font (when loaded).
 void mono_text(const Frame& f, const char* fmt, ...) IM_FMTARGS(2);

@@ -123,11 +123,11 @@ std::string head_csv(const std::vector<Trace>& traces, const std::vector<std::st
     return s;
 }
 
-std::string export_path(const std::string& dir, const std::string& stem, const std::string& ext) {
+std::string export_path(const std::string& dir, const std::string& stem, const std::string& ext, const std::string& prefix) {
     namespace fs = std::filesystem;
     const fs::path base = dir.empty() ? fs::path(".") : fs::path(dir);
-    fs::path p = base / ("mla-lab-" + stem + "." + ext);
-    for (int k = 2; fs::exists(p) && k < 10000; ++k) p = base / ("mla-lab-" + stem + "-" + std::to_string(k) + "." + ext);
+    fs::path p = base / (prefix + stem + "." + ext);
+    for (int k = 2; fs::exists(p) && k < 10000; ++k) p = base / (prefix + stem + "-" + std::to_string(k) + "." + ext);
     return p.string();
 }
 

@@ -39,7 +39,8 @@ std::string head_csv(const std::vector<Trace>& traces, const std::vector<std::st
 
 // "<dir>/mla-lab-<stem>.<ext>" ("." when dir is empty), with "-2", "-3", ... added when the
 // file exists, so an export never overwrites an earlier one.
-std::string export_path(const std::string& dir, const std::string& stem, const std::string& ext);
+std::string export_path(const std::string& dir, const std::string& stem, const std::string& ext,
+                        const std::string& prefix = "mla-lab-");
 
 // Writes text to a file; false and *error on failure.
 bool write_text(const std::string& path, const std::string& text, std::string* error = nullptr);

@@ -24,6 +24,8 @@ nlohmann::json to_json(const UiSettings& s) {
     j["layout"] = s.tiles ? "tiles" : "tabs";
     j["play_speed"] = s.play_speed;
     j["export_dir"] = s.export_dir;
+    j["export_scale"] = s.export_scale;
+    j["export_theme"] = s.export_theme;
     j["recent_sessions"] = s.recent_sessions;
     return j;
 }
@@ -63,6 +65,14 @@ UiSettings ui_settings_from_json(const nlohmann::json& j) {
     if (auto it = j.find("layout"); it != j.end() && it->is_string()) s.tiles = it->get<std::string>() == "tiles";
     clamped("play_speed", 0.25f, 60.0f, s.play_speed);
     if (auto it = j.find("export_dir"); it != j.end() && it->is_string()) s.export_dir = it->get<std::string>();
+    if (auto it = j.find("export_scale"); it != j.end() && it->is_number_integer()) {
+        const auto v = it->get<int64_t>();
+        if (v >= 1 && v <= 3) s.export_scale = static_cast<int>(v);
+    }
+    if (auto it = j.find("export_theme"); it != j.end() && it->is_string()) {
+        const std::string v = it->get<std::string>();
+        if (v.empty() || v == "dark" || v == "light") s.export_theme = v;
+    }
     if (auto it = j.find("recent_sessions"); it != j.end() && it->is_array())
         for (const auto& v : *it)
             if (v.is_string() && !v.get<std::string>().empty() && s.recent_sessions.size() < kMaxRecentSessions &&
@@ -72,6 +82,31 @@ UiSettings ui_settings_from_json(const nlohmann::json& j) {
 }
 
 std::string default_settings_path() { return user_config_path("settings.json"); }
+
+std::string default_export_dir() {
+    const char* home = std::getenv("HOME");
+    const std::string h = home && *home ? home : "";
+    auto expand = [&](std::string v) {  // "$HOME/Pictures" as user-dirs.dirs writes it
+        if (v.rfind("$HOME", 0) == 0) v = h + v.substr(5);
+        return v;
+    };
+    std::string pictures;
+    if (const char* x = std::getenv("XDG_PICTURES_DIR"); x && *x) pictures = expand(x);
+    if (pictures.empty()) {
+        const char* cfg = std::getenv("XDG_CONFIG_HOME");
+        const std::string dirs = (cfg && *cfg ? std::string(cfg) : h + "/.config") + "/user-dirs.dirs";
+        std::ifstream in(dirs);
+        for (std::string line; pictures.empty() && std::getline(in, line);) {
+            const std::string key = "XDG_PICTURES_DIR=";
+            if (line.rfind(key, 0) != 0) continue;
+            std::string v = line.substr(key.size());
+            if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+            pictures = expand(v);
+        }
+    }
+    if (pictures.empty() && !h.empty()) pictures = h + "/Pictures";
+    return pictures.empty() ? "." : pictures + "/mla-lab";
+}
 
 UiSettings load_ui_settings(const std::string& path, std::string* warning) {
     if (path.empty()) return {};

@@ -19,6 +19,8 @@
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,10 +31,12 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "base/assets.h"
+#include "curves/svg_plot.h"
 #include "gl/gl_context.h"
 #include "window/key_queue.h"
 #include "window/presentation.h"
@@ -105,7 +109,12 @@ private:
     void do_exports(const std::vector<ExportRequest>& reqs);
     void message(std::string m) { status_ = std::move(m); status_time_ = 6.0; }
     // A line under the toolbar until dismissed (warn) or for a while (not warn).
-    void notify(std::string text, bool warn) { notice_ = std::move(text); notice_warn_ = warn; notice_time_ = warn ? -1 : 10; }
+    void notify(std::string text, bool warn, std::string folder = "") {
+        notice_ = std::move(text);
+        notice_warn_ = warn;
+        notice_time_ = warn ? -1 : 15;
+        notice_folder_ = std::move(folder);
+    }
     void draw_notice();
 
     // ---- session files
@@ -126,6 +135,28 @@ private:
     std::string notice_;
     bool notice_warn_ = false;
     double notice_time_ = 0;
+    std::string notice_folder_;             // the notice's "Open folder" button opens it
+
+    // ---- slide-ready PNGs: the view alone, re-rendered at a chosen scale and theme
+public:
+    struct Slide {
+        std::string view;
+        float w = 0, h = 0;                 // the view's size on screen (ImGui units)
+        int scale = 2;
+        std::string theme;                  // "" = as shown, "dark", "light"
+    };
+    Image render_slide(const Slide& s);     // between frames
+    std::string slide_stem(const std::string& view);  // "attention-mla-step24", "curves-deepseek-v3-llama-3-8b-bf16"
+    std::string export_dir() const { return ui_.export_dir.empty() ? default_export_dir() : ui_.export_dir; }
+    ImVec2 last_view_size() const { return ImVec2(view_max_.x - view_min_.x, view_max_.y - view_min_.y); }
+private:
+    void draw_png_popup(const std::string& id, ImVec2 size);
+    void save_slide(const Slide& s);
+    std::optional<Slide> slide_;            // asked for this frame, rendered after it
+    bool sliding_ = false;                  // drawing a slide: the view alone, no controls
+    float slide_font_ = 0;                  // the font scale while sliding (0: the UI's)
+    bool slide_dark_ = true;
+    char export_dir_edit_[1024] = {};
 
     WindowOptions opt_;
     UiSettings ui_;
@@ -358,6 +389,7 @@ App::~App() {
 }
 
 float App::font_scale() const {
+    if (slide_font_ > 0) return slide_font_;
     if (!present_.on) return ui_.scale;
     int h = fb_h_;
     if (!opt_.offscreen && win_) glfwGetWindowSize(win_, nullptr, &h);
@@ -465,6 +497,11 @@ void App::frame(double dt) {
     }
     session_->apply(cmds);
     apply_pending_session();
+    if (slide_) {
+        const Slide asked = *slide_;
+        slide_.reset();
+        save_slide(asked);
+    }
     glfwMakeContextCurrent(win_);
     if (status_time_ > 0) status_time_ -= dt;
     if (notice_time_ > 0 && (notice_time_ -= dt) <= 0) notice_.clear();
@@ -532,6 +569,13 @@ void App::draw_ui(Commands& cmds) {
                  ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
                      ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoBackground);
     Frame f{*session_, session_->selected(), session_->trace(), ui_.dark, mono_, exporting_};
+    if (sliding_) {
+        f.dark = slide_dark_;
+        f.exporting = f.slide = true;
+        draw_view(slide_->view, ImVec2(0, 0), false, f, cmds);
+        ImGui::End();
+        return;
+    }
     if (present_.on) {
         draw_present(f, cmds);
         ImGui::End();
@@ -672,13 +716,17 @@ void App::draw_view(const std::string& id, ImVec2 size, bool tile, const Frame& 
         ImGui::TextUnformatted(view_title(id));
         ImGui::SameLine();
     }
-    bool png = false;
-    if (!present_.on) {  // a presentation shows the view alone
+    if (!present_.on && !sliding_) {  // a presentation and a slide show the view alone
         // Export buttons, right-aligned on the view's first line.
         const float font = ImGui::GetFontSize();
         ImGui::SameLine(std::max(ImGui::GetCursorPosX(), ImGui::GetWindowContentRegionMax().x - font * 11.5f));
-        if (ImGui::SmallButton("Export PNG")) png = true;
-        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Save this view as a PNG in %s", ui_.export_dir.empty() ? "the current folder" : ui_.export_dir.c_str());
+        if (ImGui::SmallButton("Export PNG")) {
+            std::snprintf(export_dir_edit_, sizeof export_dir_edit_, "%s", export_dir().c_str());
+            ImGui::OpenPopup("##export_png");
+        }
+        if (ImGui::IsItemHovered() && !ImGui::IsPopupOpen("##export_png"))
+            ImGui::SetTooltip("Save this view alone (no buttons or sidebar) as a PNG, at 1x, 2x or 3x, in %s", export_dir().c_str());
+        draw_png_popup(id, wsz);
         ImGui::SameLine();
         if (ImGui::SmallButton("Trace JSON")) {
             ExportRequest r;
@@ -698,11 +746,10 @@ void App::draw_view(const std::string& id, ImVec2 size, bool tile, const Frame& 
         views_.attention.enlarged = focus->view == "attention" && focus->head >= 0;
     }
     ImGui::EndChild();
-    if (present_.on ? id == present_.view : id == ui_.active_view) {
+    if (!sliding_ && (present_.on ? id == present_.view : id == ui_.active_view)) {
         view_min_ = wmin;
         view_max_ = ImVec2(wmin.x + wsz.x, wmin.y + wsz.y);
     }
-    if (png) request_png(id.c_str(), wmin, ImVec2(wmin.x + wsz.x, wmin.y + wsz.y), cmds);
 }
 
 // ============================================================================ [SECTION] App: presentation mode
@@ -790,29 +837,18 @@ void App::draw_present(const Frame& f, Commands& cmds) {
 void App::do_exports(const std::vector<ExportRequest>& reqs) {
     const int64_t step = session_->selected();
     const std::string at = "step" + std::to_string(step < 0 ? 0 : step + 1);  // steps count from 1, as on screen
+    const std::string dir = export_dir();
     for (const ExportRequest& r : reqs) {
         std::string path, err;
         bool ok = false;
         switch (r.kind) {
-            case ExportRequest::Kind::Png: {
-                const float sx = ImGui::GetIO().DisplayFramebufferScale.x, sy = ImGui::GetIO().DisplayFramebufferScale.y;
-                const int x0 = static_cast<int>(std::floor(r.x0 * sx)), y0 = static_cast<int>(std::floor(r.y0 * sy));
-                const int x1 = static_cast<int>(std::ceil(r.x1 * sx)), y1 = static_cast<int>(std::ceil(r.y1 * sy));
-                const int cx0 = std::clamp(x0, 0, fb_w_), cy0 = std::clamp(y0, 0, fb_h_);
-                const int cx1 = std::clamp(x1, 0, fb_w_), cy1 = std::clamp(y1, 0, fb_h_);
-                if (!fbo_) glReadBuffer(GL_BACK);
-                const Image img = read_pixels(cx0, cy0, cx1 - cx0, cy1 - cy0, fb_h_);
-                path = export_path(ui_.export_dir, r.view + "-" + at, "png");
-                ok = write_png(path, img, &err);
-                break;
-            }
             case ExportRequest::Kind::TraceJson: {
                 const Trace* t = session_->trace();
                 if (!t) {
                     err = "nothing to export yet: step once";
                     break;
                 }
-                path = export_path(ui_.export_dir, "trace-" + at, "json");
+                path = export_path(dir, "trace-" + at, "json");
                 ok = write_text(path, trace_json(*t, session_->config()).dump(1) + "\n", &err);
                 break;
             }
@@ -821,16 +857,189 @@ void App::do_exports(const std::vector<ExportRequest>& reqs) {
                     err = "nothing to export yet: step once";
                     break;
                 }
-                path = export_path(ui_.export_dir,
-                                   "attention-l" + std::to_string(r.layer) + "-h" + std::to_string(r.head) + "-" + at, "csv");
+                path = export_path(dir, "attention-l" + std::to_string(r.layer) + "-h" + std::to_string(r.head) + "-" + at, "csv");
                 ok = write_text(path,
                                 head_csv(session_->main().traces, session_->token_labels(), step, r.layer, r.head), &err);
                 break;
             }
+            case ExportRequest::Kind::CurvesSvg:
+            case ExportRequest::Kind::CurvesCsv: {
+                const CurvesData& d = views_.curves.data;
+                if (d.series.empty()) {
+                    err = "nothing to export: tick a model in the Curves view";
+                    break;
+                }
+                const bool svg = r.kind == ExportRequest::Kind::CurvesSvg;
+                path = export_path(dir, slide_stem("curves"), svg ? "svg" : "csv", "");
+                PlotOptions po;  // as `mla-lab plot --out FILE.svg` writes it
+                po.log = views_.curves.settings.log;
+                po.subtitle = d.subtitle;
+                ok = write_text(path, svg ? plot_svg(d.series, d.callouts, po) : plot_csv(d.series), &err);
+                break;
+            }
         }
-        message(ok ? "saved " + path : "export failed: " + err);
-        if (opt_.frames == 0) std::printf("%s\n", status_.c_str());
+        if (ok) {
+            path = std::filesystem::absolute(path).lexically_normal().string();
+            notify("Saved " + path, false, std::filesystem::path(path).parent_path().string());
+        } else {
+            notify("Export failed, nothing was saved: " + err, true);
+        }
+        if (opt_.frames == 0) std::printf("%s\n", notice_.c_str());
     }
+}
+
+namespace {
+
+// "Qwen2.5-7B" -> "qwen2-5-7b": lower case, a dash for anything else, no dashes twice.
+std::string slug(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+        const bool keep = std::isalnum(c) != 0;
+        if (keep) out += static_cast<char>(std::tolower(c));
+        else if (!out.empty() && out.back() != '-') out += '-';
+    }
+    while (!out.empty() && out.back() == '-') out.pop_back();
+    return out;
+}
+
+}  // namespace
+
+std::string App::slide_stem(const std::string& id) {
+    const int64_t step = session_->selected();
+    const std::string at = "step" + std::to_string(step < 0 ? 0 : step + 1);  // from 1, as on screen
+    if (id == "curves") {
+        std::string stem = "curves";
+        for (const std::string& m : views_.curves.selected_presets()) stem += "-" + slug(m);
+        for (const CurvesModel& m : views_.curves.models)
+            if (m.selected && !m.path.empty()) stem += "-" + slug(m.name);
+        return stem + "-" + slug(views_.curves.settings.dtype);
+    }
+    if (id == "quality" || id == "convert") return id;
+    if (id == "lesson")
+        return views_.lesson.loaded && views_.lesson.lesson.page_count() > 0
+                   ? "lesson-" + slug(page_key(views_.lesson.lesson, views_.lesson.progress.page))
+                   : "lesson";
+    if (id == "compare") return "compare-" + at;
+    return id + "-" + to_string(session_->config().attn_kind()) + "-" + at;
+}
+
+void App::draw_png_popup(const std::string& id, ImVec2 size) {
+    if (!ImGui::BeginPopup("##export_png")) return;
+    const float font = ImGui::GetFontSize();
+    ImGui::TextUnformatted("Export PNG: this view alone, without buttons, sidebar or tooltips");
+    ImGui::Separator();
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("Scale ");
+    for (int k = 1; k <= 3; ++k) {
+        ImGui::SameLine();
+        ImGui::RadioButton((std::to_string(k) + "x").c_str(), &ui_.export_scale, k);
+    }
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("Theme ");
+    for (const char* t : {"", "dark", "light"}) {
+        ImGui::SameLine();
+        if (ImGui::RadioButton(*t ? t : "as shown", ui_.export_theme == t)) ui_.export_theme = t;
+    }
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("Folder");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(font * 26);
+    ImGui::InputText("##export_dir", export_dir_edit_, sizeof export_dir_edit_);
+    if (ImGui::IsItemDeactivatedAfterEdit()) ui_.export_dir = export_dir_edit_ == default_export_dir() ? "" : export_dir_edit_;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Kept for the next exports; created when missing. Default: %s", default_export_dir().c_str());
+    const int w = static_cast<int>(std::lround(size.x * static_cast<float>(ui_.export_scale)));
+    const int h = static_cast<int>(std::lround(size.y * static_cast<float>(ui_.export_scale)));
+    ImGui::TextDisabled("%s.png, %d x %d pixels", slide_stem(id).c_str(), w, h);
+    if (ImGui::Button("Save PNG")) {
+        ui_.export_dir = std::string(export_dir_edit_) == default_export_dir() ? "" : export_dir_edit_;
+        slide_ = Slide{id, size.x, size.y, ui_.export_scale, ui_.export_theme};
+        ImGui::CloseCurrentPopup();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+}
+
+Image App::render_slide(const Slide& s) {
+    constexpr int kMaxSide = 8192;  // GL guarantees at least this much for a renderbuffer in 4.x; 3.3 may say less
+    int max_rb = 0;
+    glGetIntegerv(GL_MAX_RENDERBUFFER_SIZE, &max_rb);
+    const int limit = std::min(kMaxSide, max_rb > 0 ? max_rb : kMaxSide);
+    const int w = std::clamp(static_cast<int>(std::lround(s.w * static_cast<float>(s.scale))), 16, limit);
+    const int h = std::clamp(static_cast<int>(std::lround(s.h * static_cast<float>(s.scale))), 16, limit);
+    GLuint fbo = 0, rb = 0;
+    glGenFramebuffers(1, &fbo);
+    glGenRenderbuffers(1, &rb);
+    glBindRenderbuffer(GL_RENDERBUFFER, rb);
+    glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, w, h);
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo);
+    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, rb);
+    const bool complete = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+
+    Image img;
+    if (complete) {
+        slide_ = s;  // draw_ui reads the view from it
+        slide_font_ = built_scale_ * static_cast<float>(s.scale);
+        slide_dark_ = s.theme.empty() ? ui_.dark : s.theme == "dark";
+        const bool keep_dark = ui_.dark;
+        ui_.dark = slide_dark_;
+        build_fonts();  // at the slide's scale, in its theme
+        // A picture has nothing to scroll (what does not fit is left out, as on screen): no scrollbars drawn.
+        for (ImGuiCol c : {ImGuiCol_ScrollbarBg, ImGuiCol_ScrollbarGrab, ImGuiCol_ScrollbarGrabHovered, ImGuiCol_ScrollbarGrabActive})
+            ImGui::GetStyle().Colors[c].w = 0;
+        sliding_ = true;
+        for (int i = 0; i < 3; ++i) {  // a few frames: auto-fitted sizes and plots settle
+            ImGui_ImplOpenGL3_NewFrame();
+            ImGui_ImplGlfw_NewFrame();
+            ImGuiIO& io = ImGui::GetIO();
+            io.DisplaySize = ImVec2(static_cast<float>(w), static_cast<float>(h));
+            io.DisplayFramebufferScale = ImVec2(1, 1);
+            io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+            io.DeltaTime = 1.0f / 60.0f;
+            ImGui::NewFrame();
+            Commands ignored;  // nothing a slide's frame does changes the session
+            draw_ui(ignored);
+            ImGui::Render();
+            glBindFramebuffer(GL_FRAMEBUFFER, fbo);
+            glViewport(0, 0, w, h);
+            const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+            glClearColor(bg.x, bg.y, bg.z, 1.0f);
+            glClear(GL_COLOR_BUFFER_BIT);
+            ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+        }
+        img = read_pixels(0, 0, w, h, h);
+        sliding_ = false;
+        slide_.reset();
+        slide_font_ = 0;
+        ui_.dark = keep_dark;
+        build_fonts();
+    }
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
+    glDeleteFramebuffers(1, &fbo);
+    glDeleteRenderbuffers(1, &rb);
+    if (!complete) throw InputError("cannot make a " + std::to_string(w) + " x " + std::to_string(h) + " picture on this GL");
+    return img;
+}
+
+void App::save_slide(const Slide& s) {
+    const std::string dir = export_dir();
+    std::string err, path;
+    bool ok = false;
+    try {
+        const Image img = render_slide(s);
+        path = export_path(dir, slide_stem(s.view), "png", "");
+        ok = write_png(path, img, &err);
+        if (ok) {
+            path = std::filesystem::absolute(path).lexically_normal().string();
+            notify("Saved " + path + " (" + std::to_string(img.width) + " x " + std::to_string(img.height) + ", " +
+                       (s.theme.empty() ? std::string(ui_.dark ? "dark" : "light") : s.theme) + ")",
+                   false, std::filesystem::path(path).parent_path().string());
+        }
+    } catch (const InputError& e) {
+        err = e.what();
+    }
+    if (!ok) notify("Export failed, nothing was saved: " + err, true);
+    if (opt_.frames == 0) std::printf("%s\n", notice_.c_str());
 }
 
 // ============================================================================ [SECTION] App: session files (save, open, recent)
@@ -917,6 +1126,19 @@ void App::draw_notice() {
     const Palette pal = palette(ui_.dark);
     if (ImGui::SmallButton("Dismiss##notice")) notice_.clear();
     ImGui::SameLine();
+    if (!notice_folder_.empty()) {
+        if (ImGui::SmallButton("Open folder##notice")) {
+            // xdg-open, the desktop's file manager; waited for on a thread of its own.
+            pid_t pid = 0;
+            const std::string folder = notice_folder_;
+            char* argv[] = {const_cast<char*>("xdg-open"), const_cast<char*>(folder.c_str()), nullptr};
+            if (posix_spawnp(&pid, "xdg-open", nullptr, nullptr, argv, environ) == 0)
+                std::thread([pid] { waitpid(pid, nullptr, 0); }).detach();
+            else
+                notify("Cannot open the folder (no xdg-open here): it is " + folder, true);
+        }
+        ImGui::SameLine();
+    }
     text_wrapped_colored(notice_warn_ ? pal.warn : pal.good, "%s", notice_.c_str());
 }
 
@@ -1046,6 +1268,26 @@ int run_window(const WindowOptions& o, const ModelSettings& m) {
         std::printf("\n");
     }
     return 0;
+}
+
+Image render_slide_picture(const WindowOptions& o, const ModelSettings& m, int scale, const std::string& theme) {
+    if (scale < 1 || scale > 3) throw InputError("the export scale must be 1, 2 or 3, not " + std::to_string(scale));
+    if (!theme.empty() && theme != "dark" && theme != "light")
+        throw InputError("theme '" + theme + "' is not known; use dark or light");
+    WindowOptions w = o;
+    w.offscreen = true;
+    w.remember = false;
+    w.frames = 0;
+    w.view_only = false;
+    if (w.layout.empty()) w.layout = "tabs";
+    if (w.theme.empty()) w.theme = "dark";
+    if (w.scale <= 0) w.scale = 1.0f;
+    check_view(w.view);
+    if (w.view.empty()) w.view = "shapes";
+    App app(w, m);
+    for (int i = 0; i < 3; ++i) app.frame(1.0 / 60.0);
+    const ImVec2 size = app.last_view_size();
+    return app.render_slide(App::Slide{w.view, size.x, size.y, scale, theme});
 }
 
 Image render_screenshot(const WindowOptions& o, const ModelSettings& m) {

@@ -39,6 +39,12 @@ int run_window(const WindowOptions& o, const ModelSettings& m);
 // the layout settles, and returns the image. Throws InputError (no display, bad view).
 Image render_screenshot(const WindowOptions& o, const ModelSettings& m);
 
+// The view o.view alone, as the window's Export PNG saves it (no buttons, tooltips or sidebar;
+// Curves without its controls): after o.steps steps, `scale` (1 to 3) times the pixels the
+// view has on screen in a window of o.width x o.height at o.scale, in `theme` ("" = o.theme).
+// Throws InputError (no display, a bad view, scale or theme).
+Image render_slide_picture(const WindowOptions& o, const ModelSettings& m, int scale, const std::string& theme = "");
+
 // "1600x1000" -> 1600, 1000; throws InputError.
 void parse_size(const std::string& s, int& w, int& h);
 

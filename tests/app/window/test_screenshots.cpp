@@ -196,6 +196,33 @@ TEST_CASE("screenshots: a session file opens in the state it saved; a malformed 
     CHECK(!std::filesystem::exists(out));
 }
 
+TEST_CASE("screenshots: Export PNG's picture is the view alone, at 1x, 2x or 3x, in the chosen theme", "[gl][screenshot][export]") {
+    if (!have_display()) return;
+    WindowOptions o;
+    o.width = 1280;
+    o.height = 720;
+    o.steps = 12;
+    for (const std::string& view : {std::string("attention"), std::string("curves")}) {
+        INFO("view " << view);
+        o.view = view;
+        WindowOptions crop = o;
+        crop.view_only = true;
+        const Image on_screen = render_screenshot(crop, ModelSettings{});   // the view's area, with its buttons
+        const Image one = render_slide_picture(o, ModelSettings{}, 1);
+        const Image two = render_slide_picture(o, ModelSettings{}, 2);
+        const Image light = render_slide_picture(o, ModelSettings{}, 1, "light");
+        CHECK(one.width == on_screen.width);
+        CHECK(one.height == on_screen.height);
+        CHECK(std::abs(two.width - 2 * one.width) <= 1);
+        CHECK(std::abs(two.height - 2 * one.height) <= 1);
+        CHECK(colours(one) > 8);
+        CHECK(diff_fraction(one, on_screen) > 0.01);  // no buttons (Curves: no controls either)
+        CHECK(diff_fraction(one, light) > 0.3);       // another background
+    }
+    CHECK_THROWS_AS(render_slide_picture(o, ModelSettings{}, 4), InputError);
+    CHECK_THROWS_AS(render_slide_picture(o, ModelSettings{}, 1, "sepia"), InputError);
+}
+
 TEST_CASE("session on the GPU backend: a scripted run with no GL error", "[gl][session]") {
     std::string why;
     if (!gl::ensure_context(&why)) {

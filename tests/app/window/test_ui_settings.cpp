@@ -115,3 +115,45 @@ TEST_CASE("export: trace JSON, head CSV, file names that never overwrite", "[exp
     CHECK(std::filesystem::path(export_path(dir.string(), "shapes-step2", "png")).filename() == "mla-lab-shapes-step2-2.png");
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("exports: the default folder is the pictures folder's mla-lab", "[settings][export]") {
+    const auto dir = std::filesystem::temp_directory_path() / "mla-export-dir-test";
+    std::filesystem::create_directories(dir / "cfg");
+    auto keep = [](const char* name) {
+        const char* v = std::getenv(name);
+        return std::pair<std::string, bool>(v ? v : "", v != nullptr);
+    };
+    const auto home = keep("HOME"), xdg = keep("XDG_PICTURES_DIR"), cfg = keep("XDG_CONFIG_HOME");
+    setenv("HOME", "/home/teacher", 1);
+    setenv("XDG_CONFIG_HOME", (dir / "cfg").c_str(), 1);
+    setenv("XDG_PICTURES_DIR", "/data/slides", 1);
+    CHECK(default_export_dir() == "/data/slides/mla-lab");
+    unsetenv("XDG_PICTURES_DIR");
+    std::ofstream(dir / "cfg" / "user-dirs.dirs") << "# written by xdg-user-dirs-update\nXDG_DESKTOP_DIR=\"$HOME/Desktop\"\n"
+                                                     "XDG_PICTURES_DIR=\"$HOME/Bilder\"\n";
+    CHECK(default_export_dir() == "/home/teacher/Bilder/mla-lab");
+    std::filesystem::remove(dir / "cfg" / "user-dirs.dirs");
+    CHECK(default_export_dir() == "/home/teacher/Pictures/mla-lab");
+    auto put_back = [](const char* name, const std::pair<std::string, bool>& v) {
+        if (v.second) setenv(name, v.first.c_str(), 1);
+        else unsetenv(name);
+    };
+    put_back("HOME", home);
+    put_back("XDG_PICTURES_DIR", xdg);
+    put_back("XDG_CONFIG_HOME", cfg);
+
+    // The export settings are remembered, and bad values keep the defaults.
+    UiSettings u;
+    u.export_scale = 3;
+    u.export_theme = "light";
+    CHECK(ui_settings_from_json(to_json(u)) == u);
+    nlohmann::json j = to_json(u);
+    j["export_scale"] = 7;
+    j["export_theme"] = "sepia";
+    CHECK(ui_settings_from_json(j).export_scale == 2);
+    CHECK(ui_settings_from_json(j).export_theme.empty());
+    // Slide-ready names carry no prefix; earlier files are never overwritten.
+    std::ofstream(dir / "curves-deepseek-v3-bf16.png") << "x";
+    CHECK(std::filesystem::path(export_path(dir.string(), "curves-deepseek-v3-bf16", "png", "")).filename() ==
+          "curves-deepseek-v3-bf16-2.png");
+}

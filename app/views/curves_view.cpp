@@ -365,10 +365,15 @@ void draw_curves_chart(const CurvesData& d, const CurvesSettings& s, float heigh
     ax.x = {"context length T (tokens in the cache)", scale, AxisFormat::Count};
     ax.x.min = static_cast<double>(d.request.min_tokens);
     ax.x.max = static_cast<double>(d.request.max_tokens);
-    ax.y = {s.gib ? "KV cache, all layers (GiB = 2^30 B)" : "KV cache, all layers (GB = 10^9 B)", scale,
-            s.gib ? AxisFormat::BytesBinary : AxisFormat::Bytes};
+    // The axis title runs along the plot's height: a short one when the plot is short.
+    const bool short_y = height < ImGui::GetFontSize() * 24;
+    ax.y = {s.gib ? (short_y ? "cache (GiB = 2^30 B)" : "KV cache, all layers (GiB = 2^30 B)")
+                  : (short_y ? "cache (GB = 10^9 B)" : "KV cache, all layers (GB = 10^9 B)"),
+            scale, s.gib ? AxisFormat::BytesBinary : AxisFormat::Bytes};
     ax.y.include_zero = !s.log;
-    ax.legend = LegendPos::TopLeft;
+    // Beside the chart when it is wide enough to spare the room, else in the corner that hides least:
+    // never over the 100,000-token line's label or the marks.
+    ax.legend = ImGui::GetContentRegionAvail().x > ImGui::GetFontSize() * 48 ? LegendPos::Right : LegendPos::Below;
     if (BeginPlot("##curves", ImVec2(-1, height), ax)) {
         std::vector<double> xs, ys;
         for (size_t i = 0; i < d.series.size(); ++i) {

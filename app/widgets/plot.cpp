@@ -319,6 +319,13 @@ struct RefLine {
     ImU32 color = 0;
 };
 
+struct Box {  // a screen rectangle
+    ImVec2 a, b;
+    Box(ImVec2 min, ImVec2 max) : a(min), b(max) {}
+    bool contains(ImVec2 p) const { return p.x >= a.x && p.x < b.x && p.y >= a.y && p.y < b.y; }
+    bool overlaps(const Box& o) const { return a.x < o.b.x && o.a.x < b.x && a.y < o.b.y && o.a.y < b.y; }
+};
+
 struct PlotState {
     bool active = false;
     PlotAxes axes;
@@ -502,39 +509,112 @@ std::vector<Tick> fit_x_ticks(Range r, const PlotAxis& axis, float width, float 
     return ticks;
 }
 
-// Draws the legend; returns true when the mouse is over it.
-bool draw_legend(ImDrawList* dl, const Frame& f, LegendPos pos, bool hovered, bool& consumed_click) {
-    if (pos == LegendPos::None) return false;
+// The legend's entries: one per named series, in `cols` columns (filled top to bottom).
+struct LegendLayout {
+    int entries = 0, cols = 1, rows = 0;
+    float entry_w = 0;  // one column: swatch, label, padding
+    ImVec2 size;        // the box (0 x 0 when no series is named)
+};
+
+// max_w > 0: as many columns as fit in that width (the Below legend); else one column.
+LegendLayout legend_layout(float max_w = 0) {
     const float font = ImGui::GetFontSize();
     const float pad = font * 0.35f, swatch = font * 1.2f, row_h = font * 1.15f;
+    LegendLayout l;
     float w = 0;
-    int rows = 0;
     for (const Series& s : g_plot.series) {
         const std::string d = display_label(s.label);
         if (d.empty()) continue;
         w = std::max(w, ImGui::CalcTextSize(d.c_str()).x);
-        ++rows;
+        ++l.entries;
     }
-    if (rows == 0) return false;
-    const ImVec2 size(pad * 3 + swatch + w, pad * 2 + row_h * rows);
-    const float m = font * 0.4f;
-    ImVec2 p;
+    if (l.entries == 0) return l;
+    l.entry_w = pad * 2 + swatch + w + font * 0.5f;
+    if (max_w > 0) l.cols = std::clamp(static_cast<int>((max_w - pad) / l.entry_w), 1, l.entries);
+    l.rows = (l.entries + l.cols - 1) / l.cols;
+    l.size = ImVec2(pad + l.entry_w * static_cast<float>(l.cols), pad * 2 + row_h * static_cast<float>(l.rows));
+    return l;
+}
+
+ImVec2 legend_size() { return legend_layout().size; }
+
+// The legend box's top-left corner at a corner of the plot area (Right: beside it).
+ImVec2 legend_corner(const Frame& f, LegendPos pos, ImVec2 size) {
+    const float m = ImGui::GetFontSize() * 0.4f;
     switch (pos) {
-    case LegendPos::TopLeft: p = ImVec2(f.min.x + m, f.min.y + m); break;
-    case LegendPos::TopRight: p = ImVec2(f.max.x - m - size.x, f.min.y + m); break;
-    case LegendPos::BottomLeft: p = ImVec2(f.min.x + m, f.max.y - m - size.y); break;
-    default: p = ImVec2(f.max.x - m - size.x, f.max.y - m - size.y); break;
+    case LegendPos::Right: return ImVec2(f.max.x + m * 1.5f, f.min.y);
+    case LegendPos::Below: return ImVec2(g_plot.frame_min.x, g_plot.frame_max.y - size.y);
+    case LegendPos::TopLeft: return ImVec2(f.min.x + m, f.min.y + m);
+    case LegendPos::TopRight: return ImVec2(f.max.x - m - size.x, f.min.y + m);
+    case LegendPos::BottomLeft: return ImVec2(f.min.x + m, f.max.y - m - size.y);
+    default: return ImVec2(f.max.x - m - size.x, f.max.y - m - size.y);
     }
+}
+
+// Auto: the corner where the box hides least. A label under it costs as much as 50 points of
+// curve (each segment sampled 8 times, so straight lines count too).
+LegendPos best_legend_corner(const Frame& f, ImVec2 size, const std::vector<Box>& labels) {
+    const LegendPos order[] = {LegendPos::TopLeft, LegendPos::TopRight, LegendPos::BottomRight, LegendPos::BottomLeft};
+    LegendPos best = LegendPos::TopLeft;
+    double best_cost = 1e300;
+    for (LegendPos pos : order) {
+        const ImVec2 p = legend_corner(f, pos, size);
+        const Box box(p, ImVec2(p.x + size.x, p.y + size.y));
+        double cost = 0;
+        for (const Box& r : labels)
+            if (r.overlaps(box)) cost += 50;
+        for (const Series& s : g_plot.series) {
+            if (s.hidden) continue;
+            bool have = false;
+            ImVec2 prev;
+            for (size_t i = 0; i < s.xs.size(); ++i) {
+                if (!usable(s.xs[i], f.xs) || !usable(s.ys[i], f.ys)) {
+                    have = false;
+                    continue;
+                }
+                const ImVec2 q = f.to_px(s.xs[i], s.ys[i]);
+                if (!have && box.contains(q)) cost += 1;
+                if (have)
+                    for (int k = 1; k <= 8; ++k) {
+                        const float t = static_cast<float>(k) / 8.0f;
+                        if (box.contains(ImVec2(prev.x + (q.x - prev.x) * t, prev.y + (q.y - prev.y) * t))) cost += 1;
+                    }
+                prev = q;
+                have = true;
+            }
+        }
+        if (cost < best_cost) {
+            best_cost = cost;
+            best = pos;
+        }
+    }
+    return best;
+}
+
+// Draws the legend; returns true when the mouse is over it. `labels`: what Auto avoids.
+bool draw_legend(ImDrawList* dl, const Frame& f, LegendPos pos, bool hovered, bool& consumed_click,
+                 const std::vector<Box>& labels) {
+    if (pos == LegendPos::None) return false;
+    const float font = ImGui::GetFontSize();
+    const float pad = font * 0.35f, swatch = font * 1.2f, row_h = font * 1.15f;
+    const LegendLayout lay = legend_layout(pos == LegendPos::Below ? g_plot.frame_max.x - g_plot.frame_min.x : 0.0f);
+    const ImVec2 size = lay.size;
+    if (size.x <= 0) return false;
+    if (pos == LegendPos::Auto) pos = best_legend_corner(f, size, labels);
+    const ImVec2 p = legend_corner(f, pos, size);
     dl->AddRectFilled(p, ImVec2(p.x + size.x, p.y + size.y), ImGui::GetColorU32(ImGuiCol_WindowBg, 0.85f),
                       font * 0.2f);
     dl->AddRect(p, ImVec2(p.x + size.x, p.y + size.y), ImGui::GetColorU32(ImGuiCol_Border), font * 0.2f);
 
     const ImVec2 mouse = ImGui::GetMousePos();
-    float y = p.y + pad;
+    int entry = 0;
     for (Series& s : g_plot.series) {
         const std::string d = display_label(s.label);
         if (d.empty()) continue;
-        const ImVec2 rmin(p.x, y), rmax(p.x + size.x, y + row_h);
+        const float x0 = p.x + lay.entry_w * static_cast<float>(entry / lay.rows);
+        const float y = p.y + pad + row_h * static_cast<float>(entry % lay.rows);
+        ++entry;
+        const ImVec2 rmin(x0, y), rmax(lay.cols > 1 ? x0 + lay.entry_w : p.x + size.x, y + row_h);
         const bool row_hovered = hovered && mouse.x >= rmin.x && mouse.x < rmax.x && mouse.y >= rmin.y &&
                                  mouse.y < rmax.y;
         if (row_hovered) {
@@ -547,7 +627,7 @@ bool draw_legend(ImDrawList* dl, const Frame& f, LegendPos pos, bool hovered, bo
             }
         }
         const float cy = y + row_h * 0.5f;
-        const ImVec2 a(p.x + pad, cy), b(p.x + pad + swatch, cy);
+        const ImVec2 a(x0 + pad, cy), b(x0 + pad + swatch, cy);
         if (s.hidden) {
             dl->AddLine(a, b, ImGui::GetColorU32(ImGuiCol_TextDisabled), 1.0f);
         } else {
@@ -555,7 +635,6 @@ bool draw_legend(ImDrawList* dl, const Frame& f, LegendPos pos, bool hovered, bo
         }
         dl->AddText(ImVec2(b.x + pad, y + (row_h - font) * 0.5f),
                     ImGui::GetColorU32(s.hidden ? ImGuiCol_TextDisabled : ImGuiCol_Text), d.c_str());
-        y += row_h;
     }
     return hovered && mouse.x >= p.x && mouse.x < p.x + size.x && mouse.y >= p.y && mouse.y < p.y + size.y;
 }
@@ -646,7 +725,8 @@ PlotResult EndPlot() {
     f.yr = axis_range(ax.y, false);
     const ImVec2 fmin = g_plot.frame_min, fmax = g_plot.frame_max;
     const float top = fmin.y + pad + (ax.title ? font * 1.4f : 0);
-    const float bottom = fmax.y - pad - font - tick_len - (ax.x.label ? font * 1.2f : 0);
+    const float below = ax.legend == LegendPos::Below ? legend_layout(fmax.x - fmin.x).size.y + font * 0.3f : 0.0f;
+    const float bottom = fmax.y - pad - font - tick_len - (ax.x.label ? font * 1.2f : 0) - below;
     const float plot_h = std::max(bottom - top, font);
     const std::vector<Tick> yticks = make_ticks(f.yr, f.ys, std::max(2, static_cast<int>(plot_h / (font * 2.2f))),
                                                 ax.y.format == AxisFormat::BytesBinary);
@@ -654,7 +734,9 @@ PlotResult EndPlot() {
     float ylabel_w = 0;
     for (const std::string& s : ylabels) ylabel_w = std::max(ylabel_w, ImGui::CalcTextSize(s.c_str()).x);
     const float left = fmin.x + pad + (ax.y.label ? font * 1.3f : 0) + ylabel_w + tick_len + font * 0.2f;
-    const float right = fmax.x - pad - font * 0.8f;  // room for the last x label's half
+    // Room for the last x label's half, and for a legend beside the area.
+    const float beside = ax.legend == LegendPos::Right && legend_size().x > 0 ? legend_size().x + font * 0.9f : 0.0f;
+    const float right = fmax.x - pad - font * 0.8f - beside;
     f.min = ImVec2(left, top);
     f.max = ImVec2(std::max(right, left + font), top + plot_h);
     const std::vector<Tick> xticks = fit_x_ticks(f.xr, ax.x, f.max.x - f.min.x, font);
@@ -689,7 +771,7 @@ PlotResult EndPlot() {
     }
     if (ax.x.label) {
         const ImVec2 sz = ImGui::CalcTextSize(ax.x.label);
-        dl->AddText(ImVec2((f.min.x + f.max.x - sz.x) * 0.5f, fmax.y - pad * 0.5f - font), text_col, ax.x.label);
+        dl->AddText(ImVec2((f.min.x + f.max.x - sz.x) * 0.5f, fmax.y - pad * 0.5f - font - below), text_col, ax.x.label);
     }
     if (ax.y.label) {
         const ImVec2 sz = ImGui::CalcTextSize(ax.y.label);
@@ -699,6 +781,7 @@ PlotResult EndPlot() {
     // ---- data, clipped to the plot area
     dl->PushClipRect(f.min, f.max, true);
     const float default_thickness = std::max(1.5f, font * 0.14f);
+    std::vector<Box> ref_labels;
     for (const RefLine& l : g_plot.lines) {
         const ImU32 col = l.color ? l.color : ImGui::GetColorU32(ImGuiCol_Text, 0.6f);
         if (l.vertical) {
@@ -709,6 +792,7 @@ PlotResult EndPlot() {
                 const float w = ImGui::CalcTextSize(l.label.c_str()).x;
                 const float tx = x + font * 0.25f + w > f.max.x ? x - font * 0.25f - w : x + font * 0.25f;
                 add_plated_text(dl, ImVec2(tx, f.min.y + font * 0.2f), col, l.label.c_str());
+                ref_labels.emplace_back(ImVec2(tx, f.min.y + font * 0.2f), ImVec2(tx + w, f.min.y + font * 1.2f));
             }
         } else {
             if (!usable(l.v, f.ys)) continue;
@@ -717,10 +801,12 @@ PlotResult EndPlot() {
             if (!l.label.empty()) {
                 const float w = ImGui::CalcTextSize(l.label.c_str()).x;
                 add_plated_text(dl, ImVec2(f.max.x - w - font * 0.3f, y - font * 1.1f), col, l.label.c_str());
+                ref_labels.emplace_back(ImVec2(f.max.x - w - font * 0.3f, y - font * 1.1f), ImVec2(f.max.x, y - font * 0.1f));
             }
         }
     }
     std::vector<ImVec2> pts;
+    std::vector<Box> labels;  // where text sits on the plot: an automatic legend keeps off it
     for (const Series& s : g_plot.series) {
         if (s.hidden) continue;
         const float th = s.thickness > 0 ? s.thickness : default_thickness;
@@ -752,7 +838,9 @@ PlotResult EndPlot() {
             if (tp.x + sz.x > f.max.x) tp.x = p.x - r - font * 0.3f - sz.x;
             if (tp.y < f.min.y) tp.y = p.y + r * 0.5f;
             add_plated_text(dl, tp, text_col, m.label.c_str());
+            labels.emplace_back(tp, ImVec2(tp.x + sz.x, tp.y + sz.y));
         }
+        labels.emplace_back(ImVec2(p.x - r, p.y - r), ImVec2(p.x + r, p.y + r));
     }
 
     // ---- legend (clickable), hover readout
@@ -760,7 +848,9 @@ PlotResult EndPlot() {
     const bool in_area = g_plot.item_hovered && mouse.x >= f.min.x && mouse.x < f.max.x && mouse.y >= f.min.y &&
                          mouse.y < f.max.y;
     bool legend_click = false;
-    const bool over_legend = draw_legend(dl, f, ax.legend, g_plot.item_hovered, legend_click);
+    labels.insert(labels.end(), ref_labels.begin(), ref_labels.end());
+    const bool outside = ax.legend == LegendPos::Right || ax.legend == LegendPos::Below;  // drawn after the area's clip
+    const bool over_legend = !outside && draw_legend(dl, f, ax.legend, g_plot.item_hovered, legend_click, labels);
     PlotResult result;
     if (in_area) {
         result.hovered = true;
@@ -770,6 +860,7 @@ PlotResult EndPlot() {
         if (ax.hover_readout && !over_legend) draw_readout(dl, f, mouse);
     }
     dl->PopClipRect();
+    if (outside) draw_legend(dl, f, ax.legend, g_plot.item_hovered, legend_click, labels);
 
     g_plot.active = false;
     ImGui::PopID();

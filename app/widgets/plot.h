@@ -64,12 +64,16 @@ struct PlotAxis {
     bool include_zero = false;              // linear auto-fit: stretch the range to contain 0
 };
 
-enum class LegendPos { None, TopLeft, TopRight, BottomLeft, BottomRight };
+// Auto: the corner whose box covers the fewest labels (markers, reference lines) and the
+// least of the curves, in the order top-left, top-right, bottom-right, bottom-left on ties.
+// Right: outside the plot area, on its right (the area narrows to make room). Below: under
+// the x axis, in as many columns as fit (the area shortens to make room).
+enum class LegendPos { None, TopLeft, TopRight, BottomLeft, BottomRight, Auto, Right, Below };
 
 struct PlotAxes {
     const char* title = nullptr;            // drawn above the plot area, or nullptr
     PlotAxis x, y;
-    LegendPos legend = LegendPos::TopLeft;  // inside the plot area
+    LegendPos legend = LegendPos::Auto;     // inside the plot area
     bool hover_readout = true;              // crosshair + nearest-point readout on hover
 };
 

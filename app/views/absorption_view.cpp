@@ -62,7 +62,7 @@ void AbsorptionView::draw(const Frame& f, Commands& cmds) {
         cmds.apply(m, Field::RopeOnLatent);
     }
     ImGui::SameLine();
-    ImGui::TextDisabled("(the same tokens and weights run on all three MLA paths in lockstep)");
+    text_wrapped_colored(pal.dim, "(the same tokens and weights run on all three MLA paths in lockstep)");
     if (step < 0 || step >= static_cast<int64_t>(s.path_diffs().size())) {
         empty_state("Step once: the three MLA paths then run on the same token and their outputs are compared.");
         return;
@@ -76,13 +76,18 @@ void AbsorptionView::draw(const Frame& f, Commands& cmds) {
     const int64_t H = c.num_attention_heads, C = c.kv_lora_rank, Dn = c.qk_nope_head_dim, Dr = c.qk_rope_head_dim,
                   Dv = c.v_head_dim, T = ab->cache_tokens;
 
+    // One line when it fits, else one line per figure.
+    const float font = ImGui::GetFontSize();
+    const bool one_line = ImGui::GetContentRegionAvail().x > font * 62;
     ImGui::Text("Largest |difference| of the logits at step %lld (T = %lld):", static_cast<long long>(step + 1),
                 static_cast<long long>(T));
-    ImGui::SameLine();
+    if (one_line) ImGui::SameLine();
     const bool broken = d.absorbed_vs_recompute > 1e-3;
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(broken ? pal.warn : pal.good), "absorbed vs recompute %.3g", d.absorbed_vs_recompute);
     ImGui::SameLine();
-    ImGui::Text("  cached-kv vs recompute %.3g   (attention weights: %.3g)", d.cached_vs_recompute, d.probs_absorbed_vs_recompute);
+    ImGui::Text("  cached-kv vs recompute %.3g", d.cached_vs_recompute);
+    if (one_line) ImGui::SameLine();
+    ImGui::Text("%s(attention weights: %.3g)", one_line ? "  " : "", d.probs_absorbed_vs_recompute);
     ImGui::PushTextWrapPos(0);
     if (!ms.rope_on_latent && ms.cache_dtype != CacheDtype::F32) {
         ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim),
@@ -105,10 +110,15 @@ void AbsorptionView::draw(const Frame& f, Commands& cmds) {
     ImGui::PopTextWrapPos();
     ImGui::Separator();
 
-    // ---- left: the two paths side by side; right: numbers and charts
-    const ImVec2 avail = ImGui::GetContentRegionAvail();
-    const float left_w = avail.x * 0.54f;
-    ImGui::BeginChild("##paths", ImVec2(left_w, avail.y), false);
+    // ---- left: the two paths side by side; right: numbers and charts. Narrow: one above the
+    // other, the view scrolled, each at a size it reads at.
+    const ImVec2 view_avail = ImGui::GetContentRegionAvail();
+    const bool stacked = view_avail.x < font * 56;
+    if (stacked) ImGui::BeginChild("##absorption_scroll", view_avail, false);
+    const float scroll_w = stacked ? ImGui::GetStyle().ScrollbarSize + font * 0.3f : 0.0f;
+    const ImVec2 avail(view_avail.x - scroll_w, stacked ? std::max(view_avail.y, font * 30) : view_avail.y);
+    const float left_w = stacked ? avail.x : avail.x * 0.54f;
+    ImGui::BeginChild("##paths", ImVec2(left_w, stacked ? std::max(avail.y, font * 34) : avail.y), false);
     const float unit = ImGui::GetFontSize() * 4.0f / static_cast<float>(std::max<int64_t>(C + Dr, 1));
     if (ImGui::BeginTable("##sbs", 2, ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY)) {
         ImGui::TableSetupScrollFreeze(0, 1);
@@ -142,9 +152,9 @@ void AbsorptionView::draw(const Frame& f, Commands& cmds) {
         ImGui::EndTable();
     }
     ImGui::EndChild();
-    ImGui::SameLine();
+    if (!stacked) ImGui::SameLine();
 
-    ImGui::BeginChild("##numbers", ImVec2(0, avail.y), false);
+    ImGui::BeginChild("##numbers", ImVec2(stacked ? avail.x : 0, avail.y), false);
     if (ImGui::BeginTable("##cost", 4, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingStretchProp)) {
         ImGui::TableSetupColumn("this step");
         ImGui::TableSetupColumn("FLOPs");
@@ -166,8 +176,8 @@ void AbsorptionView::draw(const Frame& f, Commands& cmds) {
         }
         ImGui::EndTable();
     }
-    ImGui::TextDisabled("FLOPs of the whole step (all %lld layers); bytes as stored (%s).", static_cast<long long>(c.num_hidden_layers),
-                        to_string(ms.cache_dtype));
+    text_wrapped_colored(pal.dim, "FLOPs of the whole step (all %lld layers); bytes as stored (%s).",
+                         static_cast<long long>(c.num_hidden_layers), to_string(ms.cache_dtype));
     cache_dtype_effect(f, cmds, true);
 
     const float chart_h = std::max(ImGui::GetFontSize() * 11, (ImGui::GetContentRegionAvail().y - ImGui::GetFrameHeightWithSpacing()) * 0.5f);
@@ -211,6 +221,7 @@ void AbsorptionView::draw(const Frame& f, Commands& cmds) {
     }
     ImGui::Checkbox("log FLOPs axis", &log_flops);
     ImGui::EndChild();
+    if (stacked) ImGui::EndChild();
 }
 
 }  // namespace mla::app

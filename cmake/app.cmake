@@ -61,7 +61,6 @@ install(TARGETS mla-lab RUNTIME DESTINATION bin)
 
 # ---- tests that need the app's libraries (no window) and tests that need GL (xvfb-run)
 add_executable(app_tests
-  tests/support/catch_main.cpp
   tests/app/cli/test_cli_hostile.cpp tests/app/cli/test_cli_train_report.cpp tests/app/cli/test_cli_cache_dtype.cpp
   tests/app/cli/test_cli_eval.cpp tests/app/cli/test_cli_sampling.cpp tests/app/cli/test_cli_tokenize.cpp tests/app/cli/test_cli_convert.cpp
   tests/app/session/test_lesson_show_me.cpp tests/app/session/test_session.cpp tests/app/session/test_session_stress.cpp
@@ -75,11 +74,11 @@ target_compile_definitions(app_tests PRIVATE MLA_FIXTURES_DIR="${CMAKE_SOURCE_DI
                                              MLA_ASSETS_DIR="${CMAKE_SOURCE_DIR}/assets"
                                              MLA_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
 mla_target_options(app_tests)
+mla_test_executable(app_tests)
 add_dependencies(app_tests mla-lab)  # the CLI tests run the executable
 catch_discover_tests(app_tests TEST_PREFIX "app:")
 
 add_executable(gl_tests
-  tests/support/catch_main.cpp
   tests/app/gl/test_gl_context.cpp tests/app/gl/test_gl_model.cpp tests/app/gl/test_gl_ops.cpp
   tests/app/window/test_plot_png.cpp tests/app/window/test_screenshots.cpp)
 target_include_directories(gl_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests)
@@ -87,6 +86,7 @@ target_link_libraries(gl_tests PRIVATE mla_cli Catch2::Catch2)
 target_compile_definitions(gl_tests PRIVATE MLA_FIXTURES_DIR="${CMAKE_SOURCE_DIR}/tests/fixtures"
                                             MLA_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
 mla_target_options(gl_tests)
+mla_test_executable(gl_tests)
 add_dependencies(gl_tests mla-lab)  # the screenshot tests run the executable
 catch_discover_tests(gl_tests TEST_PREFIX "gl:" DISCOVERY_TIMEOUT 60
                      PROPERTIES SKIP_REGULAR_EXPRESSION "MLA_TEST_SKIPPED")

@@ -154,10 +154,13 @@ void Timeline::draw(const Frame& f, Commands& cmds) {
         const float mx = ImGui::GetIO().MousePos.x - origin.x;
         const auto it = std::upper_bound(x.begin(), x.end(), mx);
         const int64_t i = static_cast<int64_t>(it - x.begin()) - 1;
-        if (i >= 0 && i < n)
-            ImGui::SetTooltip("step %lld (position %lld): %s (%s, byte %lld)", static_cast<long long>(i + 1),
+        if (i >= 0 && i < n) {
+            const std::string role = s.config().vocab_size == 256 ? utf8_byte_role(s.tokens(), i) : "";
+            ImGui::SetTooltip("step %lld (position %lld): %s (%s, byte %lld)%s%s", static_cast<long long>(i + 1),
                               static_cast<long long>(i), labels[static_cast<size_t>(i)].c_str(),
-                              s.in_prompt(i) ? "prompt" : "generated", static_cast<long long>(s.tokens()[static_cast<size_t>(i)]));
+                              s.in_prompt(i) ? "prompt" : "generated", static_cast<long long>(s.tokens()[static_cast<size_t>(i)]),
+                              role.empty() ? "" : "\n", role.c_str());
+        }
     }
     // Keep the selected token in sight when the selection moves.
     if (f.step != scrolled_to && f.step >= 0) {

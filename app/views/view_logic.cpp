@@ -519,4 +519,32 @@ std::vector<float> trace_logits(const Trace* t) {
     return r ? r->data : std::vector<float>{};
 }
 
+std::string utf8_byte_role(const std::vector<int64_t>& bytes, int64_t i) {
+    const int64_t n = static_cast<int64_t>(bytes.size());
+    if (i < 0 || i >= n) return "";
+    auto at = [&](int64_t k) { return static_cast<unsigned>(bytes[static_cast<size_t>(k)]); };
+    auto cont = [&](int64_t k) { return k < n && (at(k) & 0xC0u) == 0x80u && at(k) < 256; };
+    if (at(i) >= 256 || at(i) < 0x80) return "";  // not a byte, or ASCII
+    // The lead byte: i itself, or up to three bytes back over continuation bytes.
+    int64_t lead = i;
+    while (lead > 0 && i - lead < 3 && (at(lead) & 0xC0u) == 0x80u) --lead;
+    const unsigned b0 = at(lead);
+    const int len = b0 >= 0xC2 && b0 <= 0xDF ? 2 : b0 >= 0xE0 && b0 <= 0xEF ? 3 : b0 >= 0xF0 && b0 <= 0xF4 ? 4 : 0;
+    if (len == 0 || i - lead >= len) return "";  // a stray continuation byte, or an invalid lead
+    const int64_t have = std::min<int64_t>(len, n - lead);
+    for (int64_t k = lead + 1; k < lead + have; ++k)
+        if (!cont(k)) return "";
+    const std::string of = "byte " + std::to_string(i - lead + 1) + " of " + std::to_string(len);
+    if (have < len) return of + ", incomplete";
+    unsigned cp = b0 & (len == 2 ? 0x1Fu : len == 3 ? 0x0Fu : 0x07u);
+    for (int k = 1; k < len; ++k) cp = (cp << 6) | (at(lead + k) & 0x3Fu);
+    // Overlong forms and surrogates are not characters.
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) return "";
+    std::string ch;
+    for (int k = 0; k < len; ++k) ch += static_cast<char>(at(lead + k));
+    char code[16];
+    std::snprintf(code, sizeof code, "U+%04X", cp);
+    return "'" + ch + "' (" + code + "): " + of;
+}
+
 }  // namespace mla::app

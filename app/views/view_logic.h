@@ -63,6 +63,13 @@ int64_t attended_keys(const Trace& t);
 // no cache "..., 17 keys, all rebuilt this step (no cache)". Steps count from 1, positions from 0.
 std::string step_caption(const Trace& t);
 
+// ---- the timeline: bytes of one character
+
+// The character byte `i` of `bytes` belongs to when it is part of a multi-byte UTF-8
+// character: "'é' (U+00E9): byte 1 of 2". "" for an ASCII byte, a byte of no valid character,
+// or a character not complete in `bytes` yet (the bytes so far say "byte 1 of 2, incomplete").
+std::string utf8_byte_role(const std::vector<int64_t>& bytes, int64_t i);
+
 // ---- the window's notice at the top: the context
 
 // What the top of the window says about the run: nothing, a warning once the run is past the

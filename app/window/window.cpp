@@ -56,9 +56,10 @@ namespace {
 std::string g_glfw_error;
 void on_glfw_error(int code, const char* desc) { g_glfw_error = std::string(desc) + " (GLFW error " + std::to_string(code) + ")"; }
 
-// Latin-1, Greek, punctuation, sub/superscripts, arrows, maths, the open-box space mark, shapes.
-const ImWchar kGlyphs[] = {0x0020, 0x00FF, 0x0370, 0x03FF, 0x2000, 0x206F, 0x2070, 0x209F, 0x2190, 0x21FF,
-                           0x2200, 0x22FF, 0x2400, 0x243F, 0x25A0, 0x25FF, 0};
+// Latin-1 and Latin Extended-A, Greek, Cyrillic, punctuation, sub/superscripts, the euro sign,
+// arrows, maths, the open-box space mark, shapes (all in DejaVu Sans).
+const ImWchar kGlyphs[] = {0x0020, 0x017F, 0x0370, 0x03FF, 0x0400, 0x04FF, 0x2000, 0x206F, 0x2070, 0x209F, 0x20AC, 0x20AC,
+                           0x2190, 0x21FF, 0x2200, 0x22FF, 0x2400, 0x243F, 0x25A0, 0x25FF, 0};
 
 // The fonts folder (base/assets.h), when it holds the DejaVu fonts; "" = ImGui's own font.
 std::string find_fonts_dir() {

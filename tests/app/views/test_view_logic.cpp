@@ -361,3 +361,21 @@ TEST_CASE("view logic: what keeps the window busy is said in words, and quick co
     s.reset();
     CHECK(busy_text(s, c) == "Switching to the gpu backend");
 }
+
+TEST_CASE("timeline: a byte of a multi-byte character says which character and which byte", "[view_logic][utf8]") {
+    // "aé€😀" as UTF-8 bytes, then a stray continuation byte and a character cut short.
+    const std::vector<int64_t> b = {0x61, 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80, 0x80, 0xE2, 0x82};
+    CHECK(utf8_byte_role(b, 0).empty());                                  // ASCII
+    CHECK(utf8_byte_role(b, 1) == "'\xC3\xA9' (U+00E9): byte 1 of 2");
+    CHECK(utf8_byte_role(b, 2) == "'\xC3\xA9' (U+00E9): byte 2 of 2");
+    CHECK(utf8_byte_role(b, 5) == "'\xE2\x82\xAC' (U+20AC): byte 3 of 3");
+    CHECK(utf8_byte_role(b, 6) == "'\xF0\x9F\x98\x80' (U+1F600): byte 1 of 4");
+    CHECK(utf8_byte_role(b, 9) == "'\xF0\x9F\x98\x80' (U+1F600): byte 4 of 4");
+    CHECK(utf8_byte_role(b, 10).empty());                                 // a fifth continuation byte belongs to nothing
+    CHECK(utf8_byte_role(b, 11) == "byte 1 of 3, incomplete");            // the next byte has not been generated yet
+    CHECK(utf8_byte_role(b, 12) == "byte 2 of 3, incomplete");
+    CHECK(utf8_byte_role(b, 13).empty());
+    CHECK(utf8_byte_role({0xC0, 0x80}, 0).empty());                       // overlong
+    CHECK(utf8_byte_role({0xED, 0xA0, 0x80}, 1).empty());                 // a surrogate
+    CHECK(utf8_byte_role({0xC3, 0x41}, 0).empty());                       // lead byte without its continuation
+}

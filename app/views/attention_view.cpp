@@ -94,6 +94,7 @@ void AttentionView::draw(const Frame& f, Commands& cmds) {
                 ImGui::Text("layer %d, head %d", l, h);
                 widgets::HeatmapOptions o;
                 o.tooltip = !f.exporting;
+                o.hover_labels = labels.data();
                 o.highlight_row = n - 1;
                 char id[32];
                 std::snprintf(id, sizeof id, "##m%d_%d", l, h);

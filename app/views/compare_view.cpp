@@ -127,6 +127,7 @@ void CompareView::draw(const Frame& f, Commands& cmds) {
         text_wrapped_colored(palette(f.dark).dim, "%s", lane.weights_desc.c_str());
         widgets::HeatmapOptions o;
         o.tooltip = !f.exporting;
+        o.hover_labels = s.token_cstrs().data();
         o.highlight_row = n - 1;
         char id[16];
         std::snprintf(id, sizeof id, "##cmp%d", i);

@@ -278,12 +278,22 @@ HeatmapResult Heatmap::draw(const char* id, ImVec2 size, const HeatmapOptions& o
     }
 
     if (res.hovered && o.tooltip) {
-        const std::string a = cell_name(o.row_title, o.row_labels, res.row, "row", max_chars);
-        const std::string b = cell_name(o.col_title, o.col_labels, res.col, "col", max_chars);
         const bool future = causal_ && causal_masked(res.row, res.col, rows_, cols_);
         const std::string v = future ? std::string("masked: in the future")
                                      : format_value(value(res.row, res.col), o.value_format);
-        ImGui::SetTooltip("%s -> %s\n%s", a.c_str(), b.c_str(), v.c_str());
+        const char* const* rl = o.row_labels ? o.row_labels : o.hover_labels;
+        const char* const* cl = o.col_labels ? o.col_labels : o.hover_labels;
+        if (rl && cl && rl[res.row] && cl[res.col]) {
+            auto named = [&](const char* label, int index) {
+                return "'" + cut_label(label, max_chars * 2) + "' (step " + std::to_string(index + o.index_base) + ")";
+            };
+            ImGui::SetTooltip("%s %s %s: %s", named(rl[res.row], res.row).c_str(), future ? "cannot see" : o.verb,
+                              named(cl[res.col], res.col).c_str(), v.c_str());
+        } else {
+            const std::string a = cell_name(o.row_title, o.row_labels, res.row, "row", max_chars);
+            const std::string b = cell_name(o.col_title, o.col_labels, res.col, "col", max_chars);
+            ImGui::SetTooltip("%s -> %s\n%s", a.c_str(), b.c_str(), v.c_str());
+        }
     }
     return res;
 }

@@ -22,7 +22,8 @@
 //   When cells are smaller than a line of text, labels are thinned to every k-th; long
 //   labels are cut with "..".
 // - Hover: the hovered cell is outlined and, when options.tooltip, a tooltip shows
-//   "row label -> col label: value". The result gives row, col and value to the caller.
+//   "'row label' (step r) attends to 'col label' (step c): value" when labels are given
+//   (axis or hover labels), else "row r -> col c". The result gives row, col and value.
 // - The texture is created on the first update (a GL context must be current), deleted
 //   by the destructor (so destroy heatmaps before the GL context). Heatmap is movable
 //   (the texture moves with it), not copyable.
@@ -48,6 +49,11 @@ struct HeatmapOptions {
     AxisFormat value_format = AxisFormat::Number;
     int highlight_row = -1;                   // outline a whole row (e.g. the current query)
     int max_label_chars = 10;                 // labels longer than this are cut with ".."
+    // Labels for the tooltip only (a small map with no room for axis labels); when set, the
+    // tooltip names both tokens: "'S' (step 24) attends to 'p' (step 18): 0.41".
+    const char* const* hover_labels = nullptr;
+    const char* verb = "attends to";          // the tooltip's word between row and column
+    int index_base = 1;                       // the tooltip's numbers: index + this ("step" from 1)
 };
 
 struct HeatmapResult {

@@ -24,6 +24,36 @@ ImU32 slab_color(SlabPart p) {
 
 ImU32 alpha(ImU32 c, int a) { return (c & ~IM_COL32_A_MASK) | (static_cast<ImU32>(a) << IM_COL32_A_SHIFT); }
 
+// The tooltip of row r (token r) of slab i in `layer`: the token and the first numbers of
+// what that step appended, read from its trace ("k", "v", "c_kv", "k_rope" of the layer; the
+// slab's row in it is its index among the slabs of the same part).
+void tooltip_slab_row(const Frame& f, const std::vector<Slab>& slabs, size_t i, int layer, int64_t r) {
+    const Session& s = f.session;
+    const char* name = slabs[i].part == SlabPart::Key      ? "k"
+                       : slabs[i].part == SlabPart::Value  ? "v"
+                       : slabs[i].part == SlabPart::Latent ? "c_kv"
+                                                           : "k_rope";
+    int64_t row = 0;
+    for (size_t j = 0; j < i; ++j) row += slabs[j].part == slabs[i].part;
+    const auto& labels = s.token_labels();
+    std::string text = "'" + (r < static_cast<int64_t>(labels.size()) ? labels[static_cast<size_t>(r)] : std::string("?")) +
+                       "' (step " + std::to_string(r + 1) + "): row " + std::to_string(r) + " of " + slabs[i].label +
+                       ", layer " + std::to_string(layer);
+    const Trace* t = s.main().trace(r);
+    const TensorRecord* rec = t ? t->find(name, layer) : nullptr;
+    if (rec && row < rec->shape[0]) {
+        const int64_t cols = rec->shape[1], shown = std::min<int64_t>(cols, 6);
+        char buf[32];
+        text += "\nfirst numbers:";
+        for (int64_t c = 0; c < shown; ++c) {
+            std::snprintf(buf, sizeof buf, " %.3f", rec->data[static_cast<size_t>(row * cols + c)]);
+            text += buf;
+        }
+        text += cols > shown ? " ... (" + std::to_string(cols) + " in all, as computed in fp32)" : " (as computed in fp32)";
+    }
+    ImGui::SetTooltip("%s", text.c_str());
+}
+
 // One layer's slabs in the rectangle [p, p + size]: query heads on top with a line to each
 // slab they read, then the slabs (height = tokens, width = numbers per token), labels under.
 void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& slabs, const Config& c, float unit_w,
@@ -72,6 +102,14 @@ void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& 
         // the row this step appended
         dl->AddRectFilled(ImVec2(a.x, b.y - std::max(2.0f, row_h)), b, pal.warn);
         dl->AddRect(a, b, col, 0, 0, 1.5f);
+        // Hover: the row's token and the first numbers it holds (from that step's trace).
+        const ImVec2 mouse = ImGui::GetIO().MousePos;
+        if (!f.exporting && ImGui::IsWindowHovered() && mouse.x >= a.x && mouse.x < b.x && mouse.y >= a.y && mouse.y < b.y) {
+            const int64_t r = std::clamp<int64_t>(static_cast<int64_t>((mouse.y - a.y) / std::max(row_h, slab_h / static_cast<float>(T))), 0, T - 1);
+            const float ry = a.y + slab_h * static_cast<float>(r) / static_cast<float>(T);
+            dl->AddRect(ImVec2(a.x - 2, ry - 1), ImVec2(b.x + 2, ry + std::max(2.0f, slab_h / static_cast<float>(T)) + 1), pal.text, 0, 0, 2.0f);
+            tooltip_slab_row(f, slabs, i, layer, r);
+        }
         // Two short lines under the slab: what it is ("K", "c_KV") and whose ("h0", "g1", "all");
         // moved down a step when they would run into the previous slab's labels.
         const std::string& lab = slabs[i].label;
@@ -103,7 +141,6 @@ void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& 
         const ImVec2 ls = ImGui::CalcTextSize(lab);
         dl->AddText(ImVec2(c0.x - ls.x * 0.5f, c0.y - font * 1.6f), pal.dim, lab);
     }
-    (void)layer;
     (void)size;
 }
 

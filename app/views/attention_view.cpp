@@ -74,6 +74,7 @@ void AttentionView::draw(const Frame& f, Commands& cmds) {
         o.col_title = "key";
         o.highlight_row = n - 1;
         o.tooltip = !f.exporting;
+        o.follow = static_cast<int>(f.follow);
         const float side = std::min(avail.x - bar_w - font, avail.y - readout_h);
         ImGui::BeginGroup();
         hit = maps[static_cast<size_t>(layer * H + head)].draw("##big", ImVec2(side, side), o);
@@ -96,6 +97,7 @@ void AttentionView::draw(const Frame& f, Commands& cmds) {
                 o.tooltip = !f.exporting;
                 o.hover_labels = labels.data();
                 o.highlight_row = n - 1;
+                o.follow = static_cast<int>(f.follow);
                 char id[32];
                 std::snprintf(id, sizeof id, "##m%d_%d", l, h);
                 const widgets::HeatmapResult r = maps[static_cast<size_t>(l * H + h)].draw(id, ImVec2(side, side), o);
@@ -117,7 +119,8 @@ void AttentionView::draw(const Frame& f, Commands& cmds) {
         widgets::ColorBar("##bar", ImVec2(bar_w, std::min(avail.y * 0.6f, font * 16)), 0.0f, vmax, widgets::AxisFormat::Number,
                           "weight");
     }
-    // Readout: what is under the mouse, in words.
+    // Readout: what is under the mouse, in words; the key is followed in the other views.
+    if (hit.hovered && hit.col >= 0 && hit.col < n) f.hover_token(hit.col);
     if (hit.hovered && hit.row >= 0 && hit.col >= 0 && hit.row < n && hit.col < n) {
         if (hit.masked)
             ImGui::Text("layer %d, head %d: query %s (step %d) cannot see key %s (step %d): it comes later (causal mask)", hit_l,

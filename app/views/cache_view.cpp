@@ -102,6 +102,11 @@ void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& 
         // the row this step appended
         dl->AddRectFilled(ImVec2(a.x, b.y - std::max(2.0f, row_h)), b, pal.warn);
         dl->AddRect(a, b, col, 0, 0, 1.5f);
+        // The followed token's row, in every slab of every layer.
+        if (f.follow >= 0 && f.follow < T) {
+            const float fy = a.y + slab_h * static_cast<float>(f.follow) / static_cast<float>(T);
+            dl->AddRectFilled(ImVec2(a.x, fy), ImVec2(b.x, fy + std::max(2.0f, slab_h / static_cast<float>(T))), alpha(pal.text, 110));
+        }
         // Hover: the row's token and the first numbers it holds (from that step's trace).
         const ImVec2 mouse = ImGui::GetIO().MousePos;
         if (!f.exporting && ImGui::IsWindowHovered() && mouse.x >= a.x && mouse.x < b.x && mouse.y >= a.y && mouse.y < b.y) {
@@ -109,6 +114,7 @@ void draw_layer(ImDrawList* dl, ImVec2 p, ImVec2 size, const std::vector<Slab>& 
             const float ry = a.y + slab_h * static_cast<float>(r) / static_cast<float>(T);
             dl->AddRect(ImVec2(a.x - 2, ry - 1), ImVec2(b.x + 2, ry + std::max(2.0f, slab_h / static_cast<float>(T)) + 1), pal.text, 0, 0, 2.0f);
             tooltip_slab_row(f, slabs, i, layer, r);
+            f.hover_token(r);
         }
         // Two short lines under the slab: what it is ("K", "c_KV") and whose ("h0", "g1", "all");
         // moved down a step when they would run into the previous slab's labels.

@@ -129,10 +129,12 @@ void CompareView::draw(const Frame& f, Commands& cmds) {
         o.tooltip = !f.exporting;
         o.hover_labels = s.token_cstrs().data();
         o.highlight_row = n - 1;
+        o.follow = static_cast<int>(f.follow);
         char id[16];
         std::snprintf(id, sizeof id, "##cmp%d", i);
         const widgets::HeatmapResult r = maps[static_cast<size_t>(i)].draw(id, ImVec2(side, side), o);
         if (r.hovered) {
+            if (r.col >= 0) f.hover_token(r.col);
             hit = r;
             hit_k = i;
         }

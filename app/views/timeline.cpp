@@ -134,6 +134,7 @@ void Timeline::draw(const Frame& f, Commands& cmds) {
         const bool is_sel = i == f.step;
         dl->AddRectFilled(a, b, s.in_prompt(i) ? prompt_bg : gen_bg, 3.0f);
         if (is_sel) dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), pal.warn, 3.0f, 0, 2.5f);
+        if (i == f.follow && !is_sel) dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), pal.accent, 3.0f, 0, 2.0f);
         else if (i > f.step) dl->AddRectFilled(a, b, f.dark ? IM_COL32(0, 0, 0, 110) : IM_COL32(255, 255, 255, 140), 3.0f);
         const char* lab = labels[static_cast<size_t>(i)].c_str();
         const float tw = ImGui::CalcTextSize(lab).x;
@@ -154,6 +155,7 @@ void Timeline::draw(const Frame& f, Commands& cmds) {
         const float mx = ImGui::GetIO().MousePos.x - origin.x;
         const auto it = std::upper_bound(x.begin(), x.end(), mx);
         const int64_t i = static_cast<int64_t>(it - x.begin()) - 1;
+        if (i >= 0 && i < n) f.hover_token(i);
         if (i >= 0 && i < n) {
             const std::string role = s.config().vocab_size == 256 ? utf8_byte_role(s.tokens(), i) : "";
             ImGui::SetTooltip("step %lld (position %lld): %s (%s, byte %lld)%s%s", static_cast<long long>(i + 1),

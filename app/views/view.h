@@ -21,6 +21,14 @@ struct Frame {
     ImFont* mono = nullptr;       // monospace font for numbers and equations (may be null)
     bool exporting = false;       // a screenshot is being made: hide hover-only decorations
     bool slide = false;           // an exported picture of the view alone: no controls (Curves: the chart and table only)
+    // One token followed everywhere: the step (0-based) hovered last frame in any view (a
+    // timeline chip, a heatmap cell's key, a cache row), -1 = none. A view that finds one under
+    // the mouse this frame writes it to *follow_next (the window passes it on to the next frame).
+    int64_t follow = -1;
+    int64_t* follow_next = nullptr;
+    void hover_token(int64_t step) const {
+        if (follow_next && !exporting) *follow_next = step;
+    }
 };
 
 // Theme-aware colours for drawings (not series: those come from widgets/colormap.h).

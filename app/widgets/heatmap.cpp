@@ -230,6 +230,19 @@ HeatmapResult Heatmap::draw(const char* id, ImVec2 size, const HeatmapOptions& o
     dl->AddRectFilled(mmin, mmax, ImGui::GetColorU32(ImGuiCol_TextDisabled, 0.22f));
     dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(texture_)), mmin, mmax);
     dl->AddRect(ImVec2(mmin.x - 1, mmin.y - 1), ImVec2(mmax.x + 1, mmax.y + 1), ImGui::GetColorU32(ImGuiCol_Text, 0.4f));
+    if (o.follow >= 0) {  // the followed token: a band over its row and its column
+        const ImU32 band = ImGui::GetColorU32(ImGuiCol_Text, 0.28f), edge = ImGui::GetColorU32(ImGuiCol_Text, 0.8f);
+        if (o.follow < rows_) {
+            const float y0 = mmin.y + cell_h * static_cast<float>(o.follow);
+            dl->AddRectFilled(ImVec2(mmin.x, y0), ImVec2(mmax.x, y0 + cell_h), band);
+            dl->AddRect(ImVec2(mmin.x - 1, y0), ImVec2(mmax.x + 1, y0 + cell_h), edge, 0, 0, 1.0f);
+        }
+        if (o.follow < cols_) {
+            const float x0 = mmin.x + cell_w * static_cast<float>(o.follow);
+            dl->AddRectFilled(ImVec2(x0, mmin.y), ImVec2(x0 + cell_w, mmax.y), band);
+            dl->AddRect(ImVec2(x0, mmin.y - 1), ImVec2(x0 + cell_w, mmax.y + 1), edge, 0, 0, 1.0f);
+        }
+    }
     if (o.highlight_row >= 0 && o.highlight_row < rows_) {
         const float y0 = mmin.y + cell_h * o.highlight_row;
         dl->AddRect(ImVec2(mmin.x - 2, y0 - 1), ImVec2(mmax.x + 2, y0 + cell_h + 1), ImGui::GetColorU32(ImGuiCol_Text), 0, 0, 2.0f);

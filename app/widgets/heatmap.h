@@ -54,6 +54,9 @@ struct HeatmapOptions {
     const char* const* hover_labels = nullptr;
     const char* verb = "attends to";          // the tooltip's word between row and column
     int index_base = 1;                       // the tooltip's numbers: index + this ("step" from 1)
+    // One token followed across the views: its row and its column tinted (the query it asks
+    // with and the key it is read as); -1 = none.
+    int follow = -1;
 };
 
 struct HeatmapResult {

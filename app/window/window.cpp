@@ -172,6 +172,7 @@ private:
     float built_scale_ = 0;
     Presentation present_;
     KeyQueue keys_;                         // transport key presses since the last frame (GLFW callback)
+    int64_t follow_ = -1, follow_next_ = -1;  // the token hovered last frame / this frame (Frame::follow)
     std::string focused_tile_;              // the tile last focused (what a presentation from tiles shows)
     bool fullscreen_ = false;
     int windowed_x_ = 0, windowed_y_ = 0, windowed_w_ = 0, windowed_h_ = 0;  // to restore on leaving
@@ -450,7 +451,9 @@ void App::frame(double dt) {
     Commands cmds;
     shortcuts(cmds);
     transport_.tick(dt, *session_, cmds, ui_.play_speed);
+    follow_next_ = -1;
     draw_ui(cmds);
+    follow_ = follow_next_;  // what is hovered now is followed in every view next frame
     keys_.clear();  // what no one took this frame (keys of no use here) is not kept for the next
     glfwMakeContextCurrent(win_);  // the sidebar's GPU check may have made another context current
     ImGui::Render();
@@ -570,9 +573,12 @@ void App::draw_ui(Commands& cmds) {
                  ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
                      ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoBackground);
     Frame f{*session_, session_->selected(), session_->trace(), ui_.dark, mono_, exporting_};
+    f.follow = follow_ < session_->steps() ? follow_ : -1;
+    f.follow_next = &follow_next_;
     if (sliding_) {
         f.dark = slide_dark_;
         f.exporting = f.slide = true;
+        f.follow = -1;
         draw_view(slide_->view, ImVec2(0, 0), false, f, cmds);
         ImGui::End();
         return;
@@ -667,12 +673,18 @@ void App::draw_views(const Frame& f, Commands& cmds) {
             empty_state("All views are closed: switch to Tabs and use + to open one.");
             return;
         }
-        const int cols = n <= 1 ? 1 : (n <= 4 ? 2 : 3);
-        const int rows = (n + cols - 1) / cols;
+        // A tile is at least 30 x 20 characters, so its diagrams and maps stay readable; when the
+        // open views do not fit at that size, the tiles scroll.
+        const float font = ImGui::GetFontSize();
         const ImVec2 avail = ImGui::GetContentRegionAvail();
         const float sp = ImGui::GetStyle().ItemSpacing.x;
-        const ImVec2 cell((avail.x - sp * static_cast<float>(cols - 1)) / static_cast<float>(cols),
-                          (avail.y - sp * static_cast<float>(rows - 1)) / static_cast<float>(rows));
+        const float min_w = font * 30, min_h = font * 20;
+        const int want = n <= 1 ? 1 : (n <= 4 ? 2 : 3);
+        const int cols = std::clamp(static_cast<int>((avail.x + sp) / (min_w + sp)), 1, want);
+        const int rows = (n + cols - 1) / cols;
+        const float scroll_w = rows * (min_h + sp) > avail.y ? ImGui::GetStyle().ScrollbarSize : 0.0f;
+        const ImVec2 cell((avail.x - scroll_w - sp * static_cast<float>(cols - 1)) / static_cast<float>(cols),
+                          std::max(min_h, (avail.y - sp * static_cast<float>(rows - 1)) / static_cast<float>(rows)));
         for (int i = 0; i < n; ++i) {
             if (i % cols) ImGui::SameLine();
             draw_view(open[static_cast<size_t>(i)], cell, true, f, cmds);
@@ -713,8 +725,14 @@ void App::draw_view(const std::string& id, ImVec2 size, bool tile, const Frame& 
     ImGui::BeginChild(("##view_" + id).c_str(), size, tile);
     const ImVec2 wmin = ImGui::GetWindowPos(), wsz = ImGui::GetWindowSize();
     if (tile && ImGui::IsWindowFocused(ImGuiFocusedFlags_ChildWindows)) focused_tile_ = id;
-    if (tile) {
-        ImGui::TextUnformatted(view_title(id));
+    if (tile) {  // the title; double-click shows the view alone (as a tab)
+        ImGui::Selectable(view_title(id), false, ImGuiSelectableFlags_AllowDoubleClick,
+                          ImVec2(ImGui::CalcTextSize(view_title(id)).x, 0));
+        if (ImGui::IsItemHovered() && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
+            ui_.tiles = false;
+            ui_.active_view = select_view_ = id;
+        }
+        if (ImGui::IsItemHovered() && !exporting_) ImGui::SetTooltip("Double-click: %s alone (Tiles brings the others back)", view_title(id));
         ImGui::SameLine();
     }
     if (!present_.on && !sliding_) {  // a presentation and a slide show the view alone

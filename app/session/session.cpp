@@ -3,6 +3,8 @@
 // [SECTION] session
 #include "session/session.h"
 
+#include "model/logit_lens.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -21,6 +23,12 @@
 namespace mla::app {
 
 // ============================================================================ [SECTION] lanes
+
+std::vector<std::vector<float>> Session::logit_lens(int64_t step) const {
+    const Trace* t = main().trace(step);
+    if (!t || !main().weights) return {};
+    return mla::logit_lens(*main().weights, *t);
+}
 
 const Trace* Lane::trace(int64_t step) const {
     if (step < 0 || step >= static_cast<int64_t>(traces.size())) return nullptr;

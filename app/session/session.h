@@ -156,6 +156,10 @@ public:
     // prompt byte on) or, inside the prompt, the model's most likely byte. -1 if none.
     int64_t predicted(int64_t step) const;
     std::string generated_text() const;    // the tokens after the prompt, as text
+    // The logit lens of the main model at `step` (model/logit_lens.h): the logits the
+    // embedding and the residual after each layer would give; the last row is the model's own.
+    // Empty before the first step.
+    std::vector<std::vector<float>> logit_lens(int64_t step) const;
 
     const Lane& main() const { return lanes_.at(main_); }
     const Trace* trace() const { return main().trace(selected_); }   // the selected step

@@ -127,6 +127,28 @@ void PredictionsView::draw(const Frame& f, Commands& cmds) {
             }
         }
     }
+
+    // The logit lens: the residual after each layer read through the final norm and lm_head.
+    ImGui::Spacing();
+    ImGui::Separator();
+    ImGui::TextUnformatted("Logit lens: what each layer's residual would predict");
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("the residual stream after each layer, put through the final RMSNorm (its scale computed on that "
+                        "residual) and lm_head, softmax at T = 1; the last row is the model's own prediction");
+    ImGui::PopTextWrapPos();
+    const std::vector<std::vector<float>> lens = s.logit_lens(step);
+    const Sampling plain{};  // T = 1, nothing cut
+    for (size_t i = 0; i < lens.size(); ++i) {
+        const std::string name = i == 0 ? "embedding" : "after layer " + std::to_string(i - 1);
+        const bool last = i + 1 == lens.size();
+        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(last ? pal.text : pal.dim), "%s", name.c_str());
+        float x = ImGui::GetFontSize() * 7.5f;  // the figures in columns
+        for (const PredictionRow& r : prediction_rows(lens[i], plain, 3)) {
+            ImGui::SameLine(x);
+            x += ImGui::GetFontSize() * 4.5f;
+            ImGui::Text(" '%s' %.0f%%", token_text(r.id, TokenStyle::Label, V).c_str(), 100.0 * r.before);
+        }
+    }
     ImGui::EndChild();
 }
 

@@ -216,6 +216,7 @@ void Decoder::forward_token(int64_t token, int64_t pos, Trace* trace, bool want_
         be_.add(view(x_), view(mlp_y_), D);
     }
     if (!want_logits) return;
+    record(trace, "x_final", -1, view(x_), 1, D);  // the residual after the last layer (the logit lens reads it)
     be_.rmsnorm(view(xn_), view(x_), view(dev_.final_norm), D, eps);
     be_.matvec(view(logits_buf_), view(xn_), view(dev_.lm_head), c.vocab_size, D);
     record(trace, "logits", -1, view(logits_buf_), 1, c.vocab_size);

@@ -12,6 +12,7 @@
 #include "base/numbers.h"
 #include "model/cpu_backend.h"
 #include "model/decoder.h"
+#include "model/logit_lens.h"
 
 using namespace mla;
 
@@ -234,4 +235,54 @@ TEST_CASE("sampling: top-k and top-p keep the most likely tokens, renormalised, 
     CHECK(top[0].id == 1);
     CHECK(top[1].id == 3);
     CHECK(top[2].id == 4);
+}
+
+TEST_CASE("logit lens: the final norm recomputed on each layer's residual; the last row is the model's logits", "[model][lens]") {
+    for (AttnKind kind : {AttnKind::MHA, AttnKind::MLA}) {
+        INFO(to_string(kind));
+        Config cfg = builtin_config(kind);
+        auto w = std::make_shared<const Weights>(random_weights(cfg, 5));
+        CpuBackend be;
+        Decoder dec(w, be, path(MlaPath::Absorbed));
+        Trace t;
+        for (int64_t tok : {77, 97, 107, 101, 32}) dec.step(tok, &t);
+        const auto lens = logit_lens(*w, t);
+        const int64_t L = cfg.num_hidden_layers, D = cfg.hidden_size, V = cfg.vocab_size;
+        REQUIRE(static_cast<int64_t>(lens.size()) == L + 1);
+        const TensorRecord* logits = t.find("logits");
+        REQUIRE(logits);
+        for (int64_t v = 0; v < V; ++v) CHECK(lens.back()[static_cast<size_t>(v)] == Approx(logits->data[static_cast<size_t>(v)]).margin(1e-4));
+        // Each row by hand, in double: rms of that residual, the norm's weights, then lm_head.
+        const Mat& head = w->lm_head.size() > 0 ? w->lm_head : w->embed;  // tied embeddings
+        const TensorRecord* fin = t.find("x_final");
+        REQUIRE(fin);
+        for (int64_t i = 0; i <= L; ++i) {
+            const TensorRecord* x = i < L ? t.find("x", static_cast<int>(i)) : fin;
+            REQUIRE(x);
+            double ms = 0;
+            for (float e : x->data) ms += static_cast<double>(e) * e;
+            const double inv = 1.0 / std::sqrt(ms / static_cast<double>(D) + cfg.rms_norm_eps);
+            double worst = 0, reused = 0;
+            double ms_last = 0;
+            for (float e : fin->data) ms_last += static_cast<double>(e) * e;
+            const double inv_last = 1.0 / std::sqrt(ms_last / static_cast<double>(D) + cfg.rms_norm_eps);
+            for (int64_t v = 0; v < V; ++v) {
+                double dot = 0;
+                for (int64_t d = 0; d < D; ++d)
+                    dot += static_cast<double>(head(v, d)) * w->final_norm(d) * x->data[static_cast<size_t>(d)];
+                worst = std::max(worst, std::abs(dot * inv - lens[static_cast<size_t>(i)][static_cast<size_t>(v)]));
+                reused = std::max(reused, std::abs(dot * inv_last - lens[static_cast<size_t>(i)][static_cast<size_t>(v)]));
+            }
+            CHECK(worst < 1e-4);
+            if (i < L) CHECK(reused > 1e-3);  // the last layer's scale would give other numbers
+        }
+    }
+    // A lane that keeps only some tensors has no residuals: refused with a message.
+    auto w = std::make_shared<const Weights>(random_weights(builtin_config(AttnKind::MLA), 5));
+    CpuBackend be;
+    Decoder dec(w, be, path(MlaPath::Absorbed));
+    dec.set_trace_request({"att_probs", "logits"});
+    Trace t;
+    dec.step(77, &t);
+    CHECK_THROWS_WITH(logit_lens(*w, t), Catch::Contains("residual"));
 }

@@ -48,6 +48,13 @@ DiagramDraw draw_diagram(const char* id, const Diagram& d, const Trace* trace, i
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     if (size.x <= 0) size.x = ImGui::GetContentRegionAvail().x;
     if (size.y <= 0) size.y = ImGui::GetContentRegionAvail().y;
+    // Each row needs its name above the box, the box and its shape under it: never less than
+    // kMinPitch lines. A diagram that needs more height than it was given takes it (the view scrolls)
+    // rather than drawing one row's labels over the next.
+    constexpr float kMinPitch = 5.0f;
+    float rows_max = 0;
+    for (const DiagramNode& n : d.nodes) rows_max = std::max(rows_max, n.row);
+    size.y = std::max(size.y, font * (1.6f + 2.4f + kMinPitch * (rows_max + 1.0f)));
     ImGui::InvisibleButton(id, size);
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
@@ -73,7 +80,7 @@ DiagramDraw draw_diagram(const char* id, const Diagram& d, const Trace* trace, i
 
     // Rows share the height; box sides are linear in the dims, the input x as wide as max_px.
     const float top = font * 1.6f, bottom = font * 2.4f;
-    const float pitch = std::max(font * 3.0f, (size.y - top - bottom) / (max_row + 1.0f));
+    const float pitch = std::max(font * kMinPitch, (size.y - top - bottom) / (max_row + 1.0f));
     const float gap = font * 2.4f;
     // The largest box side (max_px) for which the columns fit the width: labels set a floor on
     // each column's width, boxes grow with max_px. Bisect between 2 fonts and the row pitch.
@@ -96,7 +103,7 @@ DiagramDraw draw_diagram(const char* id, const Diagram& d, const Trace* trace, i
         for (float w : colw) total += w + gap;
         return total;
     };
-    float lo = font * 2.0f, hi = std::max(lo, std::min(font * 10.0f, pitch * 0.7f));
+    float lo = font * 1.2f, hi = std::max(lo, std::min(font * 10.0f, std::min(pitch * 0.7f, pitch - font * 3.5f)));
     if (layout(hi) <= size.x) {
         lo = hi;
     } else {

@@ -371,6 +371,9 @@ void LessonView::draw(const Frame& f, Commands& cmds) {
     const float list_w = list ? std::min(font * 14.0f, avail.x * 0.2f) : 0.0f;
     const float rest = avail.x - (list ? list_w + sp : 0.0f);
     const float text_w = live ? std::clamp(rest * 0.34f, font * 21.0f, font * 30.0f) : rest;
+    // Too narrow for the text beside a live view of at least 30 characters: the text above,
+    // the live view under it.
+    const bool stacked = live && rest - text_w - sp < font * 30.0f;
 
     if (list) {
         ImGui::BeginChild("##lesson_chapters", ImVec2(list_w, 0), true);
@@ -378,12 +381,15 @@ void LessonView::draw(const Frame& f, Commands& cmds) {
         ImGui::EndChild();
         ImGui::SameLine();
     }
-    ImGui::BeginChild("##lesson_page", ImVec2(live ? text_w : 0, 0), false);
+    // Stacked, each part keeps a readable height and the lesson scrolls as a whole.
+    const float page_h = stacked ? std::max(font * 9.0f, avail.y * 0.4f) : 0.0f;
+    const float live_h = stacked ? std::max(font * 20.0f, avail.y - page_h - sp) : 0.0f;
+    ImGui::BeginChild("##lesson_page", ImVec2(live && !stacked ? text_w : 0, page_h), false);
     draw_page(f, cmds);
     ImGui::EndChild();
     if (live) {
-        ImGui::SameLine();
-        ImGui::BeginChild("##lesson_live", ImVec2(0, 0), true);
+        if (!stacked) ImGui::SameLine();
+        ImGui::BeginChild("##lesson_live", ImVec2(stacked ? rest : 0, live_h), true);
         std::string title = p.show.view;
         title[0] = static_cast<char>(title[0] - 'a' + 'A');
         ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "Live: the %s view", title.c_str());

@@ -202,8 +202,14 @@ void LessonView::draw_header(const Frame& f, Commands& cmds, bool list_shown) {
     const PageRef r = page_ref(lesson, progress.page);
     const LessonChapter& c = lesson.chapters[static_cast<size_t>(r.chapter)];
     if (ImGui::SmallButton(list_shown ? "Hide chapters" : "Show chapters")) chapter_list = list_shown ? 0 : 1;
+    // Each item on the line while it fits, else on the next (a narrow view, a large scale).
+    auto next_fits = [](float w) {
+        ImGui::SameLine();
+        if (ImGui::GetContentRegionAvail().x < w) ImGui::NewLine();
+    };
+    const auto small_w = [](const char* label) { return ImGui::CalcTextSize(label).x + ImGui::GetStyle().FramePadding.x * 2; };
     ImGui::SameLine();
-    ImGui::SetNextItemWidth(font * 17.0f);
+    ImGui::SetNextItemWidth(std::min(font * 17.0f, std::max(font * 8.0f, ImGui::GetContentRegionAvail().x)));
     const std::string current = chapter_label(lesson, r.chapter);
     if (ImGui::BeginCombo("##chapter", current.c_str(), ImGuiComboFlags_HeightLarge)) {
         for (int ci = 0; ci < static_cast<int>(lesson.chapters.size()); ++ci) {
@@ -211,16 +217,18 @@ void LessonView::draw_header(const Frame& f, Commands& cmds, bool list_shown) {
         }
         ImGui::EndCombo();
     }
-    ImGui::SameLine();
+    next_fits(small_w("< Previous") + small_w("Next >") + ImGui::GetStyle().ItemSpacing.x);
     if (ImGui::SmallButton("< Previous")) go(progress.page - 1, f, cmds);
     ImGui::SameLine();
     if (ImGui::SmallButton("Next >")) go(progress.page + 1, f, cmds);
-    ImGui::SameLine();
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "page %d of %d", r.page + 1, static_cast<int>(c.pages.size()));
-    ImGui::SameLine();
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "| %d of %d pages seen", progress.seen_count(lesson),
-                       lesson.page_count());
-    ImGui::SameLine();
+    char page[48], seen[64];
+    std::snprintf(page, sizeof page, "page %d of %d", r.page + 1, static_cast<int>(c.pages.size()));
+    std::snprintf(seen, sizeof seen, "| %d of %d pages seen", progress.seen_count(lesson), lesson.page_count());
+    next_fits(ImGui::CalcTextSize(page).x);
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "%s", page);
+    next_fits(ImGui::CalcTextSize(seen).x);
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(pal.dim), "%s", seen);
+    next_fits(small_w("Reload"));
     if (ImGui::SmallButton("Reload")) load();
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("Read the lesson files again (%s)", lesson.chapters.empty() ? "assets/lesson" : c.file.c_str());

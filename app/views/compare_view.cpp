@@ -1,5 +1,7 @@
 #include "views/compare_view.h"
 
+#include <array>
+
 #include <algorithm>
 #include <cmath>
 
@@ -53,7 +55,11 @@ void reads_diagram(ImDrawList* dl, ImVec2 p, float w, const Config& c, int selec
         if (c.is_mla()) std::snprintf(lab, sizeof lab, "c_KV + k_R");
         else if (S == 1) std::snprintf(lab, sizeof lab, "K, V");
         else std::snprintf(lab, sizeof lab, S == H ? "K,V %d" : "K,V g%d", g);
-        const ImVec2 ls = ImGui::CalcTextSize(lab);
+        ImVec2 ls = ImGui::CalcTextSize(lab);
+        if (ls.x > box_w - font * 0.2f && !c.is_mla() && S > 1) {  // a narrow box: the number alone
+            std::snprintf(lab, sizeof lab, S == H ? "%d" : "g%d", g);
+            ls = ImGui::CalcTextSize(lab);
+        }
         dl->AddText(ImVec2(src_x(g) - ls.x * 0.5f, y1 + font * 0.2f), pal.text, lab);
     }
     dl->AddText(ImGui::GetFont(), font, ImVec2(p.x, y1 + font * 1.8f), pal.dim, reads_note(c), nullptr, w);  // wrapped to the column
@@ -76,7 +82,7 @@ void CompareView::draw(const Frame& f, Commands& cmds) {
     ImGui::SetNextItemWidth(font * 6);
     ImGui::SliderInt("query head", &head, 0, H - 1);
     ImGui::SameLine();
-    ImGui::TextDisabled("  the same tokens in lockstep; each kind runs its own model");
+    text_wrapped_colored(palette(f.dark).dim, "  the same tokens in lockstep; each kind runs its own model");
     layer = std::clamp(layer, 0, L - 1);
     head = std::clamp(head, 0, H - 1);
     const int n = static_cast<int>(step + 1);
@@ -110,21 +116,35 @@ void CompareView::draw(const Frame& f, Commands& cmds) {
     double mha_bytes = 0;
     widgets::HeatmapResult hit;
     int hit_k = -1;
+    // Each column's title and weights line, and the tallest of them: the maps start level.
+    std::array<std::string, 4> titles;
+    float header_h = 0;
+    for (int i = 0; i < 4; ++i) {
+        const Config& c = s.compare(kKinds[i]).cfg;
+        char buf[96];
+        if (c.is_mla())
+            std::snprintf(buf, sizeof buf, "%s (d_c = %lld, d_r = %lld)", display_name(kKinds[i]), static_cast<long long>(c.kv_lora_rank),
+                          static_cast<long long>(c.qk_rope_head_dim));
+        else
+            std::snprintf(buf, sizeof buf, "%s (%lld KV head%s)", display_name(kKinds[i]), static_cast<long long>(c.num_key_value_heads),
+                          c.num_key_value_heads == 1 ? "" : "s");
+        titles[static_cast<size_t>(i)] = buf;
+        header_h = std::max(header_h, ImGui::CalcTextSize(buf, nullptr, false, col_w).y +
+                                          ImGui::CalcTextSize(s.compare(kKinds[i]).weights_desc.c_str(), nullptr, false, col_w).y +
+                                          ImGui::GetStyle().ItemSpacing.y * 2);
+    }
     for (int i = 0; i < 4; ++i) {
         const Lane& lane = s.compare(kKinds[i]);
         const Trace* t = lane.trace(step);
         if (i) ImGui::SameLine();
         ImGui::BeginGroup();
+        const float y_top = ImGui::GetCursorPosY();
         // Narrow panels (the lesson's live view) wrap the text inside the column instead of widening it.
         ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + col_w);
         const Config& c = lane.cfg;
-        if (c.is_mla())
-            ImGui::TextWrapped("%s (d_c = %lld, d_r = %lld)", display_name(kKinds[i]), static_cast<long long>(c.kv_lora_rank),
-                        static_cast<long long>(c.qk_rope_head_dim));
-        else
-            ImGui::TextWrapped("%s (%lld KV head%s)", display_name(kKinds[i]), static_cast<long long>(c.num_key_value_heads),
-                        c.num_key_value_heads == 1 ? "" : "s");
+        text_wrapped_colored(kind_text_color(kKinds[i], f.dark), "%s", titles[static_cast<size_t>(i)].c_str());
         text_wrapped_colored(palette(f.dark).dim, "%s", lane.weights_desc.c_str());
+        ImGui::SetCursorPosY(std::max(ImGui::GetCursorPosY(), y_top + header_h));
         widgets::HeatmapOptions o;
         o.tooltip = !f.exporting;
         o.hover_labels = s.token_cstrs().data();

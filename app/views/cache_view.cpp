@@ -256,7 +256,7 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     // ---- right: bytes vs tokens for all kinds, and FLOPs with and without the cache
     ImGui::BeginChild("##charts", ImVec2(stacked ? avail.x : 0, avail.y), false);
     const float chart_w = ImGui::GetContentRegionAvail().x;
-    const float chart_h = std::max(font * 9, (ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 6.0f) * 0.5f);
+    const float chart_h = std::max(font * 14, (ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 6.0f) * 0.5f);
     const int64_t maxT = std::max<int64_t>(128, T * 2);
     if (memo_.revision != s.revision() || memo_.max_T != maxT) {  // once per step, not per frame
         memo_.revision = s.revision();
@@ -268,7 +268,7 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     widgets::PlotAxes ax;
     char title[96];
     std::snprintf(title, sizeof title, "KV cache bytes vs tokens (all layers, %s), same model", dt);
-    if (ImGui::CalcTextSize(title).x > chart_w - font) std::snprintf(title, sizeof title, "KV cache bytes vs tokens (%s)", dt);
+    if (ImGui::CalcTextSize(title).x > chart_w - font * 6) std::snprintf(title, sizeof title, "KV cache bytes vs tokens (%s)", dt);
     ax.title = title;
     ax.x = {"tokens T", widgets::AxisScale::Linear, widgets::AxisFormat::Count};
     ax.y = {"cache", log_bytes ? widgets::AxisScale::Log10 : widgets::AxisScale::Linear, widgets::AxisFormat::BytesBinary};
@@ -282,7 +282,7 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
         widgets::EndPlot();
     }
     ImGui::Checkbox("log scale", &log_bytes);
-    ImGui::SameLine();
+    // Its own line: ImGui would wrap a narrow line after the comma inside "1,536".
     text_wrapped_colored(pal.dim, "bytes per token, all layers: MHA %s, MLA %s",
                          fmt_count(series[0].y.back() / static_cast<double>(series[0].x.back())).c_str(),
                          fmt_count(series[3].y.back() / static_cast<double>(series[3].x.back())).c_str());
@@ -293,9 +293,14 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     without.no_cache = true;
     const double f_with = step_cost(c, with, T).flops(), f_without = step_cost(c, without, T).flops();
     widgets::PlotAxes fx;
-    fx.title = ImGui::CalcTextSize("Article section 1: FLOPs of one step, with and without the KV cache").x <= chart_w - font
-                   ? "Article section 1: FLOPs of one step, with and without the KV cache"
-                   : "FLOPs of one step, with and without the cache";
+    // Centred over the plot area, which is narrower than the chart by the axis labels.
+    fx.title = "FLOPs per step";  // the longest of these that fits
+    for (const char* t : {"Article section 1: FLOPs of one step, with and without the KV cache",
+                          "FLOPs of one step, with and without the cache", "FLOPs per step, cache or not"})
+        if (ImGui::CalcTextSize(t).x <= chart_w - font * 6) {
+            fx.title = t;
+            break;
+        }
     fx.x = {"tokens T", widgets::AxisScale::Linear, widgets::AxisFormat::Count};
     fx.y = {"FLOPs", widgets::AxisScale::Log10, widgets::AxisFormat::SI};
     if (widgets::BeginPlot("##flops", ImVec2(-1, chart_h), fx)) {

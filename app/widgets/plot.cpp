@@ -725,7 +725,16 @@ PlotResult EndPlot() {
     f.yr = axis_range(ax.y, false);
     const ImVec2 fmin = g_plot.frame_min, fmax = g_plot.frame_max;
     const float top = fmin.y + pad + (ax.title ? font * 1.4f : 0);
-    const float below = ax.legend == LegendPos::Below ? legend_layout(fmax.x - fmin.x).size.y + font * 0.3f : 0.0f;
+    // An automatic legend too big for a corner of this plot (a short chart, large type) goes
+    // below it instead: a corner box that large would hide the curves and could not show all rows.
+    LegendPos legend = ax.legend;
+    if (legend == LegendPos::Auto) {
+        const ImVec2 ls = legend_size();
+        const float area_h = fmax.y - pad - font - tick_len - (ax.x.label ? font * 1.2f : 0) - top;
+        const float area_w = fmax.x - fmin.x - font * 4;
+        if (ls.y > area_h * 0.45f || ls.x > area_w * 0.6f) legend = LegendPos::Below;
+    }
+    const float below = legend == LegendPos::Below ? legend_layout(fmax.x - fmin.x).size.y + font * 0.3f : 0.0f;
     const float bottom = fmax.y - pad - font - tick_len - (ax.x.label ? font * 1.2f : 0) - below;
     const float plot_h = std::max(bottom - top, font);
     const std::vector<Tick> yticks = make_ticks(f.yr, f.ys, std::max(2, static_cast<int>(plot_h / (font * 2.2f))),
@@ -735,7 +744,7 @@ PlotResult EndPlot() {
     for (const std::string& s : ylabels) ylabel_w = std::max(ylabel_w, ImGui::CalcTextSize(s.c_str()).x);
     const float left = fmin.x + pad + (ax.y.label ? font * 1.3f : 0) + ylabel_w + tick_len + font * 0.2f;
     // Room for the last x label's half, and for a legend beside the area.
-    const float beside = ax.legend == LegendPos::Right && legend_size().x > 0 ? legend_size().x + font * 0.9f : 0.0f;
+    const float beside = legend == LegendPos::Right && legend_size().x > 0 ? legend_size().x + font * 0.9f : 0.0f;
     const float right = fmax.x - pad - font * 0.8f - beside;
     f.min = ImVec2(left, top);
     f.max = ImVec2(std::max(right, left + font), top + plot_h);
@@ -849,8 +858,8 @@ PlotResult EndPlot() {
                          mouse.y < f.max.y;
     bool legend_click = false;
     labels.insert(labels.end(), ref_labels.begin(), ref_labels.end());
-    const bool outside = ax.legend == LegendPos::Right || ax.legend == LegendPos::Below;  // drawn after the area's clip
-    const bool over_legend = !outside && draw_legend(dl, f, ax.legend, g_plot.item_hovered, legend_click, labels);
+    const bool outside = legend == LegendPos::Right || legend == LegendPos::Below;  // drawn after the area's clip
+    const bool over_legend = !outside && draw_legend(dl, f, legend, g_plot.item_hovered, legend_click, labels);
     PlotResult result;
     if (in_area) {
         result.hovered = true;
@@ -860,7 +869,7 @@ PlotResult EndPlot() {
         if (ax.hover_readout && !over_legend) draw_readout(dl, f, mouse);
     }
     dl->PopClipRect();
-    if (outside) draw_legend(dl, f, ax.legend, g_plot.item_hovered, legend_click, labels);
+    if (outside) draw_legend(dl, f, legend, g_plot.item_hovered, legend_click, labels);
 
     g_plot.active = false;
     ImGui::PopID();

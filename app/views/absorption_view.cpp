@@ -112,12 +112,10 @@ void AbsorptionView::draw(const Frame& f, Commands& cmds) {
 
     // ---- left: the two paths side by side; right: numbers and charts. Narrow: one above the
     // other, the view scrolled, each at a size it reads at.
-    const ImVec2 view_avail = ImGui::GetContentRegionAvail();
-    const bool stacked = view_avail.x < font * 56;
-    if (stacked) ImGui::BeginChild("##absorption_scroll", view_avail, false);
-    const float scroll_w = stacked ? ImGui::GetStyle().ScrollbarSize + font * 0.3f : 0.0f;
-    const ImVec2 avail(view_avail.x - scroll_w, stacked ? std::max(view_avail.y, font * 30) : view_avail.y);
-    const float left_w = stacked ? avail.x : avail.x * 0.54f;
+    const Panes panes = begin_panes("##absorption_scroll", 56, 0.54f, 30);
+    const bool stacked = panes.stacked;
+    const ImVec2 avail = panes.avail;
+    const float left_w = panes.left_w;
     ImGui::BeginChild("##paths", ImVec2(left_w, stacked ? std::max(avail.y, font * 34) : avail.y), false);
     const float unit = ImGui::GetFontSize() * 4.0f / static_cast<float>(std::max<int64_t>(C + Dr, 1));
     if (ImGui::BeginTable("##sbs", 2, ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY)) {
@@ -221,7 +219,7 @@ void AbsorptionView::draw(const Frame& f, Commands& cmds) {
     }
     ImGui::Checkbox("log FLOPs axis", &log_flops);
     ImGui::EndChild();
-    if (stacked) ImGui::EndChild();
+    end_panes(panes);
 }
 
 }  // namespace mla::app

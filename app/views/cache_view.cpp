@@ -162,14 +162,12 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
     const int64_t T = t->position + 1;  // tokens seen (the no-cache mode holds none between steps)
     const int L = static_cast<int>(c.num_hidden_layers);
     const float font = ImGui::GetFontSize();
-    const ImVec2 view_avail = ImGui::GetContentRegionAvail();
     // Narrow (a tile, a lesson page, a large UI scale): the slabs above the charts, scrolled,
     // each part at a size it can be read at; wide: side by side, filling the view.
-    const bool stacked = view_avail.x < font * 46;
-    if (stacked) ImGui::BeginChild("##cache_scroll", view_avail, false);
-    const float scroll_w = stacked ? ImGui::GetStyle().ScrollbarSize + font * 0.3f : 0.0f;
-    const ImVec2 avail(view_avail.x - scroll_w, stacked ? std::max(view_avail.y, font * 26) : view_avail.y);
-    const float left_w = stacked ? avail.x : avail.x * 0.5f;
+    const Panes panes = begin_panes("##cache_scroll", 46, 0.5f, 26);
+    const bool stacked = panes.stacked;
+    const ImVec2 avail = panes.avail;
+    const float left_w = panes.left_w;
 
     // Layers side by side while each column still has room for its query heads (2.2 characters
     // each) and its title; else fewer per row.
@@ -316,7 +314,7 @@ void CacheView::draw(const Frame& f, Commands& cmds) {
                        "with T^2 instead of T. The cache trades that work for memory, which MLA then shrinks.");
     ImGui::PopStyleColor();
     ImGui::EndChild();
-    if (stacked) ImGui::EndChild();
+    end_panes(panes);
 }
 
 }  // namespace mla::app

@@ -131,12 +131,17 @@ void PredictionsView::draw(const Frame& f, Commands& cmds) {
     // The logit lens: the residual after each layer read through the final norm and lm_head.
     ImGui::Spacing();
     ImGui::Separator();
-    ImGui::TextUnformatted("Logit lens: what each layer's residual would predict");
+    ImGui::TextWrapped("Logit lens: what each layer's residual would predict");
     ImGui::PushTextWrapPos(0);
     ImGui::TextDisabled("the residual stream after each layer, put through the final RMSNorm (its scale computed on that "
                         "residual) and lm_head, softmax at T = 1; the last row is the model's own prediction");
     ImGui::PopTextWrapPos();
-    const std::vector<std::vector<float>> lens = s.logit_lens(step);
+    if (lens_.revision != s.revision() || lens_.step != step) {
+        lens_.revision = s.revision();
+        lens_.step = step;
+        lens_.rows = s.logit_lens(step);
+    }
+    const std::vector<std::vector<float>>& lens = lens_.rows;
     const Sampling plain{};  // T = 1, nothing cut
     for (size_t i = 0; i < lens.size(); ++i) {
         const std::string name = i == 0 ? "embedding" : "after layer " + std::to_string(i - 1);

@@ -107,6 +107,22 @@ void mono_text(const Frame& f, const char* fmt, ...) {
     if (f.mono) ImGui::PopFont();
 }
 
+Panes begin_panes(const char* id, float min_wide, float left_frac, float min_high) {
+    const float font = ImGui::GetFontSize();
+    const ImVec2 view = ImGui::GetContentRegionAvail();
+    Panes p;
+    p.stacked = view.x < font * min_wide;
+    if (p.stacked) ImGui::BeginChild(id, view, false);
+    const float scroll_w = p.stacked ? ImGui::GetStyle().ScrollbarSize + font * 0.3f : 0.0f;
+    p.avail = ImVec2(view.x - scroll_w, p.stacked ? std::max(view.y, font * min_high) : view.y);
+    p.left_w = p.stacked ? p.avail.x : p.avail.x * left_frac;
+    return p;
+}
+
+void end_panes(const Panes& p) {
+    if (p.stacked) ImGui::EndChild();
+}
+
 void text_wrapped_colored(ImU32 color, const char* fmt, ...) {
     ImGui::PushStyleColor(ImGuiCol_Text, color);
     va_list args;

@@ -72,6 +72,17 @@ bool number_field(const char* label, int64_t* v, int64_t step, float width);
 bool number_field(const char* label, uint64_t* v, uint64_t step, float width);
 bool number_field(const char* label, double* v, double step, float width);
 
+// Two panes side by side when the view is at least `min_wide` characters wide; else one above
+// the other in a scrolled child named `id` (a tile, a lesson page, a large UI scale), the panes
+// then given at least `min_high` characters of height. end_panes closes what begin_panes opened.
+struct Panes {
+    bool stacked = false;
+    ImVec2 avail;      // the room for the panes (less the scrollbar when stacked)
+    float left_w = 0;  // the first pane's width: left_frac of avail.x, or all of it when stacked
+};
+Panes begin_panes(const char* id, float min_wide, float left_frac, float min_high);
+void end_panes(const Panes& p);
+
 // Wrapped text in a colour.
 void text_wrapped_colored(ImU32 color, const char* fmt, ...) IM_FMTARGS(2);
 

@@ -152,7 +152,8 @@ auto choice(const nlohmann::json& o, const std::string& key, const std::string& 
     }
 }
 
-ModelSettings read_model(const nlohmann::json& j, std::vector<std::string>* problems) {
+// Each field on its own; a field it cannot use is a problem and keeps its default.
+ModelSettings read_model_fields(const nlohmann::json& j, std::vector<std::string>* problems) {
     ModelSettings m;
     const ModelSettings d;
     if (!j.is_object()) {
@@ -190,49 +191,59 @@ ModelSettings read_model(const nlohmann::json& j, std::vector<std::string>* prob
     }, d.backend);
     f.read("prompt", [&](auto& o, auto& w) { m.prompt = *json_string(o, "prompt", w); }, "the article's prompt");
     f.unknown();
+    return m;
+}
 
+// The session key of a setting (ModelSettings' own names, as model_json writes them).
+const char* settings_key(Field f) {
+    switch (f) {
+        case Field::Kind: return "kind";
+        case Field::KvHeads: return "kv_heads";
+        case Field::KvLoraRank: return "kv_lora_rank";
+        case Field::RopeDim: return "rope_dim";
+        case Field::QLoraRank: return "q_lora_rank";
+        case Field::MlaPath: return "mla_path";
+        case Field::RopeOnLatent: return "rope_on_latent";
+        case Field::NoCache: return "no_cache";
+        case Field::CacheDtype: return "cache_dtype";
+        case Field::Weights: return "weights";
+        case Field::Seed: return "seed";
+        case Field::SampleSeed: return "sample_seed";
+        case Field::Temperature: return "temperature";
+        case Field::TopK: return "top_k";
+        case Field::TopP: return "top_p";
+        case Field::Backend: return "backend";
+        case Field::Prompt: return "prompt";
+        case Field::None: break;
+    }
+    return nullptr;
+}
+
+ModelSettings read_model(const nlohmann::json& j, std::vector<std::string>* problems) {
+    ModelSettings m = read_model_fields(j, problems);
     // Fields that are each fine may still not run together (kv_heads 3 with 4 query heads):
     // the setting the message names goes back to its default, until the whole runs.
+    const nlohmann::json d = model_json(ModelSettings{});
     for (int tries = 0; tries < 20; ++tries) {
         try {
             validate_settings(m);
             return m;
         } catch (const InputError& e) {
-            std::string key, fallback;
-            switch (field_of(e)) {
-                case Field::Kind: m.kind = d.kind; key = "kind"; fallback = to_string(d.kind); break;
-                case Field::KvHeads: m.kv_heads = d.kv_heads; key = "kv_heads"; fallback = std::to_string(d.kv_heads); break;
-                case Field::KvLoraRank:
-                    m.kv_lora_rank = d.kv_lora_rank; key = "kv_lora_rank"; fallback = std::to_string(d.kv_lora_rank); break;
-                case Field::RopeDim: m.rope_dim = d.rope_dim; key = "rope_dim"; fallback = std::to_string(d.rope_dim); break;
-                case Field::QLoraRank:
-                    m.q_lora_rank = d.q_lora_rank; key = "q_lora_rank"; fallback = std::to_string(d.q_lora_rank); break;
-                case Field::MlaPath: m.mla_path = d.mla_path; key = "mla_path"; fallback = to_string(d.mla_path); break;
-                case Field::RopeOnLatent: m.rope_on_latent = false; key = "rope_on_latent"; fallback = "false"; break;
-                case Field::NoCache: m.no_cache = false; key = "no_cache"; fallback = "false"; break;
-                case Field::CacheDtype: m.cache_dtype = d.cache_dtype; key = "cache_dtype"; fallback = "fp32"; break;
-                case Field::Weights:
-                    m.weights = d.weights;
-                    m.trained_set = d.trained_set;
-                    key = "weights";
-                    fallback = "auto, trained on " + d.trained_set;
-                    break;
-                case Field::Temperature: m.temperature = d.temperature; key = "temperature"; fallback = "0 (greedy)"; break;
-                case Field::TopK: m.top_k = d.top_k; key = "top_k"; fallback = "0 (all)"; break;
-                case Field::TopP: m.top_p = d.top_p; key = "top_p"; fallback = "1 (all)"; break;
-                case Field::Backend: m.backend = d.backend; key = "backend"; fallback = d.backend; break;
-                case Field::Prompt: m.prompt = d.prompt; key = "prompt"; fallback = "the article's prompt"; break;
-                default: break;
+            const Field field = field_of(e);
+            const char* key = settings_key(field);
+            if (!key) {
+                if (problems) problems->push_back("model: " + std::string(e.what()) + "; using the default model");
+                return ModelSettings{};
             }
-            if (key.empty()) {
-                f.problem("model: " + std::string(e.what()) + "; using the default model");
-                return d;
-            }
-            f.problem("model." + key + ": " + e.what() + "; using " + fallback);
+            nlohmann::json mj = model_json(m);
+            mj[key] = d[key];
+            if (field == Field::Weights) mj["trained_set"] = d["trained_set"];  // a set goes with its weights
+            m = read_model_fields(mj, nullptr);  // written by model_json: reads back whole
+            if (problems) problems->push_back(std::string("model.") + key + ": " + e.what() + "; using " + excerpt(d[key]));
         }
     }
-    f.problem("model: the settings do not run together; using the default model");
-    return d;
+    if (problems) problems->push_back("model: the settings do not run together; using the default model");
+    return ModelSettings{};
 }
 
 SessionCurves read_curves(const nlohmann::json& j, std::vector<std::string>* problems) {

@@ -74,6 +74,18 @@ std::string without_prefix(const std::string& s, const std::string& prefix) {
     return s.rfind(prefix, 0) == 0 ? s.substr(prefix.size()) : s;
 }
 
+// An RGBA8 framebuffer of w x h (a renderbuffer as its colour), left bound. False when the GL
+// cannot make it complete (fbo and rb are made all the same: the caller deletes them).
+bool make_color_framebuffer(int w, int h, unsigned& fbo, unsigned& rb) {
+    glGenFramebuffers(1, &fbo);
+    glGenRenderbuffers(1, &rb);
+    glBindRenderbuffer(GL_RENDERBUFFER, rb);
+    glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, w, h);
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo);
+    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, rb);
+    return glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+}
+
 const char* view_title(const std::string& id) {
     const ViewEntry* v = find_view(id);
     return v ? v->title : "?";
@@ -260,13 +272,7 @@ App::App(const WindowOptions& o, const ModelSettings& m) : opt_(o) {
     if (o.offscreen) {
         fb_w_ = o.width;
         fb_h_ = o.height;
-        glGenFramebuffers(1, &fbo_);
-        glGenRenderbuffers(1, &color_rb_);
-        glBindRenderbuffer(GL_RENDERBUFFER, color_rb_);
-        glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, fb_w_, fb_h_);
-        glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
-        glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, color_rb_);
-        if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
+        if (!make_color_framebuffer(fb_w_, fb_h_, fbo_, color_rb_))
             throw InputError("cannot make an off-screen framebuffer of " + std::to_string(fb_w_) + " x " + std::to_string(fb_h_));
         glBindFramebuffer(GL_FRAMEBUFFER, 0);
     }
@@ -980,20 +986,14 @@ void App::draw_png_popup(const std::string& id, ImVec2 size) {
 }
 
 Image App::render_slide(const Slide& s) {
-    constexpr int kMaxSide = 8192;  // GL guarantees at least this much for a renderbuffer in 4.x; 3.3 may say less
+    constexpr int kMaxSide = 8192;  // our cap on a side; the GL's own limit when it is lower
     int max_rb = 0;
     glGetIntegerv(GL_MAX_RENDERBUFFER_SIZE, &max_rb);
     const int limit = std::min(kMaxSide, max_rb > 0 ? max_rb : kMaxSide);
     const int w = std::clamp(static_cast<int>(std::lround(s.w * static_cast<float>(s.scale))), 16, limit);
     const int h = std::clamp(static_cast<int>(std::lround(s.h * static_cast<float>(s.scale))), 16, limit);
-    GLuint fbo = 0, rb = 0;
-    glGenFramebuffers(1, &fbo);
-    glGenRenderbuffers(1, &rb);
-    glBindRenderbuffer(GL_RENDERBUFFER, rb);
-    glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, w, h);
-    glBindFramebuffer(GL_FRAMEBUFFER, fbo);
-    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, rb);
-    const bool complete = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+    unsigned fbo = 0, rb = 0;
+    const bool complete = make_color_framebuffer(w, h, fbo, rb);
 
     Image img;
     if (complete) {
